@@ -1,0 +1,131 @@
+// Package musicrep holds the root types shared by every musicrep package: modalities, track metadata and
+// per-modality feature matrices. It contains no graph (model) code.
+//
+// Vocabulary used throughout musicrep:
+//   - features: frozen per-modality input vectors (VGGish audio, RandNE graph, ...), one matrix per modality;
+//   - embeddings: vectors in the learned joint space;
+//   - logits: scaled similarities used by contrastive objectives.
+package musicrep
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Modality names one kind of input a track may carry.
+type Modality string
+
+// The modalities of the binding_music system.
+const (
+	Audio Modality = "audio"
+	Image Modality = "image"
+	Text  Modality = "text"
+	Graph Modality = "graph"
+)
+
+// ModalityOrder is the order in which modality encoders are concatenated inside the binding model:
+// [audio, image, text, graph], as in binding_music's forward(). Any subset keeps this relative order.
+var ModalityOrder = []Modality{Audio, Image, Text, Graph}
+
+// ParseModality converts a name ("audio", "image", "text", "graph") to a Modality.
+func ParseModality(name string) (Modality, error) {
+	for _, m := range ModalityOrder {
+		if string(m) == strings.ToLower(strings.TrimSpace(name)) {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("unknown modality %q: use one of audio, image, text, graph", name)
+}
+
+// ParseModalities parses a comma-separated list of modality names, returning them sorted in ModalityOrder.
+// Duplicates are an error.
+func ParseModalities(list string) ([]Modality, error) {
+	seen := map[Modality]bool{}
+	for _, part := range strings.Split(list, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		m, err := ParseModality(part)
+		if err != nil {
+			return nil, err
+		}
+		if seen[m] {
+			return nil, fmt.Errorf("modality %q listed twice in %q", m, list)
+		}
+		seen[m] = true
+	}
+	if len(seen) == 0 {
+		return nil, fmt.Errorf("no modality given in %q: name at least one of audio, image, text, graph", list)
+	}
+	return SortModalities(keys(seen)), nil
+}
+
+func keys(set map[Modality]bool) []Modality {
+	out := make([]Modality, 0, len(set))
+	for m := range set {
+		out = append(out, m)
+	}
+	return out
+}
+
+// SortModalities returns the given modalities in ModalityOrder (unknown ones are dropped).
+func SortModalities(ms []Modality) []Modality {
+	set := map[Modality]bool{}
+	for _, m := range ms {
+		set[m] = true
+	}
+	out := make([]Modality, 0, len(ms))
+	for _, m := range ModalityOrder {
+		if set[m] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Track is the metadata of one track, as in binding_music's tracks_contextualized.json.
+type Track struct {
+	ID         string
+	Title      string
+	Artist     string
+	Album      string
+	DeezerID   string
+	Genres     []string // Deezer album genres; may be empty.
+	ImageURL   string   // cover image URL
+	PreviewURL string   // 30 s MP3 preview URL
+	Lyrics     string   // empty for tracks without lyrics
+	Summary    string   // LLM summary of the lyrics
+	Context    []string // LLM keywords
+	Emotional  []string // LLM emotional themes
+}
+
+// HasLyrics reports whether the track has non-empty lyrics.
+func (t *Track) HasLyrics() bool { return strings.TrimSpace(t.Lyrics) != "" }
+
+// Features is one modality's frozen input vectors for a list of tracks, row-aligned with that list.
+// A track may lack the modality: then Present[i] is false and its row holds zeros that must never be used
+// as data (models mask it, baselines skip it).
+type Features struct {
+	Modality Modality
+	Source   string    // file the vectors came from, for error messages
+	Dim      int       // vector length
+	Data     []float32 // row-major, len = len(Present)*Dim
+	Present  []bool    // Present[i] reports whether row i holds a real vector
+}
+
+// NumRows returns the number of rows (tracks).
+func (f *Features) NumRows() int { return len(f.Present) }
+
+// Row returns row i (a slice into Data).
+func (f *Features) Row(i int) []float32 { return f.Data[i*f.Dim : (i+1)*f.Dim] }
+
+// NumPresent counts the rows that hold a real vector.
+func (f *Features) NumPresent() int {
+	n := 0
+	for _, p := range f.Present {
+		if p {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,537 @@
+// Package training trains musicrep's binding model: one defaults function for every hyperparameter, a training
+// entry point with resumable, never-half-written checkpoints, a per-step loss log and progress output.
+package training
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/backends"
+	"github.com/musicrep/musicrep/musicrep/binding"
+	"github.com/musicrep/musicrep/musicrep/ckpt"
+	"github.com/musicrep/musicrep/musicrep/objective"
+)
+
+// ArchitectureName is recorded in checkpoints of the binding model.
+const ArchitectureName = "binding"
+
+// LossLogFile is the per-step loss log in a run directory (CSV: epoch,step,loss).
+const LossLogFile = "loss.csv"
+
+// Data is what a binding-model run trains on: the features of every track (one matrix per modality, in the
+// order of musicrep.ModalityOrder, all with the same rows) and the labelled pairs (row indices into them).
+type Data struct {
+	Features    []*musicrep.Features
+	Anchor      []int32
+	Other       []int32
+	Label       []float32 // 1 positive, 0 negative
+	Description string    // provenance, recorded in checkpoints
+}
+
+// Validate checks the data's consistency.
+func (d *Data) Validate() error {
+	if len(d.Features) == 0 {
+		return errors.New("training data has no modality features")
+	}
+	n := d.Features[0].NumRows()
+	for _, f := range d.Features {
+		if f.NumRows() != n {
+			return fmt.Errorf("training data: %s features (%s) have %d rows, %s has %d", f.Modality, f.Source,
+				f.NumRows(), d.Features[0].Modality, n)
+		}
+	}
+	if len(d.Anchor) == 0 {
+		return errors.New("training data has no pairs: the pair set (or the split it was restricted to) is empty")
+	}
+	if len(d.Other) != len(d.Anchor) || len(d.Label) != len(d.Anchor) {
+		return fmt.Errorf("training data: %d anchors, %d others, %d labels", len(d.Anchor), len(d.Other), len(d.Label))
+	}
+	for i := range d.Anchor {
+		if d.Anchor[i] < 0 || int(d.Anchor[i]) >= n || d.Other[i] < 0 || int(d.Other[i]) >= n {
+			return fmt.Errorf("training data: pair %d references row %d/%d outside the %d tracks", i, d.Anchor[i],
+				d.Other[i], n)
+		}
+	}
+	return nil
+}
+
+// Config configures one training run.
+type Config struct {
+	// Dir is the run directory (checkpoints/<name>): checkpoints and the loss log go there.
+	Dir string
+	// Store holds the hyperparameters (see NewStore). It must have no variables yet.
+	Store *model.Store
+	// Data to train on.
+	Data *Data
+	// Backend to run on; nil means backends.New("").
+	Backend compute.Backend
+	// Progress receives human-readable progress lines; nil for none.
+	Progress io.Writer
+	// OnStep, if set, is called after every step (for live plots in notebooks).
+	OnStep func(StepInfo)
+	// Fresh discards existing checkpoints in Dir instead of resuming from them.
+	Fresh bool
+}
+
+// StepInfo describes one finished training step.
+type StepInfo struct {
+	Epoch, Epochs     int // 0-based epoch, total epochs
+	Step, StepsPerEp  int // step within the epoch (1-based) and steps per epoch
+	GlobalStep        int64
+	Loss              float64
+	EpochMeanLoss     float64 // mean loss of the epoch so far
+	PairsPerSecond    float64
+	EpochFinished     bool
+	CheckpointWritten string
+}
+
+// Result summarises a finished (or interrupted) run.
+type Result struct {
+	Dir            string
+	Checkpoint     string // last checkpoint written or resumed from
+	Architecture   binding.Architecture
+	Epochs         int
+	GlobalStep     int64
+	ResumedFrom    string
+	EpochLosses    []float64 // mean loss of each epoch run in this call
+	Wall           time.Duration
+	PairsPerSecond float64
+	Backend        string
+}
+
+// Train runs (or resumes) a training run. When ctx is cancelled it writes a checkpoint at the current step and
+// returns ctx.Err(); calling Train again with the same Dir resumes exactly there.
+func Train(ctx context.Context, cfg Config) (res *Result, err error) {
+	if err := cfg.Data.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Dir == "" {
+		return nil, errors.New("training: no run directory given")
+	}
+	backend := cfg.Backend
+	if backend == nil {
+		if backend, err = backends.New(""); err != nil {
+			return nil, err
+		}
+	}
+	store := cfg.Store
+	logf := func(format string, args ...any) {
+		if cfg.Progress != nil {
+			_, _ = fmt.Fprintf(cfg.Progress, format+"\n", args...)
+		}
+	}
+	// Architecture: modalities from the hyperparameters, input sizes from the features.
+	arch, err := archForData(store, cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+
+	// Resume?
+	res = &Result{Dir: cfg.Dir, Architecture: arch, Backend: backends.Describe(backend)}
+	var resumed *ckpt.Checkpoint
+	if cfg.Fresh {
+		if err := removeRun(cfg.Dir); err != nil {
+			return nil, err
+		}
+	} else {
+		resumed, err = ckpt.Latest(cfg.Dir, func(msg string) { logf("warning: %s", msg) })
+		if err != nil && !errors.Is(err, ckpt.ErrNoCheckpoint) {
+			return nil, err
+		}
+		if errors.Is(err, ckpt.ErrNoCheckpoint) && hasCheckpointFiles(cfg.Dir) {
+			return nil, fmt.Errorf("%w; remove %s or pass -fresh to start over", err, cfg.Dir)
+		}
+	}
+	if resumed != nil {
+		if err := checkCompatible(resumed, store); err != nil {
+			return nil, err
+		}
+		fresh := model.NewStore()
+		if err := resumed.Restore(fresh); err != nil {
+			return nil, err
+		}
+		// Keep run-length settings the user may change when resuming (e.g. more epochs).
+		for _, key := range []string{ParamEpochs, ParamCheckpointEvery, ParamKeepCheckpoints} {
+			if v, ok := store.GetParam("/" + key); ok {
+				fresh.SetParam("/"+key, v)
+			}
+		}
+		store = fresh
+		res.ResumedFrom = resumed.Path
+		logf("resuming from %s (epoch %d, step %d of that epoch, global step %d)", resumed.Path,
+			resumed.Meta.Epoch, resumed.Meta.StepInEpoch, resumed.Meta.GlobalStep)
+	}
+	scope := store.RootScope()
+	seed := model.GetParamOr(scope, ParamSeed, 42)
+	if resumed == nil {
+		store.SetParam(model.ParamInitialSeed, int64(seed)+1)
+		arch.SetInStore(store)
+	}
+	lr := model.GetParamOr(scope, ParamLearningRate, 1e-3)
+	batchSize := model.GetParamOr(scope, ParamBatchSize, 32)
+	epochs := model.GetParamOr(scope, ParamEpochs, 200)
+	shuffle := model.GetParamOr(scope, ParamShuffle, true)
+	margin := model.GetParamOr(scope, ParamMargin, objective.DefaultMargin)
+	every := max(1, model.GetParamOr(scope, ParamCheckpointEvery, 1))
+	keep := model.GetParamOr(scope, ParamKeepCheckpoints, 2)
+	if batchSize < 1 || epochs < 1 || lr <= 0 {
+		return nil, fmt.Errorf("training: batch_size=%d, num_epochs=%d and learning_rate=%g must be positive",
+			batchSize, epochs, lr)
+	}
+
+	numPairs := len(cfg.Data.Anchor)
+	stepsPerEpoch := (numPairs + batchSize - 1) / batchSize
+	startEpoch, startStep := 0, 0
+	if resumed != nil {
+		startEpoch, startStep = resumed.Meta.Epoch, resumed.Meta.StepInEpoch
+	}
+	logf("backend: %s", res.Backend)
+	logf("model: %s", arch)
+	logf("data: %s; %d pairs, batch %d, %d steps/epoch, epochs %d..%d of %d, shuffle=%v, seed=%d",
+		cfg.Data.Description, numPairs, batchSize, stepsPerEpoch, startEpoch+1, epochs, epochs, shuffle, seed)
+
+	modelFn := func(scope *model.Scope, _ any, inputs []*Node) []*Node {
+		k := len(arch.Modalities)
+		emb := binding.Embed(scope, arch, inputs[:k], inputs[k:2*k])
+		b := emb.Shape().Dimensions[0] / 2
+		return []*Node{Slice(emb, AxisRange(0, b)), Slice(emb, AxisRange(b, 2*b))}
+	}
+	lossFn := func(labels, predictions []*Node) *Node {
+		return objective.MarginPairLoss(predictions[0], predictions[1], labels[0], margin)
+	}
+	opt := optimizer.Adam().LearningRate(lr).Done()
+	var trainer *train.Trainer
+	if err := catch(func() {
+		trainer = train.NewTrainer(backend, store, modelFn, lossFn, opt, nil, nil)
+	}); err != nil {
+		return nil, fmt.Errorf("building the trainer: %w", err)
+	}
+
+	// Loss log: drop rows past the checkpoint we resume from, then append.
+	lossPath := filepath.Join(cfg.Dir, LossLogFile)
+	var resumeStep int64
+	if resumed != nil {
+		resumeStep = resumed.Meta.GlobalStep
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := truncateLossLog(lossPath, resumeStep); err != nil {
+		return nil, err
+	}
+	lossFile, err := os.OpenFile(lossPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening loss log: %w", err)
+	}
+	defer func() { _ = lossFile.Close() }()
+	lossLog := bufio.NewWriter(lossFile)
+	if info, _ := lossFile.Stat(); info != nil && info.Size() == 0 {
+		_, _ = lossLog.WriteString("epoch,step,loss\n")
+	}
+
+	globalStep := resumeStep
+	save := func(epoch, stepInEpoch int) (string, error) {
+		if err := lossLog.Flush(); err != nil {
+			return "", err
+		}
+		_ = lossFile.Sync()
+		return ckpt.Save(cfg.Dir, store, ckpt.Meta{
+			Architecture: ArchitectureName, Epoch: epoch, StepInEpoch: stepInEpoch, GlobalStep: globalStep,
+			Info: map[string]string{"data": cfg.Data.Description, "backend": res.Backend, "model": arch.String()},
+		}, keep)
+	}
+
+	batcher := newBatcher(cfg.Data, arch)
+	start := time.Now()
+	pairsDone := 0
+	for epoch := startEpoch; epoch < epochs; epoch++ {
+		order := epochOrder(numPairs, shuffle, uint64(seed), epoch)
+		var sum float64
+		var count int
+		first := 0
+		if epoch == startEpoch {
+			first = startStep
+		}
+		epochStart := time.Now()
+		for step := first; step < stepsPerEpoch; step++ {
+			if ctx.Err() != nil {
+				path, err := save(epoch, step)
+				if err != nil {
+					return res, fmt.Errorf("interrupted, and saving a checkpoint failed: %w", err)
+				}
+				res.Checkpoint = path
+				res.Epochs, res.GlobalStep, res.Wall = epoch, globalStep, time.Since(start)
+				logf("interrupted: checkpoint %s written at epoch %d step %d; run again to resume", path, epoch+1, step)
+				return res, ctx.Err()
+			}
+			lo, hi := step*batchSize, min(numPairs, (step+1)*batchSize)
+			batch := batcher.batch(order[lo:hi])
+			var metrics []*tensors.Tensor
+			var stepErr error
+			if err := catch(func() { metrics, stepErr = trainer.TrainStep(batch) }); err != nil || stepErr != nil {
+				err = errors.Join(err, stepErr)
+				return res, fmt.Errorf("training step %d (epoch %d): %w", globalStep+1, epoch+1, err)
+			}
+			loss := tensorFloat(metrics[0])
+			for _, m := range metrics {
+				m.MustFinalizeAll()
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return res, fmt.Errorf("training diverged: loss %v at global step %d (epoch %d); lower %s "+
+					"(now %g) or check the features for extreme values", loss, globalStep+1, epoch+1,
+					ParamLearningRate, lr)
+			}
+			globalStep++
+			pairsDone += hi - lo
+			sum += loss
+			count++
+			fmt.Fprintf(lossLog, "%d,%d,%.8g\n", epoch, globalStep, loss)
+			info := StepInfo{Epoch: epoch, Epochs: epochs, Step: step + 1, StepsPerEp: stepsPerEpoch,
+				GlobalStep: globalStep, Loss: loss, EpochMeanLoss: sum / float64(count),
+				PairsPerSecond: float64(pairsDone) / time.Since(start).Seconds()}
+			if step == stepsPerEpoch-1 {
+				info.EpochFinished = true
+				if (epoch+1)%every == 0 || epoch+1 == epochs {
+					path, err := save(epoch+1, 0)
+					if err != nil {
+						return res, fmt.Errorf("saving checkpoint after epoch %d: %w", epoch+1, err)
+					}
+					res.Checkpoint = path
+					info.CheckpointWritten = path
+				}
+			}
+			if cfg.OnStep != nil {
+				cfg.OnStep(info)
+			}
+		}
+		mean := sum / math.Max(1, float64(count))
+		res.EpochLosses = append(res.EpochLosses, mean)
+		elapsed := time.Since(start)
+		done := epoch + 1 - startEpoch
+		eta := time.Duration(float64(elapsed) / float64(done) * float64(epochs-epoch-1))
+		logf("epoch %d/%d  mean loss %.6f  %.0f pairs/s  epoch %s  elapsed %s  eta %s", epoch+1, epochs, mean,
+			float64(count*batchSize)/time.Since(epochStart).Seconds(), time.Since(epochStart).Round(time.Millisecond),
+			elapsed.Round(time.Second), eta.Round(time.Second))
+	}
+	if err := lossLog.Flush(); err != nil {
+		return res, err
+	}
+	res.Epochs, res.GlobalStep, res.Wall = epochs, globalStep, time.Since(start)
+	if res.Wall > 0 {
+		res.PairsPerSecond = float64(pairsDone) / res.Wall.Seconds()
+	}
+	if res.Checkpoint == "" && resumed != nil {
+		res.Checkpoint = resumed.Path
+	}
+	return res, nil
+}
+
+// archForData resolves the architecture from the store, taking input sizes from the features.
+func archForData(store *model.Store, data *Data) (binding.Architecture, error) {
+	scope := store.RootScope()
+	mods, err := musicrep.ParseModalities(model.GetParamOr(scope, binding.ParamModalities, ""))
+	if err != nil {
+		return binding.Architecture{}, err
+	}
+	if len(mods) != len(data.Features) {
+		return binding.Architecture{}, fmt.Errorf("model modalities %v but %d feature sets given", mods, len(data.Features))
+	}
+	dims := make([]string, len(mods))
+	for i, m := range mods {
+		if data.Features[i].Modality != m {
+			return binding.Architecture{}, fmt.Errorf("feature set %d is %s, expected %s (order %v)", i,
+				data.Features[i].Modality, m, mods)
+		}
+		dims[i] = strconv.Itoa(data.Features[i].Dim)
+	}
+	tmp := model.NewStore()
+	for k, v := range store.IterParams() {
+		tmp.SetParam(k, v)
+	}
+	tmp.RootScope().SetParam(binding.ParamInputDims, joinComma(dims))
+	return binding.ArchitectureFromStore(tmp)
+}
+
+func joinComma(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += ","
+		}
+		out += x
+	}
+	return out
+}
+
+// checkCompatible refuses to resume a checkpoint whose architecture differs from the requested one.
+func checkCompatible(c *ckpt.Checkpoint, store *model.Store) error {
+	if c.Meta.Architecture != ArchitectureName {
+		return fmt.Errorf("checkpoint %s is a %q model, not %q: use another run name", c.Path,
+			c.Meta.Architecture, ArchitectureName)
+	}
+	for _, key := range []string{binding.ParamModalities, binding.ParamContraction, binding.ParamExpansion,
+		binding.ParamEmbeddingDim, binding.ParamNonUniform, binding.ParamDropout, binding.ParamDropoutEverywhere,
+		ParamLearningRate, ParamBatchSize, ParamShuffle, ParamSeed, ParamMargin, ParamPairs} {
+		want, _ := store.GetParam("/" + key)
+		have, ok := c.Param("/" + key)
+		if ok && fmt.Sprint(want) != fmt.Sprint(have) {
+			return fmt.Errorf("checkpoint %s was trained with %s=%v but this run asks for %s=%v: use another run "+
+				"name, or -fresh to discard it", c.Path, key, have, key, want)
+		}
+	}
+	return nil
+}
+
+func hasCheckpointFiles(dir string) bool {
+	list, _ := ckpt.List(dir)
+	return len(list) > 0
+}
+
+func removeRun(dir string) error {
+	list, err := ckpt.List(dir)
+	if err != nil {
+		return err
+	}
+	for _, p := range list {
+		_ = os.Remove(p)
+		_ = os.Remove(p[:len(p)-len(".json")] + ".bin")
+	}
+	if err := os.Remove(filepath.Join(dir, LossLogFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// truncateLossLog keeps the header and the rows with step ≤ lastStep.
+func truncateLossLog(path string, lastStep int64) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	_ = f.Close()
+	if err != nil {
+		// A torn last line after a crash: keep what parses line by line.
+		rows = nil
+	}
+	var kept [][]string
+	for i, r := range rows {
+		if i == 0 || len(r) != 3 {
+			continue
+		}
+		if s, err := strconv.ParseInt(r[1], 10, 64); err == nil && s <= lastStep {
+			kept = append(kept, r)
+		}
+	}
+	tmp := path + ".tmp"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(out)
+	_ = w.Write([]string{"epoch", "step", "loss"})
+	_ = w.WriteAll(kept)
+	w.Flush()
+	if err := w.Error(); err != nil {
+		_ = out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// epochOrder is the order in which pairs are visited in an epoch: a permutation drawn from (seed, epoch) when
+// shuffling, so a resumed run visits exactly the pairs it would have; the file order otherwise.
+func epochOrder(n int, shuffle bool, seed uint64, epoch int) []int {
+	if !shuffle {
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		return order
+	}
+	return rand.New(rand.NewPCG(seed, uint64(epoch)+0x9e3779b97f4a7c15)).Perm(n)
+}
+
+// batcher builds the input tensors of a batch: for each modality the [2B, D] features of the anchors followed
+// by the others, then for each modality the [2B] presence masks; the labels are [B].
+type batcher struct {
+	data *Data
+	arch binding.Architecture
+}
+
+func newBatcher(d *Data, arch binding.Architecture) *batcher { return &batcher{d, arch} }
+
+func (b *batcher) batch(pairs []int) train.Batch {
+	n := len(pairs)
+	k := len(b.data.Features)
+	inputs := make([]*tensors.Tensor, 2*k)
+	for i, f := range b.data.Features {
+		x := make([]float32, 2*n*f.Dim)
+		mask := make([]float32, 2*n)
+		for j, p := range pairs {
+			for side, row := range []int32{b.data.Anchor[p], b.data.Other[p]} {
+				pos := side*n + j
+				copy(x[pos*f.Dim:(pos+1)*f.Dim], f.Row(int(row)))
+				if f.Present[row] {
+					mask[pos] = 1
+				}
+			}
+		}
+		inputs[i] = tensors.FromFlatDataAndDimensions(x, 2*n, f.Dim)
+		inputs[k+i] = tensors.FromFlatDataAndDimensions(mask, 2*n)
+	}
+	labels := make([]float32, n)
+	for j, p := range pairs {
+		labels[j] = b.data.Label[p]
+	}
+	return train.Batch{Inputs: inputs, Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n)}}
+}
+
+func tensorFloat(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return math.NaN()
+}
+
+// catch converts a panic from graph code into an error.
+func catch(fn func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = e
+			} else {
+				err = fmt.Errorf("%v", r)
+			}
+		}
+	}()
+	fn()
+	return nil
+}
