@@ -224,7 +224,7 @@ func Embed(scope *model.Scope, arch Architecture, features, masks []*Node) *Node
 			panic(fmt.Sprintf("binding.Embed: %s features have shape %s, the model expects [batch, %d]",
 				arch.Modalities[i], x.Shape(), arch.InputDims[i]))
 		}
-		encScope := encoders.In(string(arch.Modalities[i]))
+		encScope := encoders.In("%s", arch.Modalities[i])
 		h := activation.Relu(Linear(encScope, x, contracted[i]))
 		h = layers.DropoutStatic(encScope, h, arch.Dropout)
 		if i < len(masks) && masks[i] != nil {

@@ -1,0 +1,396 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/musicrep/musicrep/evaluation"
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/backends"
+	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/pipeline"
+	"github.com/musicrep/musicrep/musicrep/training"
+)
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("musicrep "+name, flag.ContinueOnError)
+	return fs
+}
+
+func loadData(dataFlag string, mods []musicrep.Modality) (*pipeline.Fairouz, error) {
+	dir, err := corpus.DataDir(dataFlag)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.LoadFairouz(dir, mods)
+}
+
+func cmdInfo(args []string) error {
+	fs := newFlags("info")
+	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	f, err := loadData(*data, nil)
+	if err != nil {
+		return err
+	}
+	c := f.Corpus
+	artists, genres := map[string]int{}, map[string]int{}
+	lyrics := 0
+	for _, t := range c.Tracks {
+		artists[t.Artist]++
+		for _, g := range t.Genres {
+			genres[g]++
+		}
+		if t.HasLyrics() {
+			lyrics++
+		}
+	}
+	fmt.Printf("data: %s\ntracks: %d (%s)\nartists: %d, genres: %d, tracks with lyrics: %d\n", f.DataDir,
+		len(c.Tracks), c.TracksFile, len(artists), len(genres), lyrics)
+	for _, m := range musicrep.ModalityOrder {
+		if feat, ok := c.Features[m]; ok {
+			fmt.Printf("modality %-5s %4d-d, present for %d/%d tracks (%s)\n", m, feat.Dim, feat.NumPresent(),
+				feat.NumRows(), feat.Source)
+		} else {
+			fmt.Printf("modality %-5s missing (no feature file)\n", m)
+		}
+	}
+	for _, p := range []string{f.Pairs6k, f.Pairs51k} {
+		pairs, _, err := corpus.LoadPairs(p, c.Index)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("pairs: %d (%d positive, %d negative) in %s\n", pairs.Len(), pairs.NumPositive(),
+			pairs.Len()-pairs.NumPositive(), p)
+	}
+	if f.Published != "" {
+		fmt.Printf("published joint embeddings: %s\n", f.Published)
+	}
+	return nil
+}
+
+func cmdHparams(args []string) error {
+	fs := newFlags("hparams")
+	preset := fs.String("preset", "", "preset: "+strings.Join(training.PresetNames(), ", "))
+	set := fs.String("set", "", `hyperparameter overrides, "key=value;key=value"`)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store, err := training.NewStore(*preset, *set)
+	if err != nil {
+		return err
+	}
+	for _, line := range training.Hyperparameters(store) {
+		fmt.Println(line)
+	}
+	return nil
+}
+
+type trainFlags struct {
+	name, preset, set, data, backend string
+	heldout, fresh                   bool
+	splitSeed                        uint64
+	testFraction                     float64
+}
+
+func (t *trainFlags) register(fs *flag.FlagSet, defaultName, defaultPreset string) {
+	fs.StringVar(&t.name, "name", defaultName, "run name: checkpoints/NAME and embeddings/NAME.{json,npy}")
+	fs.StringVar(&t.preset, "preset", defaultPreset, "hyperparameter preset: "+strings.Join(training.PresetNames(), ", "))
+	fs.StringVar(&t.set, "set", "", `hyperparameter overrides, "key=value;key=value" (see musicrep hparams)`)
+	fs.StringVar(&t.data, "data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
+	fs.StringVar(&t.backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	fs.BoolVar(&t.fresh, "fresh", false, "discard existing checkpoints of this run instead of resuming")
+	fs.Uint64Var(&t.splitSeed, "split-seed", pipeline.DefaultSplitSeed, "seed of the split by artist")
+	fs.Float64Var(&t.testFraction, "test-fraction", pipeline.DefaultTestFraction, "fraction of tracks held out")
+}
+
+func (t *trainFlags) options() (pipeline.TrainOptions, *pipeline.Fairouz, error) {
+	backend, err := backends.New(t.backend)
+	if err != nil {
+		return pipeline.TrainOptions{}, nil, err
+	}
+	store, err := training.NewStore(t.preset, t.set)
+	if err != nil {
+		return pipeline.TrainOptions{}, nil, err
+	}
+	modsParam, _ := store.GetParam("/" + training.ParamModalities)
+	mods, err := musicrep.ParseModalities(fmt.Sprint(modsParam))
+	if err != nil {
+		return pipeline.TrainOptions{}, nil, err
+	}
+	f, err := loadData(t.data, mods)
+	if err != nil {
+		return pipeline.TrainOptions{}, nil, err
+	}
+	return pipeline.TrainOptions{DataDir: f.DataDir, Name: t.name, Preset: t.preset, Settings: t.set,
+		Heldout: t.heldout, SplitSeed: t.splitSeed, TestFraction: t.testFraction, Fresh: t.fresh,
+		Backend: backend, Progress: os.Stderr}, f, nil
+}
+
+func cmdTrain(ctx context.Context, args []string) error {
+	fs := newFlags("train")
+	var tf trainFlags
+	tf.register(fs, "", "quick")
+	fs.BoolVar(&tf.heldout, "heldout", false, "train only on pairs among the training tracks of the split by artist")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if tf.name == "" {
+		return fmt.Errorf("give a run name with -name (checkpoints go to checkpoints/NAME)")
+	}
+	opt, f, err := tf.options()
+	if err != nil {
+		return err
+	}
+	res, err := pipeline.TrainAndExport(ctx, f, opt)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("trained %s: %d epochs, global step %d, %.0f pairs/s, %s\ncheckpoint: %s\nembeddings: %s, %s\n",
+		opt.Name, res.Train.Epochs, res.Train.GlobalStep, res.Train.PairsPerSecond, res.Train.Wall.Round(1e9),
+		res.Train.Checkpoint, res.EmbeddingsJSON, res.EmbeddingsNPY)
+	return nil
+}
+
+func cmdExport(args []string) error {
+	fs := newFlags("export")
+	ck := fs.String("checkpoint", "", "run directory (checkpoints/NAME) or a ckpt-*.json file")
+	out := fs.String("out", "", "output path without extension (default embeddings/NAME)")
+	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
+	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *ck == "" {
+		return fmt.Errorf("give the checkpoint with -checkpoint checkpoints/NAME")
+	}
+	b, err := backends.New(*backend)
+	if err != nil {
+		return err
+	}
+	m, err := inference.Load(*ck, b)
+	if err != nil {
+		return err
+	}
+	f, err := loadData(*data, m.Arch.Modalities)
+	if err != nil {
+		return err
+	}
+	emb, err := m.EmbedCorpus(f.Corpus)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		dir := *ck
+		if strings.HasSuffix(dir, ".json") {
+			dir = filepath.Dir(dir)
+		}
+		*out = filepath.Join("embeddings", filepath.Base(filepath.Clean(dir)))
+	}
+	j, n, err := inference.Export(*out, pipeline.IDs(f.Corpus), emb, m.Arch.EmbeddingDim)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("model: %s (%s)\nwrote %s and %s (%d tracks × %d)\n", m.Arch, m.Checkpoint, j, n, len(f.Corpus.Tracks),
+		m.Arch.EmbeddingDim)
+	return nil
+}
+
+func parseKs(s string) ([]int, error) {
+	var ks []int
+	for _, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		k, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || k <= 0 {
+			return nil, fmt.Errorf("-k %q: %q is not a positive integer", s, part)
+		}
+		ks = append(ks, k)
+	}
+	if len(ks) == 0 {
+		return nil, fmt.Errorf("-k %q: no cut-off", s)
+	}
+	return ks, nil
+}
+
+func cmdEval(args []string) error {
+	fs := newFlags("eval")
+	protocol := fs.String("protocol", "paper", "paper (binding_music's, in-sample) or heldout (split by artist, genre relevance)")
+	embFile := fs.String("embeddings", "", "embeddings file (seed JSON format or .npy with .ids.json)")
+	positives := fs.String("positives", "", "paper protocol: the relevance (pairs) file; default the 51k pairs")
+	candidates := fs.Int("candidates", 50, "paper protocol: neighbours retrieved per query")
+	kList := fs.String("k", "", "cut-offs (default 10,15,20,25 for paper, 10,25 for heldout)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	baselines := fs.Bool("baselines", true, "also score the raw-feature baselines (needs the data directory)")
+	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
+	splitSeed := fs.Uint64("split-seed", pipeline.DefaultSplitSeed, "heldout: seed of the split by artist")
+	testFraction := fs.Float64("test-fraction", pipeline.DefaultTestFraction, "heldout: fraction of tracks held out")
+	knn := fs.Int("knn", 10, "heldout: neighbours of the k-NN genre classifier")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *embFile == "" {
+		return fmt.Errorf("give the embeddings with -embeddings FILE")
+	}
+	var ks []int
+	if *kList != "" {
+		var err error
+		if ks, err = parseKs(*kList); err != nil {
+			return err
+		}
+	}
+	switch *protocol {
+	case "paper":
+		return evalPaper(*embFile, *positives, *candidates, ks, *asJSON, *baselines, *data)
+	case "heldout":
+		return evalHeldout(*embFile, ks, *knn, *splitSeed, *testFraction, *asJSON, *baselines, *data)
+	}
+	return fmt.Errorf("-protocol %q: use paper or heldout", *protocol)
+}
+
+// evalPaper needs no tracks file: the track set is the embeddings file's ids, and the positives are joined to it
+// by id. Baselines are added when the data directory is available.
+func evalPaper(embFile, positives string, candidates int, ks []int, asJSON, withBaselines bool, dataFlag string) error {
+	ids, data, dim, err := corpus.ReadVectors(embFile)
+	if err != nil {
+		return err
+	}
+	var f *pipeline.Fairouz
+	if withBaselines || positives == "" {
+		if f, err = loadData(dataFlag, nil); err != nil {
+			if positives == "" {
+				return fmt.Errorf("no -positives given and the data directory is unavailable: %w", err)
+			}
+			return fmt.Errorf("%w (or pass -baselines=false)", err)
+		}
+		if positives == "" {
+			positives = f.Pairs51k
+		}
+	}
+	index := make(map[string]int, len(ids))
+	for i, id := range ids {
+		index[id] = i
+	}
+	_, pos, err := corpus.LoadPairs(positives, index)
+	if err != nil {
+		return err
+	}
+	posIDs := map[string][]string{}
+	for a, rows := range pos {
+		for _, r := range rows {
+			posIDs[ids[a]] = append(posIDs[ids[a]], ids[r])
+		}
+	}
+	opt := evaluation.PaperOptions{Candidates: candidates, Ks: ks}
+	if len(opt.Ks) == 0 {
+		opt.Ks = evaluation.DefaultPaperOptions().Ks
+	}
+	rep, err := evaluation.PaperProtocol(ids, data, dim, posIDs, opt)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"protocol": "paper", "description": rep.Protocol, "embeddings": embFile,
+		"positives": positives, "candidates": opt.Candidates, "ks": opt.Ks, "num_queries": rep.NumQueries,
+		"metrics": rep.Metrics,
+		"in_sample": "the positives are the training pairs of the published models and nearest neighbours in " +
+			"the raw spaces; this protocol is transductive"}
+	var table *pipeline.Table
+	if withBaselines {
+		table, err = pipeline.PaperEvaluation(f.Corpus, positives, opt, pipeline.Baselines(f.Corpus, nil))
+		if err != nil {
+			return err
+		}
+		out["baselines"] = table.Rows
+		out["notes"] = table.Notes
+	}
+	if asJSON {
+		return printJSON(out)
+	}
+	fmt.Printf("%s\n\n%s: %s\n%s\n", rep.Protocol, "embeddings", embFile, rep.Table())
+	if table != nil {
+		fmt.Printf("baselines on the same protocol:\n%s\n", table.Markdown(nil))
+		for _, n := range table.Notes {
+			fmt.Println("note:", n)
+		}
+	}
+	return nil
+}
+
+func evalHeldout(embFile string, ks []int, knn int, seed uint64, frac float64, asJSON, withBaselines bool, dataFlag string) error {
+	f, err := loadData(dataFlag, nil)
+	if err != nil {
+		return err
+	}
+	emb, err := pipeline.LoadEmbeddings(embFile, f.Corpus)
+	if err != nil {
+		return err
+	}
+	split, err := pipeline.MakeSplit(f.Corpus, seed, frac)
+	if err != nil {
+		return err
+	}
+	sets := []*pipeline.Embeddings{emb}
+	if withBaselines {
+		sets = append(sets, pipeline.Baselines(f.Corpus, nil)...)
+	}
+	t, err := pipeline.HeldoutEvaluation(f.Corpus, split, pipeline.HeldoutOptions{Ks: ks, KNNK: knn}, sets)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(map[string]any{"protocol": "heldout", "description": t.Description,
+			"embeddings": embFile, "metrics": t.Rows[0].Metrics, "num_queries": t.NumQueries, "ks": t.Ks,
+			"baselines": t.Rows[1:], "notes": t.Notes,
+			"warning": "valid only for embeddings from a model trained without the test tracks of this split " +
+				"(musicrep train -heldout with the same -split-seed and -test-fraction)"})
+	}
+	fmt.Printf("%s\n\n%s\n", t.Description, t.Markdown(nil))
+	for _, n := range t.Notes {
+		fmt.Println("note:", n)
+	}
+	return nil
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func cmdReproduce(ctx context.Context, args []string) error {
+	fs := newFlags("reproduce")
+	var tf trainFlags
+	tf.register(fs, "", "quick")
+	full := fs.Bool("full", false, "the full published schedule (200 epochs; preset paper)")
+	results := fs.String("results", filepath.Join("evaluation", "results"), "where to write NAME.json and NAME.md")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *full {
+		tf.preset = "paper"
+	}
+	if tf.name == "" {
+		tf.name = "binding-c2e4-51k-" + tf.preset // e.g. binding-c2e4-51k-quick, binding-c2e4-51k-paper
+	}
+	opt, f, err := tf.options()
+	if err != nil {
+		return err
+	}
+	rep, err := pipeline.Reproduce(ctx, f, pipeline.ReproduceOptions{TrainOptions: opt, ResultsRoot: *results})
+	if err != nil {
+		return err
+	}
+	fmt.Print(rep.Markdown())
+	fmt.Printf("\nwrote %s and %s\n", filepath.Join(*results, rep.Name+".json"), filepath.Join(*results, rep.Name+".md"))
+	return nil
+}

@@ -1,0 +1,79 @@
+// Command musicrep trains, exports and evaluates musicrep models from the command line. It is a thin layer
+// over the library: every subcommand calls the same functions the notebooks use.
+//
+//	musicrep info      [-data DIR]
+//	musicrep hparams   [-preset NAME] [-set "k=v;..."]
+//	musicrep train     -name NAME [-preset quick|paper|tiny] [-set "k=v;..."] [-heldout] [-fresh] [-data DIR] [-backend go]
+//	musicrep export    -checkpoint checkpoints/NAME [-out embeddings/NAME] [-data DIR]
+//	musicrep eval      -protocol paper -embeddings FILE -positives FILE [-candidates 50] [-k 10,15,20,25] [-json]
+//	musicrep eval      -protocol heldout -embeddings FILE [-split-seed 1] [-test-fraction 0.2] [-json]
+//	musicrep reproduce [-name NAME] [-preset quick] [-full] [-set "k=v;..."] [-fresh] [-data DIR]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "info":
+		err = cmdInfo(args)
+	case "hparams":
+		err = cmdHparams(args)
+	case "train":
+		err = cmdTrain(ctx, args)
+	case "export":
+		err = cmdExport(args)
+	case "eval":
+		err = cmdEval(args)
+	case "reproduce":
+		err = cmdReproduce(ctx, args)
+	case "-h", "-help", "--help", "help":
+		usage()
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "musicrep: unknown command %q\n\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "musicrep %s: %v\n", os.Args[1], err)
+		if errors.Is(err, context.Canceled) {
+			os.Exit(130)
+		}
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `musicrep — joint music representations (binding_music in Go on GoMLX)
+
+Commands:
+  info       summarise and validate the data (tracks, modalities, pairs)
+  hparams    list the hyperparameters with their defaults (or a preset / -set overrides)
+  train      train (or resume) a binding model; writes checkpoints/NAME and embeddings/NAME.{json,npy}
+  export     embed every track with a checkpoint; writes the seed's JSON format and .npy
+  eval       score embeddings: -protocol paper (binding_music's, in-sample) or heldout (split by artist)
+  reproduce  the main job: train the published configuration, export, evaluate both protocols with baselines
+
+Run "musicrep COMMAND -h" for a command's flags. Data: -data DIR, else $MUSICREP_DATA, else ../shared/data.
+Backend: -backend NAME, else $GOMLX_BACKEND, else the pure-Go backend "go".
+`)
+}

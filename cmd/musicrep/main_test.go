@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/musicrep/musicrep/musicrep/corpus"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "musicrep-cli")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "musicrep")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func dataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := corpus.DataDir("")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI needs the shared data: %v", err)
+		}
+		t.Skip(err)
+	}
+	abs, _ := filepath.Abs(dir)
+	return abs
+}
+
+// run executes the CLI in workdir and returns stdout, stderr and the exit code.
+func run(t *testing.T, workdir string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = workdir
+	cmd.Env = append(os.Environ(), "GOMLX_BACKEND=go")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if exitErr, ok := err.(*exec.ExitError); ok {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// TestPaperProtocolContract checks the CLI contract scripts rely on: one JSON object whose "metrics" map has
+// the 24 keys, equal to the published table.
+func TestPaperProtocolContract(t *testing.T) {
+	data := dataDir(t)
+	stdout, stderr, code := run(t, t.TempDir(), "eval", "-protocol", "paper",
+		"-embeddings", filepath.Join(data, "fairouz/reference/published_joint_c2e4_51k.json"),
+		"-positives", filepath.Join(data, "fairouz/positives_negatives_more_negatives.json"),
+		"-candidates", "50", "-k", "10,15,20,25", "-json", "-data", data)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var out struct {
+		Metrics   map[string]float64 `json:"metrics"`
+		Baselines []struct {
+			Name    string             `json:"name"`
+			Metrics map[string]float64 `json:"metrics"`
+		} `json:"baselines"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout)
+	}
+	// Published values: binding_music notebooks/evaluate.ipynb (also in ../shared/data/fairouz/README.md).
+	want := map[string]float64{"precision@10": 0.3281022, "recall@25": 0.62133265, "hit_rate@15": 0.96836984,
+		"average_precision@20": 0.3920268, "reciprocal_rank@25": 0.3655893, "ndcg@10": 0.32183042}
+	if len(out.Metrics) != 24 {
+		t.Errorf("metrics has %d keys, want 24: %v", len(out.Metrics), out.Metrics)
+	}
+	for k, v := range want {
+		if got, ok := out.Metrics[k]; !ok || got-v > 1e-4 || v-got > 1e-4 {
+			t.Errorf("%s = %v, published %v", k, got, v)
+		}
+	}
+	if len(out.Baselines) != 3 {
+		t.Errorf("want 3 baselines (raw audio, raw graph, concatenation), got %d", len(out.Baselines))
+	}
+
+	// Exact-k variant.
+	stdout, stderr, code = run(t, t.TempDir(), "eval", "-protocol", "paper", "-embeddings",
+		filepath.Join(data, "fairouz/reference/published_joint_c2e4_51k.json"), "-candidates", "10", "-k", "10",
+		"-json", "-baselines=false", "-data", data)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Metrics["recall@10"] != out.Metrics["hit_rate@10"] {
+		t.Errorf("exact-k variant: recall@10 %v should equal hit_rate@10 %v", out.Metrics["recall@10"],
+			out.Metrics["hit_rate@10"])
+	}
+}
+
+// TestTrainExportEvalReproduce is the smoke run of the real entry points with the tiny preset on the 6k pairs:
+// train (held out), export from the checkpoint, evaluate both protocols, and the reproduce job.
+func TestTrainExportEvalReproduce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains models")
+	}
+	data := dataDir(t)
+	work := t.TempDir()
+	_, stderr, code := run(t, work, "train", "-name", "smoke", "-preset", "tiny", "-set", "pairs=6k", "-heldout",
+		"-data", data)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "backend: ") {
+		t.Errorf("train does not say which backend runs:\n%s", stderr)
+	}
+	for _, f := range []string{"checkpoints/smoke/loss.csv", "embeddings/smoke.json", "embeddings/smoke.npy",
+		"embeddings/smoke.ids.json"} {
+		if _, err := os.Stat(filepath.Join(work, f)); err != nil {
+			t.Errorf("train did not write %s", f)
+		}
+	}
+	// Export again from the checkpoint to another file: same vectors.
+	if _, stderr, code = run(t, work, "export", "-checkpoint", "checkpoints/smoke", "-out", "again", "-data", data); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	a, _ := os.ReadFile(filepath.Join(work, "embeddings/smoke.json"))
+	b, _ := os.ReadFile(filepath.Join(work, "again.json"))
+	if !bytes.Equal(a, b) {
+		t.Error("export from the checkpoint differs from the embeddings written after training")
+	}
+	stdout, stderr, code := run(t, work, "eval", "-protocol", "heldout", "-embeddings", "embeddings/smoke.json",
+		"-json", "-data", data)
+	if code != 0 {
+		t.Fatalf("eval heldout: exit %d: %s", code, stderr)
+	}
+	var held struct {
+		Metrics   map[string]float64 `json:"metrics"`
+		Baselines []any              `json:"baselines"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &held); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := held.Metrics["knn_genre_accuracy@10"]; !ok || len(held.Baselines) != 3 {
+		t.Errorf("heldout output lacks k-NN accuracy or baselines: %s", stdout)
+	}
+
+	// The main job, tiny.
+	stdout, stderr, code = run(t, work, "reproduce", "-preset", "tiny", "-set", "pairs=6k", "-data", data)
+	if code != 0 {
+		t.Fatalf("reproduce: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"evaluation/results/binding-c2e4-51k-tiny.json", "evaluation/results/binding-c2e4-51k-tiny.md"} {
+		if _, err := os.Stat(filepath.Join(work, f)); err != nil {
+			t.Errorf("reproduce did not write %s", f)
+		}
+	}
+	for _, want := range []string{"raw audio", "raw graph", "concat L2-normalised audio+graph", "IN-SAMPLE",
+		"leak"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("reproduce output lacks %q", want)
+		}
+	}
+}
+
+// TestCLIErrors checks that bad input gives a clear message and a non-zero exit.
+func TestCLIErrors(t *testing.T) {
+	data := dataDir(t)
+	work := t.TempDir()
+	bad := filepath.Join(work, "bad.json")
+	if err := os.WriteFile(bad, []byte(`[{"id": "x", "embedding": [1, 2]}, {"id": "y", "embedding": [1`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wrongDims := filepath.Join(work, "dims.json")
+	if err := os.WriteFile(wrongDims, []byte(`[{"id": "x", "embedding": [1, 2]}, {"id": "y", "embedding": [1, 2, 3]}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown command", []string{"frobnicate"}, "unknown command"},
+		{"unknown preset", []string{"train", "-name", "x", "-preset", "huge", "-data", data}, "unknown preset"},
+		{"unknown hyperparameter", []string{"hparams", "-set", "learning_rat=1"}, "unknown hyperparameter"},
+		{"missing modality", []string{"train", "-name", "x", "-set", "binding_modalities=audio,image", "-data", data}, "image"},
+		{"no name", []string{"train", "-data", data}, "-name"},
+		{"truncated embeddings", []string{"eval", "-embeddings", bad, "-baselines=false", "-positives", bad}, "bad.json"},
+		{"inconsistent dims", []string{"eval", "-embeddings", wrongDims, "-baselines=false", "-positives", bad}, "dims.json"},
+		{"ids not tracks", []string{"eval", "-protocol", "heldout", "-embeddings", wrongDims, "-data", data}, "dims.json"},
+		{"missing checkpoint", []string{"export", "-checkpoint", filepath.Join(work, "nope"), "-data", data}, "nope"},
+		{"bad backend", []string{"train", "-name", "x", "-backend", "tpu", "-data", data}, "not available"},
+		{"bad k", []string{"eval", "-embeddings", bad, "-k", "ten"}, "ten"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := run(t, work, tc.args...)
+			if code == 0 {
+				t.Fatalf("exit 0, want failure")
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr does not mention %q:\n%s", tc.want, stderr)
+			}
+		})
+	}
+}

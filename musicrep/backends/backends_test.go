@@ -1,0 +1,24 @@
+package backends
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNew(t *testing.T) {
+	t.Setenv(EnvVar, "")
+	b, err := New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Name() == "" || !strings.Contains(Describe(b), "CPUs") {
+		t.Errorf("unexpected description %q", Describe(b))
+	}
+	if _, err := New("xla:cuda"); err == nil || !strings.Contains(err.Error(), "not available") {
+		t.Errorf("xla is not compiled in; want a clear error, got %v", err)
+	}
+	t.Setenv(EnvVar, "nope")
+	if _, err := New(""); err == nil || !strings.Contains(err.Error(), EnvVar) {
+		t.Errorf("want an error naming %s, got %v", EnvVar, err)
+	}
+}

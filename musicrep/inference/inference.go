@@ -1,0 +1,217 @@
+// Package inference loads a trained binding-model checkpoint, rebuilds the model from the hyperparameters stored
+// in it, embeds tracks (with any of their modalities missing) and exports the joint embeddings.
+package inference
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/backends"
+	"github.com/musicrep/musicrep/musicrep/binding"
+	"github.com/musicrep/musicrep/musicrep/ckpt"
+	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/training"
+)
+
+// Model is a binding model loaded for inference.
+type Model struct {
+	Arch       binding.Architecture
+	Checkpoint string // the checkpoint's .json file
+	Meta       ckpt.Meta
+	backend    compute.Backend
+	store      *model.Store
+	exec       *model.Exec
+}
+
+// Load loads the newest complete checkpoint of a run directory, or the checkpoint whose .json path is given.
+// A nil backend means backends.New("").
+func Load(path string, backend compute.Backend) (*Model, error) {
+	var c *ckpt.Checkpoint
+	var err error
+	if strings.HasSuffix(path, ".json") {
+		c, err = ckpt.Load(path)
+	} else {
+		if info, statErr := os.Stat(path); statErr != nil || !info.IsDir() {
+			return nil, fmt.Errorf("checkpoint %s: not a run directory or a ckpt-*.json file", path)
+		}
+		c, err = ckpt.Latest(path, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.Meta.Architecture != training.ArchitectureName {
+		return nil, fmt.Errorf("checkpoint %s holds a %q model; this loader builds %q models", c.Path,
+			c.Meta.Architecture, training.ArchitectureName)
+	}
+	if backend == nil {
+		if backend, err = backends.New(""); err != nil {
+			return nil, err
+		}
+	}
+	store := model.NewStore()
+	if err := c.Restore(store); err != nil {
+		return nil, err
+	}
+	arch, err := binding.ArchitectureFromStore(store)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", c.Path, err)
+	}
+	if err := checkVariables(c, arch); err != nil {
+		return nil, err
+	}
+	m := &Model{Arch: arch, Checkpoint: c.Path, Meta: c.Meta, backend: backend, store: store}
+	m.exec, err = model.NewExec(backend, store, func(scope *model.Scope, inputs []*Node) *Node {
+		k := len(arch.Modalities)
+		return binding.Embed(scope, arch, inputs[:k], inputs[k:])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building the model of %s: %w", c.Path, err)
+	}
+	return m, nil
+}
+
+// checkVariables verifies that the checkpoint holds exactly the weights the architecture needs, with the right
+// shapes, so that a checkpoint of another architecture fails with a clear message instead of a graph panic.
+func checkVariables(c *ckpt.Checkpoint, arch binding.Architecture) error {
+	want := map[string][]int{}
+	cd := arch.ContractedDims()
+	for i, m := range arch.Modalities {
+		want["/encoder/"+string(m)+"/weights"] = []int{arch.InputDims[i], cd[i]}
+		want["/encoder/"+string(m)+"/biases"] = []int{cd[i]}
+	}
+	hidden := arch.ConcatDim() * arch.Expansion
+	want["/fusion/hidden/weights"] = []int{arch.ConcatDim(), hidden}
+	want["/fusion/hidden/biases"] = []int{hidden}
+	want["/fusion/output/weights"] = []int{hidden, arch.EmbeddingDim}
+	want["/fusion/output/biases"] = []int{arch.EmbeddingDim}
+	have := map[string][]int{}
+	for _, v := range c.Meta.Variables {
+		have[v.Path] = v.Dims
+	}
+	for path, dims := range want {
+		got, ok := have[path]
+		if !ok {
+			return fmt.Errorf("checkpoint %s has no variable %s needed by %s: it was saved by another "+
+				"architecture or version", c.Path, path, arch)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(dims) {
+			return fmt.Errorf("checkpoint %s: variable %s has shape %v, the recorded architecture (%s) needs %v",
+				c.Path, path, got, arch, dims)
+		}
+	}
+	return nil
+}
+
+// Backend returns the backend the model runs on.
+func (m *Model) Backend() compute.Backend { return m.backend }
+
+// Embed returns the joint embeddings (row-major, rows × Arch.EmbeddingDim) of the rows of the given features,
+// one *musicrep.Features per model modality in Arch.Modalities order. Rows where a modality is missing
+// (Present false) are masked as in training. Every row must have at least one modality.
+func (m *Model) Embed(features []*musicrep.Features) ([]float32, error) {
+	if len(features) != len(m.Arch.Modalities) {
+		return nil, fmt.Errorf("model %s needs %d modalities (%v), got %d feature sets", m.Checkpoint,
+			len(m.Arch.Modalities), m.Arch.Modalities, len(features))
+	}
+	n := features[0].NumRows()
+	for i, f := range features {
+		if f.Modality != m.Arch.Modalities[i] {
+			return nil, fmt.Errorf("feature set %d is %s, the model expects %s here (order %v)", i, f.Modality,
+				m.Arch.Modalities[i], m.Arch.Modalities)
+		}
+		if f.Dim != m.Arch.InputDims[i] {
+			return nil, fmt.Errorf("%s features in %s have %d dimensions, the model in %s was trained on %d",
+				f.Modality, f.Source, f.Dim, m.Checkpoint, m.Arch.InputDims[i])
+		}
+		if f.NumRows() != n {
+			return nil, fmt.Errorf("%s features have %d rows, %s has %d", f.Modality, f.NumRows(),
+				features[0].Modality, n)
+		}
+	}
+	for r := range n {
+		any := false
+		for _, f := range features {
+			any = any || f.Present[r]
+		}
+		if !any {
+			return nil, fmt.Errorf("row %d has none of the model's modalities %v: it cannot be embedded", r,
+				m.Arch.Modalities)
+		}
+	}
+	const batch = 512
+	out := make([]float32, 0, n*m.Arch.EmbeddingDim)
+	for lo := 0; lo < n; lo += batch {
+		hi := min(n, lo+batch)
+		args := make([]any, 0, 2*len(features))
+		masks := make([]any, 0, len(features))
+		for _, f := range features {
+			args = append(args, tensors.FromFlatDataAndDimensions(f.Data[lo*f.Dim:hi*f.Dim], hi-lo, f.Dim))
+			mask := make([]float32, hi-lo)
+			for r := lo; r < hi; r++ {
+				if f.Present[r] {
+					mask[r-lo] = 1
+				}
+			}
+			masks = append(masks, tensors.FromFlatDataAndDimensions(mask, hi-lo))
+		}
+		args = append(args, masks...)
+		var outputs []*tensors.Tensor
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("%v", r)
+				}
+			}()
+			outputs, err = m.exec.Exec(args...)
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("embedding rows %d..%d: %w", lo, hi-1, err)
+		}
+		out = append(out, tensors.MustCopyFlatData[float32](outputs[0])...)
+		outputs[0].MustFinalizeAll()
+	}
+	return out, nil
+}
+
+// EmbedCorpus embeds every track of a corpus, using the corpus' features of the model's modalities.
+func (m *Model) EmbedCorpus(c *corpus.Corpus) ([]float32, error) {
+	feats := make([]*musicrep.Features, len(m.Arch.Modalities))
+	for i, mod := range m.Arch.Modalities {
+		f, ok := c.Features[mod]
+		if !ok {
+			return nil, fmt.Errorf("the model in %s needs %s features, which were not loaded: give the %s "+
+				"feature file", m.Checkpoint, mod, mod)
+		}
+		feats[i] = f
+	}
+	return m.Embed(feats)
+}
+
+// Export writes embeddings in the seed's JSON format (a list of {"id", "embedding"} in the given order) to
+// base+".json", and as float32 NPY to base+".npy" with the ids in base+".ids.json". Both are written atomically.
+func Export(base string, ids []string, data []float32, dim int) (jsonPath, npyPath string, err error) {
+	if dim <= 0 || len(ids)*dim != len(data) {
+		return "", "", errors.New("export: ids and embeddings do not match")
+	}
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return "", "", err
+	}
+	jsonPath, npyPath = base+".json", base+".npy"
+	if err := corpus.WriteVectorsJSON(jsonPath, ids, data, dim); err != nil {
+		return "", "", err
+	}
+	if err := corpus.WriteVectorsNPY(npyPath, ids, data, dim); err != nil {
+		return "", "", err
+	}
+	return jsonPath, npyPath, nil
+}

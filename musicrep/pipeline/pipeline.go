@@ -1,0 +1,228 @@
+// Package pipeline ties musicrep's pieces into the jobs the CLI and notebooks run: load the Fairouz data,
+// build training sets (all pairs, or pairs within a training split), score learned embeddings and the trivial
+// baselines under the paper and held-out protocols, and the end-to-end `reproduce` job.
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/musicrep/musicrep/evaluation"
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/training"
+)
+
+// Fairouz is the binding_music dataset loaded from a data directory.
+type Fairouz struct {
+	DataDir   string
+	Corpus    *corpus.Corpus
+	Pairs51k  string // positives_negatives_more_negatives.json
+	Pairs6k   string // positives_negatives.json
+	Published string // the published joint embeddings of the c2/e4 51k model ("" when absent)
+}
+
+// LoadFairouz loads the tracks and the feature files of the given modalities (nil = every modality whose file
+// exists) from dataDir (see corpus.DataDir).
+func LoadFairouz(dataDir string, modalities []musicrep.Modality) (*Fairouz, error) {
+	tracks, files, p51, p6 := corpus.DefaultFairouzFiles(dataDir)
+	want := map[musicrep.Modality]string{}
+	if modalities == nil {
+		for m, path := range files {
+			if _, err := os.Stat(path); err == nil {
+				want[m] = path
+			}
+		}
+	} else {
+		for _, m := range modalities {
+			path, ok := files[m]
+			if !ok {
+				return nil, fmt.Errorf("the Fairouz data has no %s feature file (the image and lyrics-text "+
+					"embeddings of binding_music were never published); drop %s from the modalities", m, m)
+			}
+			want[m] = path
+		}
+	}
+	c, err := corpus.Load(tracks, want)
+	if err != nil {
+		return nil, err
+	}
+	f := &Fairouz{DataDir: dataDir, Corpus: c, Pairs51k: p51, Pairs6k: p6}
+	pub := filepath.Join(dataDir, "fairouz", "reference", "published_joint_c2e4_51k.json")
+	if _, err := os.Stat(pub); err == nil {
+		f.Published = pub
+	}
+	return f, nil
+}
+
+// PairsFile resolves the "pairs" hyperparameter: "51k", "6k" or a path.
+func (f *Fairouz) PairsFile(name string) string {
+	switch name {
+	case "51k", "":
+		return f.Pairs51k
+	case "6k":
+		return f.Pairs6k
+	}
+	return name
+}
+
+// Split is a deterministic split of the tracks by artist.
+type Split struct {
+	Seed         uint64
+	TestFraction float64
+	Train, Test  []int // track rows
+}
+
+// Default split settings of the held-out protocol.
+const (
+	DefaultSplitSeed    = 1
+	DefaultTestFraction = 0.2
+)
+
+// MakeSplit splits the corpus' tracks by artist (see corpus.SplitByArtist).
+func MakeSplit(c *corpus.Corpus, seed uint64, testFraction float64) (*Split, error) {
+	train, test, err := corpus.SplitByArtist(c.Tracks, testFraction, seed)
+	if err != nil {
+		return nil, err
+	}
+	return &Split{Seed: seed, TestFraction: testFraction, Train: train, Test: test}, nil
+}
+
+// String describes the split.
+func (s *Split) String() string {
+	return fmt.Sprintf("split by artist (seed %d, test fraction %.2f): %d train / %d test tracks", s.Seed,
+		s.TestFraction, len(s.Train), len(s.Test))
+}
+
+// TrainingData builds the training set of the binding model: the features of the given modalities and the
+// pairs of pairsFile; with a split, only pairs whose two tracks are both training tracks.
+func (f *Fairouz) TrainingData(pairsFile string, modalities []musicrep.Modality, split *Split) (*training.Data, error) {
+	pairs, _, err := corpus.LoadPairs(pairsFile, f.Corpus.Index)
+	if err != nil {
+		return nil, err
+	}
+	desc := fmt.Sprintf("%s, %d pairs over all %d tracks (transductive, as published)", filepath.Base(pairsFile),
+		pairs.Len(), len(f.Corpus.Tracks))
+	if split != nil {
+		pairs, err = pairs.Restrict(corpus.KeepRows(len(f.Corpus.Tracks), split.Train))
+		if err != nil {
+			return nil, fmt.Errorf("%s restricted to the training split: %w", pairsFile, err)
+		}
+		desc = fmt.Sprintf("%s restricted to the training tracks of the %s: %d pairs", filepath.Base(pairsFile),
+			split, pairs.Len())
+	}
+	d := &training.Data{Anchor: pairs.Anchor, Other: pairs.Other, Label: pairs.Label}
+	for _, m := range musicrep.SortModalities(modalities) {
+		feat, ok := f.Corpus.Features[m]
+		if !ok {
+			return nil, fmt.Errorf("no %s features loaded; available: %v", m, f.Corpus.Modalities())
+		}
+		d.Features = append(d.Features, feat)
+	}
+	names := make([]string, len(d.Features))
+	for i, feat := range d.Features {
+		names[i] = fmt.Sprintf("%s (%s, %d-d)", feat.Modality, filepath.Base(feat.Source), feat.Dim)
+	}
+	d.Description = desc + "; modalities " + strings.Join(names, ", ")
+	return d, nil
+}
+
+// Embeddings is one set of vectors for every track of a corpus (rows in tracks order), learned or raw.
+type Embeddings struct {
+	Name   string
+	Kind   string // "learned", "published" or "baseline"
+	Source string // file or description
+	Note   string // caveats, e.g. in-sample or label leakage
+	Dim    int
+	Data   []float32
+}
+
+// IDs returns the corpus' track ids in row order.
+func IDs(c *corpus.Corpus) []string {
+	ids := make([]string, len(c.Tracks))
+	for i, t := range c.Tracks {
+		ids[i] = t.ID
+	}
+	return ids
+}
+
+// LoadEmbeddings reads an embeddings file (seed JSON format, or .npy with its .ids.json) and joins it to the
+// corpus by id. Every track must have a vector and every id must be a track.
+func LoadEmbeddings(path string, c *corpus.Corpus) (*Embeddings, error) {
+	ids, data, dim, err := corpus.ReadVectors(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, len(c.Tracks)*dim)
+	seen := make([]bool, len(c.Tracks))
+	var unknown []string
+	for i, id := range ids {
+		row, ok := c.Index[id]
+		if !ok {
+			unknown = append(unknown, id)
+			continue
+		}
+		seen[row] = true
+		copy(out[row*dim:(row+1)*dim], data[i*dim:(i+1)*dim])
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("%s: %d ids are not tracks of %s (first: %s); embed the same tracks file", path,
+			len(unknown), c.TracksFile, unknown[0])
+	}
+	var missing []string
+	for row, ok := range seen {
+		if !ok {
+			missing = append(missing, c.Tracks[row].ID)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s: %d tracks of %s have no embedding (first: %s); export every track", path,
+			len(missing), c.TracksFile, missing[0])
+	}
+	return &Embeddings{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Kind: "learned",
+		Source: path, Dim: dim, Data: out}, nil
+}
+
+// Baselines returns the trivial baselines for the given modalities: each raw modality alone, and (with two or
+// more) the concatenation of the L2-normalised raw modalities. Tracks missing a modality keep a zero block.
+// nil modalities means every loaded modality.
+func Baselines(c *corpus.Corpus, modalities []musicrep.Modality) []*Embeddings {
+	if modalities == nil {
+		modalities = c.Modalities()
+	}
+	var out []*Embeddings
+	var blocks []evaluation.Block
+	for _, m := range musicrep.SortModalities(modalities) {
+		f, ok := c.Features[m]
+		if !ok {
+			continue
+		}
+		note := ""
+		if m == musicrep.Graph {
+			note = "graph embeddings were built from track–artist–album–genre links: they leak artist and genre labels"
+		}
+		out = append(out, &Embeddings{Name: "raw " + string(m), Kind: "baseline",
+			Source: f.Source, Note: note, Dim: f.Dim, Data: slices.Clone(f.Data)})
+		blocks = append(blocks, evaluation.Block{Data: evaluation.Normalize(f.Data, f.Dim), Dim: f.Dim})
+	}
+	if len(blocks) >= 2 {
+		data, total, err := evaluation.Concat(blocks...)
+		if err != nil {
+			panic(err) // cannot happen: every block has one row per track
+		}
+		names := make([]string, len(out))
+		note := ""
+		for i, e := range out {
+			names[i] = strings.TrimPrefix(e.Name, "raw ")
+			if e.Note != "" {
+				note = "includes the graph modality, which leaks artist and genre labels"
+			}
+		}
+		out = append(out, &Embeddings{Name: "concat L2-normalised " + strings.Join(names, "+"), Kind: "baseline",
+			Source: "concatenation of the L2-normalised raw features", Note: note, Dim: total, Data: data})
+	}
+	return out
+}

@@ -1,0 +1,141 @@
+package pipeline
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/corpus"
+)
+
+func fairouz(t *testing.T) *Fairouz {
+	t.Helper()
+	dir, err := corpus.DataDir("")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	f, err := LoadFairouz(dir, []musicrep.Modality{musicrep.Audio, musicrep.Graph})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestHeldoutTrainingDataStaysInSplit(t *testing.T) {
+	f := fairouz(t)
+	split, err := MakeSplit(f.Corpus, DefaultSplitSeed, DefaultTestFraction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.TrainingData(f.Pairs51k, []musicrep.Modality{musicrep.Graph, musicrep.Audio}, split)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := map[int]bool{}
+	for _, r := range split.Test {
+		test[r] = true
+	}
+	for i := range d.Anchor {
+		if test[int(d.Anchor[i])] || test[int(d.Other[i])] {
+			t.Fatalf("pair %d touches test track", i)
+		}
+	}
+	if d.Features[0].Modality != musicrep.Audio || len(d.Anchor) >= 51640 || len(d.Anchor) == 0 {
+		t.Errorf("features %s first, %d pairs", d.Features[0].Modality, len(d.Anchor))
+	}
+	artists := map[string]bool{}
+	for _, r := range split.Train {
+		artists[strings.ToLower(f.Corpus.Tracks[r].Artist)] = true
+	}
+	for _, r := range split.Test {
+		if artists[strings.ToLower(f.Corpus.Tracks[r].Artist)] {
+			t.Fatalf("artist %q on both sides", f.Corpus.Tracks[r].Artist)
+		}
+	}
+}
+
+func TestBaselines(t *testing.T) {
+	f := fairouz(t)
+	b := Baselines(f.Corpus, nil)
+	if len(b) != 3 || b[2].Dim != 256 {
+		t.Fatalf("baselines: %d sets, last dim %d", len(b), b[len(b)-1].Dim)
+	}
+	if b[1].Note == "" || !strings.Contains(b[1].Note, "leak") {
+		t.Error("the raw graph baseline must carry the leakage note")
+	}
+	// Each half of a concatenated row has unit norm (the raw graph rows have norms 9–18).
+	for _, row := range []int{0, 100, 821} {
+		for half := range 2 {
+			var s float64
+			for _, v := range b[2].Data[row*256+half*128 : row*256+(half+1)*128] {
+				s += float64(v) * float64(v)
+			}
+			if math.Abs(s-1) > 1e-5 {
+				t.Errorf("row %d half %d has squared norm %v", row, half, s)
+			}
+		}
+	}
+}
+
+func TestLoadEmbeddingsErrors(t *testing.T) {
+	f := fairouz(t)
+	dir := t.TempDir()
+	ids := IDs(f.Corpus)
+	data := make([]float32, len(ids)*2)
+	// Missing tracks.
+	p := filepath.Join(dir, "short.json")
+	if err := corpus.WriteVectorsJSON(p, ids[:10], data[:20], 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadEmbeddings(p, f.Corpus); err == nil || !strings.Contains(err.Error(), "812 tracks") {
+		t.Errorf("missing tracks: %v", err)
+	}
+	// Unknown id.
+	bad := append([]string{"idNOTATRACK"}, ids[1:]...)
+	p = filepath.Join(dir, "unknown.json")
+	if err := corpus.WriteVectorsJSON(p, bad, data, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadEmbeddings(p, f.Corpus); err == nil || !strings.Contains(err.Error(), "idNOTATRACK") {
+		t.Errorf("unknown id: %v", err)
+	}
+	// The published file loads and is joined by id.
+	e, err := LoadEmbeddings(f.Published, f.Corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Dim != 128 {
+		t.Errorf("published dim %d", e.Dim)
+	}
+}
+
+func TestHeldoutEvaluationReal(t *testing.T) {
+	f := fairouz(t)
+	split, err := MakeSplit(f.Corpus, DefaultSplitSeed, DefaultTestFraction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := HeldoutEvaluation(f.Corpus, split, HeldoutOptions{}, Baselines(f.Corpus, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	audio, graph := tab.Rows[0].Metrics, tab.Rows[1].Metrics
+	// The graph features were built from genre links: they must beat audio at genre retrieval by a wide margin.
+	if !(graph["average_precision@10"] > audio["average_precision@10"]+0.1) {
+		t.Errorf("graph mAP@10 %.3f vs audio %.3f: expected the genre leak to show", graph["average_precision@10"],
+			audio["average_precision@10"])
+	}
+	if tab.NumQueries == 0 || tab.NumQueries > len(split.Test) {
+		t.Errorf("%d queries for %d test tracks", tab.NumQueries, len(split.Test))
+	}
+	md := tab.Markdown(nil)
+	if !strings.Contains(md, "raw audio") || !strings.Contains(md, "knn_genre_accuracy@10") {
+		t.Errorf("markdown lacks rows or columns:\n%s", md)
+	}
+}

@@ -1,0 +1,277 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/musicrep/musicrep/evaluation"
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/backends"
+	"github.com/musicrep/musicrep/musicrep/binding"
+	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/training"
+)
+
+// TrainOptions configures TrainAndExport.
+type TrainOptions struct {
+	DataDir        string
+	Name           string // run name: checkpoints/<Name>, embeddings/<Name>.{json,npy}
+	Preset         string // training.Presets key ("" = defaults, the full published schedule)
+	Settings       string // "k=v;k=v" hyperparameter overrides
+	Heldout        bool   // train only on pairs among the training tracks of the split
+	SplitSeed      uint64
+	TestFraction   float64
+	CheckpointRoot string // default "checkpoints"
+	EmbeddingsRoot string // default "embeddings"
+	Fresh          bool
+	Backend        compute.Backend
+	Progress       io.Writer
+	OnStep         func(training.StepInfo)
+}
+
+func (o *TrainOptions) defaults() {
+	if o.CheckpointRoot == "" {
+		o.CheckpointRoot = "checkpoints"
+	}
+	if o.EmbeddingsRoot == "" {
+		o.EmbeddingsRoot = "embeddings"
+	}
+	if o.SplitSeed == 0 {
+		o.SplitSeed = DefaultSplitSeed
+	}
+	if o.TestFraction == 0 {
+		o.TestFraction = DefaultTestFraction
+	}
+}
+
+// TrainResult is what TrainAndExport produced.
+type TrainResult struct {
+	Train          *training.Result
+	EmbeddingsJSON string
+	EmbeddingsNPY  string
+	Split          *Split // nil unless held out
+	Data           string // description of the training data
+}
+
+// TrainAndExport trains (or resumes) a binding model on the Fairouz data and exports the joint embeddings of
+// every track.
+func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainResult, error) {
+	opt.defaults()
+	if opt.Name == "" {
+		return nil, fmt.Errorf("no run name given")
+	}
+	store, err := training.NewStore(opt.Preset, opt.Settings)
+	if err != nil {
+		return nil, err
+	}
+	mods, err := musicrep.ParseModalities(fmt.Sprint(mustParam(store, binding.ParamModalities)))
+	if err != nil {
+		return nil, err
+	}
+	res := &TrainResult{}
+	if opt.Heldout {
+		if res.Split, err = MakeSplit(f.Corpus, opt.SplitSeed, opt.TestFraction); err != nil {
+			return nil, err
+		}
+	}
+	data, err := f.TrainingData(f.PairsFile(fmt.Sprint(mustParam(store, training.ParamPairs))), mods, res.Split)
+	if err != nil {
+		return nil, err
+	}
+	res.Data = data.Description
+	if opt.Backend == nil {
+		if opt.Backend, err = backends.New(""); err != nil {
+			return nil, err
+		}
+	}
+	dir := filepath.Join(opt.CheckpointRoot, opt.Name)
+	res.Train, err = training.Train(ctx, training.Config{Dir: dir, Store: store, Data: data, Backend: opt.Backend,
+		Progress: opt.Progress, OnStep: opt.OnStep, Fresh: opt.Fresh})
+	if err != nil {
+		return res, err
+	}
+	m, err := inference.Load(dir, opt.Backend)
+	if err != nil {
+		return res, err
+	}
+	emb, err := m.EmbedCorpus(f.Corpus)
+	if err != nil {
+		return res, err
+	}
+	res.EmbeddingsJSON, res.EmbeddingsNPY, err = inference.Export(filepath.Join(opt.EmbeddingsRoot, opt.Name),
+		IDs(f.Corpus), emb, m.Arch.EmbeddingDim)
+	return res, err
+}
+
+func mustParam(store interface {
+	GetParam(string) (any, bool)
+}, key string) any {
+	v, _ := store.GetParam("/" + key)
+	return v
+}
+
+// ReproduceOptions configures Reproduce.
+type ReproduceOptions struct {
+	TrainOptions
+	ResultsRoot string // default "evaluation/results"
+}
+
+// Report is the output of Reproduce, written as JSON and Markdown.
+type Report struct {
+	Name        string            `json:"name"`
+	Created     string            `json:"created"`
+	Backend     string            `json:"backend"`
+	Preset      string            `json:"preset"`
+	Settings    string            `json:"settings,omitempty"`
+	Models      map[string]string `json:"models"` // run name → architecture and training data
+	WallSeconds map[string]float64
+	Paper       *Table `json:"paper"`
+	Heldout     *Table `json:"heldout"`
+}
+
+// Reproduce is the main job: train the published best configuration (C=2, E=4, 51k pairs) on the available
+// modalities, once on all pairs (as published) and once on the training split only, export both, and score
+// them with the trivial baselines under the paper and the held-out protocols. It writes
+// <ResultsRoot>/<Name>.json and .md.
+func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, error) {
+	opt.defaults()
+	if opt.ResultsRoot == "" {
+		opt.ResultsRoot = filepath.Join("evaluation", "results")
+	}
+	if opt.Backend == nil {
+		var err error
+		if opt.Backend, err = backends.New(""); err != nil {
+			return nil, err
+		}
+	}
+	logf := func(format string, args ...any) {
+		if opt.Progress != nil {
+			fmt.Fprintf(opt.Progress, format+"\n", args...)
+		}
+	}
+	rep := &Report{Name: opt.Name, Created: time.Now().UTC().Format(time.RFC3339),
+		Backend: backends.Describe(opt.Backend), Preset: opt.Preset, Settings: opt.Settings,
+		Models: map[string]string{}, WallSeconds: map[string]float64{}}
+
+	// 1. As published: all pairs.
+	logf("== training %s on all pairs (as published; transductive)", opt.Name)
+	all, err := TrainAndExport(ctx, f, opt.TrainOptions)
+	if err != nil {
+		return nil, err
+	}
+	rep.Models[opt.Name] = all.Train.Architecture.String() + "; " + all.Data
+	rep.WallSeconds[opt.Name] = all.Train.Wall.Seconds()
+
+	// 2. Held out: pairs among training tracks only.
+	heldName := opt.Name + "-heldout"
+	logf("== training %s on the training split only", heldName)
+	hopt := opt.TrainOptions
+	hopt.Name, hopt.Heldout = heldName, true
+	held, err := TrainAndExport(ctx, f, hopt)
+	if err != nil {
+		return nil, err
+	}
+	rep.Models[heldName] = held.Train.Architecture.String() + "; " + held.Data
+	rep.WallSeconds[heldName] = held.Train.Wall.Seconds()
+
+	// 3. Score.
+	learnedAll, err := LoadEmbeddings(all.EmbeddingsJSON, f.Corpus)
+	if err != nil {
+		return nil, err
+	}
+	learnedAll.Note = "trained on all pairs, including those it is scored on"
+	learnedHeld, err := LoadEmbeddings(held.EmbeddingsJSON, f.Corpus)
+	if err != nil {
+		return nil, err
+	}
+	learnedHeld.Note = "trained on pairs among training tracks only"
+	mods := all.Train.Architecture.Modalities
+	baselines := Baselines(f.Corpus, mods)
+	paperSets := []*Embeddings{learnedAll}
+	if f.Published != "" {
+		pub, err := LoadEmbeddings(f.Published, f.Corpus)
+		if err != nil {
+			return nil, err
+		}
+		pub.Name, pub.Kind = "published c2e4 51k (audio+image+text+graph)", "published"
+		pub.Note = "binding_music's exported embeddings (4 modalities, 200 epochs, trained on these pairs)"
+		paperSets = append(paperSets, pub)
+	}
+	paperSets = append(paperSets, baselines...)
+	logf("== paper protocol")
+	if rep.Paper, err = PaperEvaluation(f.Corpus, f.Pairs51k, evaluation.DefaultPaperOptions(), paperSets); err != nil {
+		return nil, err
+	}
+	logf("== held-out protocol")
+	notHeld := *learnedAll
+	notHeld.Note = "NOT held out: trained on pairs that include the test tracks; listed for contrast"
+	heldSets := append([]*Embeddings{learnedHeld, &notHeld}, baselines...)
+	if rep.Heldout, err = HeldoutEvaluation(f.Corpus, held.Split, HeldoutOptions{}, heldSets); err != nil {
+		return nil, err
+	}
+	if err := rep.Write(opt.ResultsRoot); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// Write saves the report as <dir>/<name>.json and <dir>/<name>.md (atomically).
+func (r *Report) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".json"), append(js, '\n')); err != nil {
+		return err
+	}
+	return corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".md"), []byte(r.Markdown()))
+}
+
+// Markdown renders the report.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# musicrep reproduce: %s\n\n", r.Name)
+	fmt.Fprintf(&b, "Created %s on %s; preset %q", r.Created, r.Backend, r.Preset)
+	if r.Settings != "" {
+		fmt.Fprintf(&b, ", settings %q", r.Settings)
+	}
+	b.WriteString(".\n\n## Models\n\n")
+	for name, desc := range r.Models {
+		fmt.Fprintf(&b, "- **%s** (%.0f s): %s\n", name, r.WallSeconds[name], desc)
+	}
+	for _, t := range []*Table{r.Paper, r.Heldout} {
+		if t == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s protocol\n\n%s\n\n", t.Protocol, t.Description)
+		cols := []string{"precision@10", "recall@10", "hit_rate@10", "average_precision@10",
+			"reciprocal_rank@10", "ndcg@10", "precision@25", "recall@25"}
+		if t.Protocol == "heldout" {
+			cols = []string{"precision@10", "recall@10", "average_precision@10", "ndcg@10", "precision@25",
+				"recall@25", "knn_genre_accuracy@10"}
+		}
+		b.WriteString(t.Markdown(cols))
+		b.WriteString("\n")
+		for _, row := range t.Rows {
+			if row.Note != "" {
+				fmt.Fprintf(&b, "- *%s*: %s\n", row.Name, row.Note)
+			}
+		}
+		for _, n := range t.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	return b.String()
+}
