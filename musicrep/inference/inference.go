@@ -215,3 +215,72 @@ func Export(base string, ids []string, data []float32, dim int) (jsonPath, npyPa
 	}
 	return jsonPath, npyPath, nil
 }
+
+// EmbedFiles embeds tracks given as per-modality feature files (seed JSON format or .npy with .ids.json), e.g.
+// features computed for new tracks. Files are joined by id; a track absent from one modality's file is embedded
+// with that modality missing. Modalities of the model without a file are missing for every track; a file for a
+// modality the model does not use is an error. It returns the ids (first-seen order across files) and the
+// embeddings.
+func (m *Model) EmbedFiles(files map[musicrep.Modality]string) ([]string, []float32, error) {
+	type loaded struct {
+		ids  []string
+		data []float32
+		dim  int
+	}
+	byMod := map[musicrep.Modality]loaded{}
+	var ids []string
+	seen := map[string]int{}
+	for _, mod := range musicrep.ModalityOrder {
+		path, ok := files[mod]
+		if !ok {
+			continue
+		}
+		used := false
+		for _, am := range m.Arch.Modalities {
+			used = used || am == mod
+		}
+		if !used {
+			return nil, nil, fmt.Errorf("%s: the model in %s does not use %s features (it uses %v)", path,
+				m.Checkpoint, mod, m.Arch.Modalities)
+		}
+		fids, data, dim, err := corpus.ReadVectors(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		byMod[mod] = loaded{fids, data, dim}
+		for _, id := range fids {
+			if _, ok := seen[id]; !ok {
+				seen[id] = len(ids)
+				ids = append(ids, id)
+			}
+		}
+	}
+	for mod := range files {
+		if _, ok := byMod[mod]; !ok {
+			return nil, nil, fmt.Errorf("unknown modality %q for file %s", mod, files[mod])
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil, errors.New("no feature file given")
+	}
+	feats := make([]*musicrep.Features, len(m.Arch.Modalities))
+	for i, mod := range m.Arch.Modalities {
+		f := &musicrep.Features{Modality: mod, Dim: m.Arch.InputDims[i], Data: make([]float32, len(ids)*m.Arch.InputDims[i]),
+			Present: make([]bool, len(ids)), Source: "(no file)"}
+		if l, ok := byMod[mod]; ok {
+			f.Source = files[mod]
+			if l.dim != f.Dim {
+				return nil, nil, fmt.Errorf("%s: %s vectors have %d dimensions, the model in %s was trained on %d",
+					files[mod], mod, l.dim, m.Checkpoint, f.Dim)
+			}
+			for r, id := range l.ids {
+				row := seen[id]
+				copy(f.Data[row*f.Dim:(row+1)*f.Dim], l.data[r*f.Dim:(r+1)*f.Dim])
+				f.Present[row] = true
+			}
+		}
+		feats[i] = f
+	}
+	emb, err := m.Embed(feats)
+	return ids, emb, err
+}

@@ -144,3 +144,41 @@ func TestOtherArchitectureRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestEmbedFiles(t *testing.T) {
+	dir, feats := trainTiny(t)
+	m, err := Load(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"a", "b", "c"}
+	tmp := t.TempDir()
+	audio := filepath.Join(tmp, "audio.json")
+	graph := filepath.Join(tmp, "graph.npy")
+	if err := corpus.WriteVectorsJSON(audio, ids, feats[0].Data[:18], 6); err != nil {
+		t.Fatal(err)
+	}
+	// The graph file lacks track "c" and lists "b" before "a".
+	if err := corpus.WriteVectorsNPY(graph, []string{"b", "a"}, append(append([]float32{}, feats[1].Data[4:8]...), feats[1].Data[0:4]...), 4); err != nil {
+		t.Fatal(err)
+	}
+	gotIDs, emb, err := m.EmbedFiles(map[musicrep.Modality]string{musicrep.Audio: audio, musicrep.Graph: graph})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := m.Embed(feats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gotIDs) != 3 || gotIDs[0] != "a" {
+		t.Fatalf("ids %v", gotIDs)
+	}
+	for j := 0; j < 6; j++ { // tracks a and b have both modalities: same as embedding rows 0 and 1
+		if emb[j] != full[j] {
+			t.Fatalf("file embedding differs from corpus embedding at %d: %v vs %v", j, emb[j], full[j])
+		}
+	}
+	if _, _, err := m.EmbedFiles(map[musicrep.Modality]string{musicrep.Text: audio}); err == nil {
+		t.Error("a modality the model does not use was accepted")
+	}
+}

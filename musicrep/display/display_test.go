@@ -1,0 +1,50 @@
+package display
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/pipeline"
+	"github.com/musicrep/musicrep/musicrep/training"
+)
+
+func TestTableEscapesAndClasses(t *testing.T) {
+	h := TableHTML("cap", []string{"a", "b"}, [][]Cell{Texts("<x>", "1")}, []string{"learned"})
+	if !strings.Contains(h, `class="musicrep-table"`) || !strings.Contains(h, "&lt;x&gt;") || strings.Contains(h, "<x>") {
+		t.Errorf("bad table HTML: %s", h)
+	}
+}
+
+func TestComparison(t *testing.T) {
+	ours := map[string]float64{"precision@10": 0.32810219, "recall@10": 0.5}
+	pub := map[string]float64{"precision@10": 0.3281022, "recall@10": 0.31484777}
+	h, bad := ComparisonHTML("", ours, pub, 1e-4)
+	if bad != 1 || !strings.Contains(h, `class="bad"`) || !strings.Contains(h, `class="ok"`) {
+		t.Errorf("%d outside tolerance, html %s", bad, h)
+	}
+}
+
+func TestResultsAndCardsAreOffline(t *testing.T) {
+	tab := &pipeline.Table{Protocol: "paper", Rows: []pipeline.Row{
+		{Name: "learned", Kind: "learned", Dim: 128, Metrics: map[string]float64{"precision@10": 0.3}},
+		{Name: "raw audio", Kind: "baseline", Dim: 128, Note: "n", Metrics: map[string]float64{"precision@10": 0.9}}},
+		Notes: []string{"IN-SAMPLE"}}
+	h := ResultsHTML(tab, nil)
+	if !strings.Contains(h, `<td class="best">0.9000</td>`) || !strings.Contains(h, "IN-SAMPLE") {
+		t.Errorf("results table lacks best marking or notes: %s", h)
+	}
+	card := TrackCardHTML(&musicrep.Track{ID: "id1", Title: "T", Artist: "A", Genres: []string{"Pop"},
+		ImageURL: "https://e-cdns-images.dzcdn.net/x.jpg", PreviewURL: "https://cdns-preview.dzcdn.net/x.mp3"})
+	if strings.Contains(card, "<img") || strings.Contains(card, "<script") || !strings.Contains(card, `preload="none"`) {
+		t.Errorf("track card would fetch from the network: %s", card)
+	}
+	l := NewLiveLoss()
+	for s := 1; s <= 5; s++ {
+		l.OnStep(training.StepInfo{Epoch: 0, Epochs: 1, Step: s, StepsPerEp: 5, GlobalStep: int64(s), Loss: 1 / float64(s),
+			EpochFinished: s == 5, EpochMeanLoss: 0.5})
+	}
+	if h := l.HTML(training.StepInfo{Epochs: 1, StepsPerEp: 5, Step: 5}); !strings.Contains(h, "<svg") || !strings.Contains(h, "<progress") {
+		t.Error("live loss has no plot or progress bar")
+	}
+}
