@@ -42,35 +42,23 @@ func cmdInfo(args []string) error {
 	if err != nil {
 		return err
 	}
-	c := f.Corpus
-	artists, genres := map[string]int{}, map[string]int{}
-	lyrics := 0
-	for _, t := range c.Tracks {
-		artists[t.Artist]++
-		for _, g := range t.Genres {
-			genres[g]++
-		}
-		if t.HasLyrics() {
-			lyrics++
-		}
+	sum, err := pipeline.Summarize(f)
+	if err != nil {
+		return err
 	}
-	fmt.Printf("data: %s\ntracks: %d (%s)\nartists: %d, genres: %d, tracks with lyrics: %d\n", f.DataDir,
-		len(c.Tracks), c.TracksFile, len(artists), len(genres), lyrics)
-	for _, m := range musicrep.ModalityOrder {
-		if feat, ok := c.Features[m]; ok {
-			fmt.Printf("modality %-5s %4d-d, present for %d/%d tracks (%s)\n", m, feat.Dim, feat.NumPresent(),
-				feat.NumRows(), feat.Source)
+	fmt.Printf("data: %s\ntracks: %d (%s)\nartists: %d, albums: %d, genres: %d, tracks with lyrics: %d\n", f.DataDir,
+		sum.Tracks, f.Corpus.TracksFile, len(sum.Artists), sum.Albums, len(sum.Genres), sum.WithLyrics)
+	for _, m := range sum.Modalities {
+		if m.Loaded {
+			fmt.Printf("modality %-5s %4d-d, present for %d/%d tracks (%s)\n", m.Modality, m.Dim, m.Present, sum.Tracks,
+				m.Source)
 		} else {
-			fmt.Printf("modality %-5s missing (no feature file)\n", m)
+			fmt.Printf("modality %-5s missing (no feature file)\n", m.Modality)
 		}
 	}
-	for _, p := range []string{f.Pairs6k, f.Pairs51k} {
-		pairs, _, err := corpus.LoadPairs(p, c.Index)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("pairs: %d (%d positive, %d negative) in %s\n", pairs.Len(), pairs.NumPositive(),
-			pairs.Len()-pairs.NumPositive(), p)
+	for _, p := range sum.Pairs {
+		fmt.Printf("pairs: %d (%d positive, %d negative; same artist: %.1f%% of positives, %.1f%% of negatives) in %s\n",
+			p.Pairs, p.Positives, p.Pairs-p.Positives, 100*p.SameArtistPositives, 100*p.SameArtistNegatives, p.File)
 	}
 	if f.Published != "" {
 		fmt.Printf("published joint embeddings: %s\n", f.Published)

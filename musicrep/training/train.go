@@ -535,3 +535,41 @@ func catch(fn func()) (err error) {
 	fn()
 	return nil
 }
+
+// LossRow is one row of a run's loss log.
+type LossRow struct {
+	Epoch int
+	Step  int64
+	Loss  float64
+}
+
+// ReadLossLog reads checkpoints/<name>/loss.csv.
+func ReadLossLog(runDir string) ([]LossRow, error) {
+	path := filepath.Join(runDir, LossLogFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make([]LossRow, 0, len(rows))
+	for i, r := range rows {
+		if i == 0 {
+			continue
+		}
+		if len(r) != 3 {
+			return nil, fmt.Errorf("%s line %d: want epoch,step,loss", path, i+1)
+		}
+		e, err1 := strconv.Atoi(r[0])
+		s, err2 := strconv.ParseInt(r[1], 10, 64)
+		l, err3 := strconv.ParseFloat(r[2], 64)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		out = append(out, LossRow{e, s, l})
+	}
+	return out, nil
+}

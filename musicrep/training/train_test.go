@@ -3,7 +3,6 @@ package training
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -84,8 +83,12 @@ func TestTrainLearns(t *testing.T) {
 	if !(last < 0.5*first) {
 		t.Errorf("loss did not fall enough: first epoch %.4f, last %.4f", first, last)
 	}
-	if _, err := os.Stat(filepath.Join(cfg.Dir, LossLogFile)); err != nil {
-		t.Errorf("no loss log: %v", err)
+	rows, err := ReadLossLog(cfg.Dir)
+	if err != nil {
+		t.Fatalf("loss log: %v", err)
+	}
+	if int64(len(rows)) != res.GlobalStep || rows[len(rows)-1].Step != res.GlobalStep {
+		t.Errorf("loss log has %d rows for %d steps", len(rows), res.GlobalStep)
 	}
 }
 
@@ -134,6 +137,18 @@ func TestResumeIsExact(t *testing.T) {
 	}
 	if res.ResumedFrom == "" {
 		t.Fatal("second run did not resume")
+	}
+	rows, err := ReadLossLog(part.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		if r.Step != int64(i+1) {
+			t.Fatalf("loss log row %d has step %d: the resumed log repeats or skips steps", i, r.Step)
+		}
+	}
+	if int64(len(rows)) != res.GlobalStep {
+		t.Errorf("loss log has %d rows, %d steps were run", len(rows), res.GlobalStep)
 	}
 	a, b := variables(t, full.Dir), variables(t, part.Dir)
 	for p := range b {
