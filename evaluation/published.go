@@ -10,7 +10,7 @@ var PublishedEvaluate = map[string]float64{
 	"hit_rate@10": 0.9306569, "hit_rate@15": 0.96836984, "hit_rate@20": 0.9829684, "hit_rate@25": 0.99026763,
 	"average_precision@10": 0.41307124, "average_precision@15": 0.4041722, "average_precision@20": 0.3920268,
 	"average_precision@25": 0.38168234,
-	"reciprocal_rank@10": 0.361479, "reciprocal_rank@15": 0.36450228, "reciprocal_rank@20": 0.3652504,
+	"reciprocal_rank@10":   0.361479, "reciprocal_rank@15": 0.36450228, "reciprocal_rank@20": 0.3652504,
 	"reciprocal_rank@25": 0.3655893,
-	"ndcg@10": 0.32183042, "ndcg@15": 0.35890967, "ndcg@20": 0.40776482, "ndcg@25": 0.4517281,
+	"ndcg@10":            0.32183042, "ndcg@15": 0.35890967, "ndcg@20": 0.40776482, "ndcg@25": 0.4517281,
 }
