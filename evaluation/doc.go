@@ -33,6 +33,12 @@
 //   - KNNGenreAccuracy: genre classification of test tracks by majority vote of their k nearest training
 //     tracks; LeaveOneOutKNNAccuracy: the same within one set, each track excluded from its own vote.
 //
+// # Clustering and maps
+//
+// KMeans (k-means++ seeding, restarts), NMI, ARI, Silhouette, PCA, TSNE (exact t-SNE) and Trustworthiness
+// follow scikit-learn's definitions and are checked against its output (testdata/golden_clustering.json,
+// made by scripts/golden/make_clustering_golden.py); see analysis.go for the details and tolerances.
+//
 // All distances are squared L2 on the vectors as given: normalise first (Normalize) when the space is meant
 // to be compared by cosine similarity.
 package evaluation
