@@ -349,3 +349,18 @@ func smooth(v []float64, w int) []float64 {
 }
 
 func esc(s string) string { return html.EscapeString(s) }
+
+// GenreMapSVG draws 2-D coordinates (n×2, one row per track) coloured by each track's first genre, with
+// "title — artist (genres)" on hover.
+func GenreMapSVG(tracks []musicrep.Track, coords []float32, title string) string {
+	pts := make([]plot.Point, len(tracks))
+	for i, t := range tracks {
+		g := "no genre"
+		if len(t.Genres) > 0 {
+			g = t.Genres[0]
+		}
+		pts[i] = plot.Point{X: float64(coords[2*i]), Y: float64(coords[2*i+1]), Group: g,
+			Tooltip: fmt.Sprintf("%s — %s (%s)", t.Title, t.Artist, strings.Join(t.Genres, ", "))}
+	}
+	return plot.Scatter(pts, plot.Options{Title: title, Width: 860, Height: 520})
+}

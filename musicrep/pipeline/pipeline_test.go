@@ -165,3 +165,28 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("51k pairs: %+v", p)
 	}
 }
+
+func TestClusteringAndMaps(t *testing.T) {
+	f := fairouz(t)
+	rows, labels, names := PrimaryGenres(f.Corpus.Tracks, 8)
+	if len(names) != 8 || len(rows) != len(labels) || len(rows) < 500 {
+		t.Fatalf("%d genres, %d tracks", len(names), len(rows))
+	}
+	base := Baselines(f.Corpus, nil)
+	tab, err := Clustering(f.Corpus, base[:2], ClusteringOptions{Seed: 1, NInit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audio, graph := tab.Rows[0].Metrics, tab.Rows[1].Metrics
+	// The graph was built from genre links: its clusters must agree with genre far more than audio's.
+	if !(graph["nmi"] > audio["nmi"]) || audio["nmi"] <= 0 || audio["nmi"] >= 1 {
+		t.Errorf("NMI audio %.3f graph %.3f", audio["nmi"], graph["nmi"])
+	}
+	xy, err := Map2D(base[0], "pca")
+	if err != nil || len(xy) != 2*len(f.Corpus.Tracks) {
+		t.Fatalf("pca map: %v, %d values", err, len(xy))
+	}
+	if _, err := Map2D(base[0], "umap"); err == nil {
+		t.Error("unknown map method accepted")
+	}
+}
