@@ -12,16 +12,19 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test vet fmt-check unit cli-smoke data-check reproduce reproduce-full bench clean
+.PHONY: all build test vet fmt-check unit data-check reproduce reproduce-full bench clean
+
+include mk/lab.mk
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/musicrep
 
-## test: formatting, vet, unit and integration tests (real data from ../shared/data or $$MUSICREP_DATA),
-## the data checksum check and an end-to-end CLI smoke run.
-test: fmt-check vet data-check unit
+## test: formatting, vet, the data checksum check, every Go test (real data from ../shared/data or
+## $$MUSICREP_DATA; includes an end-to-end CLI run), every notebook executed headless (small settings under CI)
+## and notebook 03 run through the JupyterLab UI in headless Chromium.
+test: fmt-check vet data-check unit notebooks browser-test
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,0 +1,26 @@
+# Notebooks: JupyterLab with the GoNB Go kernel, headless execution and the browser test (see scripts/README.md).
+# Included from the Makefile. Everything is installed inside the repository (.cache/bin, .venv,
+# tests/browser/node_modules), except Debian's chromium, which `browser-test` apt-get installs if missing.
+#   make lab                               JupyterLab on notebooks/ (prints the URL; no browser opened)
+#   make lab-setup                         install/refresh the tools (idempotent, ~0.2 s when up to date)
+#                                          (browser-test also runs `scripts/setup-lab.sh --browser`)
+#   make notebooks [NOTEBOOKS="a.ipynb b.ipynb"]   execute notebooks headless -> out/notebooks/{*.ipynb,*.html}
+#   make browser-test [NOTEBOOK=x.ipynb] [SELECTOR=css]   run one notebook through the UI -> out/browser/
+# Notebook settings: MUSICREP_NB_* environment variables (MUSICREP_NB_SMALL=1 is set automatically when CI is set).
+NOTEBOOKS ?=
+NOTEBOOK ?=
+SELECTOR ?=
+
+.PHONY: lab lab-setup notebooks browser-test
+
+lab:
+	scripts/lab.sh
+
+lab-setup:
+	scripts/setup-lab.sh
+
+notebooks:
+	scripts/run-notebooks.sh $(NOTEBOOKS)
+
+browser-test:
+	scripts/browser-test.sh "$(NOTEBOOK)" "$(SELECTOR)"
