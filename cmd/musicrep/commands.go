@@ -306,7 +306,13 @@ func evalPaper(embFile, positives string, candidates int, ks []int, asJSON, with
 	}
 	fmt.Printf("%s\n\n%s: %s\n%s\n", rep.Protocol, "embeddings", embFile, rep.Table())
 	if table != nil {
-		fmt.Printf("baselines on the same protocol:\n%s\n", table.Markdown(nil))
+		cols := []string{}
+		for _, k := range opt.Ks {
+			cols = append(cols, fmt.Sprintf("precision@%d", k))
+		}
+		cols = append(cols, fmt.Sprintf("recall@%d", opt.Ks[0]), fmt.Sprintf("average_precision@%d", opt.Ks[0]),
+			fmt.Sprintf("ndcg@%d", opt.Ks[0]))
+		fmt.Printf("baselines on the same protocol (all metrics with -json):\n%s\n", table.Markdown(cols))
 		for _, n := range table.Notes {
 			fmt.Println("note:", n)
 		}
