@@ -127,15 +127,15 @@ type ReproduceOptions struct {
 
 // Report is the output of Reproduce, written as JSON and Markdown.
 type Report struct {
-	Name        string            `json:"name"`
-	Created     string            `json:"created"`
-	Backend     string            `json:"backend"`
-	Preset      string            `json:"preset"`
-	Settings    string            `json:"settings,omitempty"`
-	Models      map[string]string `json:"models"` // run name → architecture and training data
-	WallSeconds map[string]float64
-	Paper       *Table `json:"paper"`
-	Heldout     *Table `json:"heldout"`
+	Name        string             `json:"name"`
+	Created     string             `json:"created"`
+	Backend     string             `json:"backend"`
+	Preset      string             `json:"preset"`
+	Settings    string             `json:"settings,omitempty"`
+	Models      map[string]string  `json:"models"` // run name → architecture and training data
+	WallSeconds map[string]float64 `json:"wall_seconds"`
+	Paper       *Table             `json:"paper"`
+	Heldout     *Table             `json:"heldout"`
 }
 
 // Reproduce is the main job: train the published best configuration (C=2, E=4, 51k pairs) on the available
