@@ -5,7 +5,8 @@ SHELL := /bin/bash
 GO ?= go
 export GOTOOLCHAIN ?= local
 export GOFLAGS ?= -buildvcs=false
-# The pure-Go backend's AVX-512 matmul: 2–3× faster training on CPUs that have it, bit-identical results.
+# The pure-Go backend's SIMD (AVX2/AVX-512) matmul kernels: 2.2x faster training here (BENCHMARKS.md); results
+# differ from a non-SIMD build in the last bits (summation order), each build is deterministic.
 export GOEXPERIMENT ?= simd
 export GOMLX_BACKEND ?= go
 
@@ -49,11 +50,10 @@ reproduce: build
 reproduce-full: build
 	./$(BIN) reproduce -full
 
-## bench: training throughput (go backend with and without SIMD) and exact-search evaluation speed.
+## bench: training throughput (Go backend with and without SIMD vs PyTorch) and exact search (vs FAISS, NumPy);
+## installs PyTorch/FAISS into .venv-bench (~5 GB). Results: out/bench/, recorded in BENCHMARKS.md.
 bench:
-	GOEXPERIMENT= $(GO) test -run '^$$' -bench 'TrainEpoch' -benchtime 3x -count 3 ./musicrep/training/ | tee /tmp/musicrep-bench-nosimd.txt
-	GOEXPERIMENT=simd $(GO) test -run '^$$' -bench 'TrainEpoch' -benchtime 3x -count 3 ./musicrep/training/ | tee /tmp/musicrep-bench-simd.txt
-	$(GO) test -run '^$$' -bench 'TopK|PaperProtocol' -count 3 ./evaluation/ | tee /tmp/musicrep-bench-eval.txt
+	bash bench/run.sh
 
 clean:
 	rm -rf bin out

@@ -3,5 +3,5 @@
 package backends
 
 // SIMDEnabled reports whether this binary was built with GOEXPERIMENT=simd, which compiles the pure-Go
-// backend's AVX-512 matrix multiplication.
+// backend's SIMD (AVX2/AVX-512) matrix multiplication kernels.
 const SIMDEnabled = true
