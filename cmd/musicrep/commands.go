@@ -25,12 +25,36 @@ func newFlags(name string) *flag.FlagSet {
 }
 
 func loadData(dataFlag string, mods []musicrep.Modality) (*pipeline.Fairouz, error) {
+	return loadDataWith(dataFlag, mods, "")
+}
+
+// loadDataWith also loads the feature files of a -features flag: "modality=path,modality=path".
+func loadDataWith(dataFlag string, mods []musicrep.Modality, features string) (*pipeline.Fairouz, error) {
 	dir, err := corpus.DataDir(dataFlag)
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.LoadFairouz(dir, mods)
+	extra := map[musicrep.Modality]string{}
+	for _, item := range strings.Split(features, ",") {
+		if strings.TrimSpace(item) == "" {
+			continue
+		}
+		name, path, ok := strings.Cut(item, "=")
+		m, err := musicrep.ParseModality(name)
+		if !ok || err != nil || strings.TrimSpace(path) == "" {
+			return nil, fmt.Errorf("-features %q: write modality=path pairs separated by commas, e.g. "+
+				"text=lyrics_minilm.json (modalities: audio, image, text, graph)", features)
+		}
+		if _, dup := extra[m]; dup {
+			return nil, fmt.Errorf("-features %q: %s given twice", features, m)
+		}
+		extra[m] = strings.TrimSpace(path)
+	}
+	return pipeline.LoadFairouzWith(dir, mods, extra)
 }
+
+const featuresHelp = `feature files replacing or adding to the data directory's, "modality=path,..." ` +
+	`(seed JSON format or .npy with .ids.json; dims are taken from the files)`
 
 func cmdInfo(args []string) error {
 	fs := newFlags("info")
@@ -84,10 +108,10 @@ func cmdHparams(args []string) error {
 }
 
 type trainFlags struct {
-	name, preset, set, data, backend string
-	heldout, fresh                   bool
-	splitSeed                        uint64
-	testFraction                     float64
+	name, preset, set, data, backend, features string
+	heldout, fresh                             bool
+	splitSeed                                  uint64
+	testFraction                               float64
 }
 
 func (t *trainFlags) register(fs *flag.FlagSet, defaultName, defaultPreset string) {
@@ -95,6 +119,7 @@ func (t *trainFlags) register(fs *flag.FlagSet, defaultName, defaultPreset strin
 	fs.StringVar(&t.preset, "preset", defaultPreset, "hyperparameter preset: "+strings.Join(training.PresetNames(), ", "))
 	fs.StringVar(&t.set, "set", "", `hyperparameter overrides, "key=value;key=value" (see musicrep hparams)`)
 	fs.StringVar(&t.data, "data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
+	fs.StringVar(&t.features, "features", "", featuresHelp)
 	fs.StringVar(&t.backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
 	fs.BoolVar(&t.fresh, "fresh", false, "discard existing checkpoints of this run instead of resuming")
 	fs.Uint64Var(&t.splitSeed, "split-seed", pipeline.DefaultSplitSeed, "seed of the split by artist")
@@ -115,7 +140,7 @@ func (t *trainFlags) options() (pipeline.TrainOptions, *pipeline.Fairouz, error)
 	if err != nil {
 		return pipeline.TrainOptions{}, nil, err
 	}
-	f, err := loadData(t.data, mods)
+	f, err := loadDataWith(t.data, mods, t.features)
 	if err != nil {
 		return pipeline.TrainOptions{}, nil, err
 	}
@@ -154,6 +179,7 @@ func cmdExport(args []string) error {
 	ck := fs.String("checkpoint", "", "run directory (checkpoints/NAME) or a ckpt-*.json file")
 	out := fs.String("out", "", "output path without extension (default embeddings/NAME)")
 	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
+	features := fs.String("features", "", featuresHelp)
 	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -169,7 +195,7 @@ func cmdExport(args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := loadData(*data, m.Arch.Modalities)
+	f, err := loadDataWith(*data, m.Arch.Modalities, *features)
 	if err != nil {
 		return err
 	}

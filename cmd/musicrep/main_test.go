@@ -217,3 +217,52 @@ func TestCLIErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestUserFeatureFiles trains on a modality the data directory lacks, from a user file that covers only some
+// tracks (the others are missing that modality), and checks the bad-flag message.
+func TestUserFeatureFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	data := dataDir(t)
+	work := t.TempDir()
+	tracks, err := corpus.LoadTracks(filepath.Join(data, "fairouz/tracks_contextualized.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	var vecs []float32
+	for i, tr := range tracks {
+		if !tr.HasLyrics() {
+			continue // like a lyrics-text file: no vector for tracks without lyrics
+		}
+		ids = append(ids, tr.ID)
+		for j := range 16 {
+			vecs = append(vecs, float32((i*31+j*17)%23)/23-0.5)
+		}
+	}
+	textFile := filepath.Join(work, "text16.json")
+	if err := corpus.WriteVectorsJSON(textFile, ids, vecs, 16); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := run(t, work, "train", "-name", "withtext", "-preset", "tiny",
+		"-set", "pairs=6k;binding_modalities=audio,text", "-features", "text="+textFile, "-data", data)
+	if code != 0 {
+		t.Fatalf("train with a user text file: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "text 16→8") {
+		t.Errorf("model did not use the 16-d text features:\n%s", stderr)
+	}
+	if _, stderr, code = run(t, work, "export", "-checkpoint", "checkpoints/withtext", "-features", "text="+textFile,
+		"-out", "withtext", "-data", data); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	gotIDs, _, dim, err := corpus.ReadVectors(filepath.Join(work, "withtext.json"))
+	if err != nil || len(gotIDs) != len(tracks) || dim != 128 {
+		t.Fatalf("export wrote %d ids of dim %d (%v); want every track, lyric-less ones included", len(gotIDs), dim, err)
+	}
+	_, stderr, code = run(t, work, "train", "-name", "x", "-features", "lyrics:"+textFile, "-data", data)
+	if code == 0 || !strings.Contains(stderr, "modality=path") {
+		t.Errorf("bad -features accepted or unclear: %s", stderr)
+	}
+}

@@ -28,8 +28,21 @@ type Fairouz struct {
 // LoadFairouz loads the tracks and the feature files of the given modalities (nil = every modality whose file
 // exists) from dataDir (see corpus.DataDir).
 func LoadFairouz(dataDir string, modalities []musicrep.Modality) (*Fairouz, error) {
+	return LoadFairouzWith(dataDir, modalities, nil)
+}
+
+// LoadFairouzWith is LoadFairouz with some feature files replaced or added: extra maps a modality to a feature
+// file (seed JSON format, or .npy with its .ids.json), e.g. image or lyrics-text features a user computed. Its
+// modalities are always loaded.
+func LoadFairouzWith(dataDir string, modalities []musicrep.Modality, extra map[musicrep.Modality]string) (*Fairouz, error) {
 	tracks, files, p51, p6 := corpus.DefaultFairouzFiles(dataDir)
+	for m, path := range extra {
+		files[m] = path
+	}
 	want := map[musicrep.Modality]string{}
+	for m, path := range extra {
+		want[m] = path
+	}
 	if modalities == nil {
 		for m, path := range files {
 			if _, err := os.Stat(path); err == nil {
