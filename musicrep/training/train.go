@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -366,19 +367,8 @@ func archForData(store *model.Store, data *Data) (binding.Architecture, error) {
 	for k, v := range store.IterParams() {
 		tmp.SetParam(k, v)
 	}
-	tmp.RootScope().SetParam(binding.ParamInputDims, joinComma(dims))
+	tmp.RootScope().SetParam(binding.ParamInputDims, strings.Join(dims, ","))
 	return binding.ArchitectureFromStore(tmp)
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ","
-		}
-		out += x
-	}
-	return out
 }
 
 // checkCompatible refuses to resume a checkpoint whose architecture differs from the requested one.
