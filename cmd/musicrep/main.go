@@ -5,6 +5,7 @@
 //	musicrep hparams   [-preset NAME] [-set "k=v;..."]
 //	musicrep train     -name NAME [-preset quick|paper|tiny] [-set "k=v;..."] [-heldout] [-fresh] [-data DIR] [-backend go]
 //	musicrep export    -checkpoint checkpoints/NAME [-out embeddings/NAME] [-data DIR]
+//	musicrep features  -method randne|deepwalk [-dim 128] [-seed 42] [-out features/graph-randne]
 //	musicrep eval      -protocol paper -embeddings FILE -positives FILE [-candidates 50] [-k 10,15,20,25] [-json]
 //	musicrep eval      -protocol heldout -embeddings FILE [-split-seed 1] [-test-fraction 0.2] [-json]
 //	musicrep reproduce [-name NAME] [-preset quick] [-full] [-set "k=v;..."] [-fresh] [-data DIR]
@@ -40,6 +41,8 @@ func main() {
 		err = cmdExport(args)
 	case "eval":
 		err = cmdEval(args)
+	case "features":
+		err = cmdFeatures(args)
 	case "reproduce":
 		err = cmdReproduce(ctx, args)
 	case "-h", "-help", "--help", "help":
@@ -70,6 +73,7 @@ Commands:
   hparams    list the hyperparameters with their defaults (or a preset / -set overrides)
   train      train (or resume) a binding model; writes checkpoints/NAME and embeddings/NAME.{json,npy}
   export     embed every track with a checkpoint; writes the seed's JSON format and .npy
+  features   compute graph features from the track metadata (RandNE or DeepWalk) in the seed's format
   eval       score embeddings: -protocol paper (binding_music's, in-sample) or heldout (split by artist)
   reproduce  the main job: train the published configuration, export, evaluate both protocols with baselines
 

@@ -261,6 +261,15 @@ func TestUserFeatureFiles(t *testing.T) {
 	if err != nil || len(gotIDs) != len(tracks) || dim != 128 {
 		t.Fatalf("export wrote %d ids of dim %d (%v); want every track, lyric-less ones included", len(gotIDs), dim, err)
 	}
+	// Graph features computed by musicrep from the metadata, then used for training.
+	stdout, stderr, code := run(t, work, "features", "-method", "randne", "-out", "g", "-data", data)
+	if code != 0 || !strings.Contains(stdout, "overlap@10") {
+		t.Fatalf("features: exit %d: %s%s", code, stdout, stderr)
+	}
+	if _, stderr, code = run(t, work, "train", "-name", "owngraph", "-preset", "tiny", "-set", "pairs=6k",
+		"-features", "graph=g.npy", "-data", data); code != 0 {
+		t.Fatalf("train on computed graph features: exit %d: %s", code, stderr)
+	}
 	_, stderr, code = run(t, work, "train", "-name", "x", "-features", "lyrics:"+textFile, "-data", data)
 	if code == 0 || !strings.Contains(stderr, "modality=path") {
 		t.Errorf("bad -features accepted or unclear: %s", stderr)
