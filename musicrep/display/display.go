@@ -351,13 +351,39 @@ func smooth(v []float64, w int) []float64 {
 func esc(s string) string { return html.EscapeString(s) }
 
 // GenreMapSVG draws 2-D coordinates (n×2, one row per track) coloured by each track's first genre, with
-// "title — artist (genres)" on hover.
+// "title — artist (genres)" on hover. The 10 most common first genres get their own colour; the rest are drawn as
+// "other genres" so that no two legend entries share a colour.
 func GenreMapSVG(tracks []musicrep.Track, coords []float32, title string) string {
+	first := func(t *musicrep.Track) string {
+		if len(t.Genres) == 0 {
+			return "no genre"
+		}
+		return t.Genres[0]
+	}
+	count := map[string]int{}
+	for i := range tracks {
+		count[first(&tracks[i])]++
+	}
+	names := make([]string, 0, len(count))
+	for g := range count {
+		names = append(names, g)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if count[names[i]] != count[names[j]] {
+			return count[names[i]] > count[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	keep := map[string]bool{}
+	for i, g := range names {
+		keep[g] = i < 10
+	}
 	pts := make([]plot.Point, len(tracks))
-	for i, t := range tracks {
-		g := "no genre"
-		if len(t.Genres) > 0 {
-			g = t.Genres[0]
+	for i := range tracks {
+		t := &tracks[i]
+		g := first(t)
+		if !keep[g] {
+			g = "other genres"
 		}
 		pts[i] = plot.Point{X: float64(coords[2*i]), Y: float64(coords[2*i+1]), Group: g,
 			Tooltip: fmt.Sprintf("%s — %s (%s)", t.Title, t.Artist, strings.Join(t.Genres, ", "))}

@@ -1,6 +1,7 @@
 package display
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -46,5 +47,21 @@ func TestResultsAndCardsAreOffline(t *testing.T) {
 	}
 	if h := l.HTML(training.StepInfo{Epochs: 1, StepsPerEp: 5, Step: 5}); !strings.Contains(h, "<svg") || !strings.Contains(h, "<progress") {
 		t.Error("live loss has no plot or progress bar")
+	}
+}
+
+func TestGenreMapGroupsRareGenres(t *testing.T) {
+	var tracks []musicrep.Track
+	var coords []float32
+	for i := range 40 {
+		tracks = append(tracks, musicrep.Track{Title: "t", Artist: "a", Genres: []string{fmt.Sprintf("G%02d", i%14)}})
+		coords = append(coords, float32(i), float32(i%7))
+	}
+	svg := GenreMapSVG(tracks, coords, "map")
+	if !strings.Contains(svg, "other genres (") || strings.Contains(svg, ">G13 (") {
+		t.Errorf("rare genres not grouped: legend entries wrong")
+	}
+	if strings.Count(svg, "<circle") != 40 {
+		t.Errorf("want 40 points")
 	}
 }
