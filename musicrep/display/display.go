@@ -390,3 +390,14 @@ func GenreMapSVG(tracks []musicrep.Track, coords []float32, title string) string
 	}
 	return plot.Scatter(pts, plot.Options{Title: title, Width: 860, Height: 520})
 }
+
+// CountsSVG draws the first n counts (e.g. tracks per genre) as a bar chart.
+func CountsSVG(counts []pipeline.Count, n int, title, xlabel string) string {
+	var labels []string
+	var values []float64
+	for i := 0; i < n && i < len(counts); i++ {
+		labels = append(labels, counts[i].Label)
+		values = append(values, float64(counts[i].N))
+	}
+	return plot.BarChart(labels, values, plot.Options{Title: title, XLabel: xlabel})
+}
