@@ -49,7 +49,7 @@ func GenreRetrieval(data []float32, dim int, genres [][]string, ks []int) (map[s
 	if len(queries) == 0 {
 		return nil, 0, errors.New("evaluation: GenreRetrieval: no track has a genre")
 	}
-	qdata := gatherRows(data, dim, queries)
+	qdata := GatherRows(data, dim, queries)
 	res := TopKSquaredL2(data, dim, qdata, n-1, func(q, i int) bool { return queries[q] == i })
 
 	sums := make([][6]float64, len(ks))
@@ -109,7 +109,7 @@ func KNNGenreAccuracy(trainData []float32, trainGenres [][]string, testData []fl
 			queries = append(queries, i)
 		}
 	}
-	res := TopKSquaredL2(trainData, dim, gatherRows(testData, dim, queries), k, nil)
+	res := TopKSquaredL2(trainData, dim, GatherRows(testData, dim, queries), k, nil)
 	correct := 0
 	for qi, q := range queries {
 		if pred, ok := voteGenre(res[qi], trainGenres); ok && contains(testGenres[q], pred) {
@@ -141,7 +141,7 @@ func LeaveOneOutKNNAccuracy(data []float32, genres [][]string, dim, k int) (acc 
 			queries = append(queries, i)
 		}
 	}
-	res := TopKSquaredL2(data, dim, gatherRows(data, dim, queries), k, func(q, i int) bool { return queries[q] == i })
+	res := TopKSquaredL2(data, dim, GatherRows(data, dim, queries), k, func(q, i int) bool { return queries[q] == i })
 	correct := 0
 	for qi, q := range queries {
 		if pred, ok := voteGenre(res[qi], genres); ok && contains(genres[q], pred) {
@@ -278,7 +278,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func gatherRows(data []float32, dim int, rows []int) []float32 {
+// GatherRows returns the given rows of a row-major matrix with dim columns, in the given order.
+func GatherRows(data []float32, dim int, rows []int) []float32 {
 	out := make([]float32, 0, len(rows)*dim)
 	for _, r := range rows {
 		out = append(out, data[r*dim:(r+1)*dim]...)

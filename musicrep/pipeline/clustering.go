@@ -67,7 +67,7 @@ func Clustering(c *corpus.Corpus, sets []*Embeddings, opt ClusteringOptions) (*T
 	}
 	t := &Table{Protocol: "clustering"}
 	for _, e := range sets {
-		data := gather(e.Data, e.Dim, rows)
+		data := evaluation.GatherRows(e.Data, e.Dim, rows)
 		km, err := evaluation.KMeans(data, e.Dim, len(names), evaluation.KMeansOptions{Seed: opt.Seed, NInit: opt.NInit})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name, err)

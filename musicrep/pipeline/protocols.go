@@ -107,8 +107,8 @@ func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets 
 	testGenres, trainGenres := genres(split.Test), genres(split.Train)
 	t := &Table{Protocol: "heldout", Ks: opt.Ks}
 	for _, e := range sets {
-		test := gather(e.Data, e.Dim, split.Test)
-		train := gather(e.Data, e.Dim, split.Train)
+		test := evaluation.GatherRows(e.Data, e.Dim, split.Test)
+		train := evaluation.GatherRows(e.Data, e.Dim, split.Train)
 		metrics, nq, err := evaluation.GenreRetrieval(test, e.Dim, testGenres, opt.Ks)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name, err)
@@ -135,14 +135,6 @@ func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets 
 			"their numbers are an upper bound, not a fair comparison. raw audio is the leak-free baseline.",
 	}
 	return t, nil
-}
-
-func gather(data []float32, dim int, rows []int) []float32 {
-	out := make([]float32, 0, len(rows)*dim)
-	for _, r := range rows {
-		out = append(out, data[r*dim:(r+1)*dim]...)
-	}
-	return out
 }
 
 // MetricColumns returns the table's metric keys in a stable, readable order.

@@ -85,14 +85,25 @@ func (s *Space) Nearest(v []float32, k int, skip func(row int) bool) []Neighbor 
 
 // Centroid is the mean vector of the rows selected by keep; it returns nil when none is selected.
 func (s *Space) Centroid(keep func(t *musicrep.Track) bool) []float32 {
+	var rows []int
+	for i := range s.Tracks {
+		if keep(&s.Tracks[i]) {
+			rows = append(rows, i)
+		}
+	}
+	return s.meanOf(rows, -1)
+}
+
+// meanOf is the mean of the given rows, leaving out row skip; nil when no row remains.
+func (s *Space) meanOf(rows []int, skip int) []float32 {
 	sum := make([]float64, s.Dim)
 	n := 0
-	for i := range s.Tracks {
-		if !keep(&s.Tracks[i]) {
+	for _, r := range rows {
+		if r == skip {
 			continue
 		}
 		n++
-		for j, v := range s.Row(i) {
+		for j, v := range s.Row(r) {
 			sum[j] += float64(v)
 		}
 	}
@@ -226,24 +237,6 @@ func Analogy(s *Space, kind string, opt AnalogyOptions) (*AnalogyResult, error) 
 		}
 		return false
 	}
-	centroidWithout := func(g string, skip int) []float32 {
-		sum := make([]float64, s.Dim)
-		n := 0
-		for _, r := range members[g] {
-			if r == skip {
-				continue
-			}
-			n++
-			for j, v := range s.Row(r) {
-				sum[j] += float64(v)
-			}
-		}
-		out := make([]float32, s.Dim)
-		for j := range out {
-			out[j] = float32(sum[j] / float64(n))
-		}
-		return out
-	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 99))
 	res := &AnalogyResult{Space: s.Name, Kind: kind, Groups: groups, K: opt.K}
 	var hits, base, chance float64
@@ -257,7 +250,7 @@ func Analogy(s *Space, kind string, opt AnalogyOptions) (*AnalogyResult, error) 
 		if inGroup(t, b) {
 			continue // the track already belongs to the target group
 		}
-		query := Combine([][]float32{s.Row(t), centroidWithout(a, t), centroidWithout(b, t)}, []float64{1, -1, 1})
+		query := Combine([][]float32{s.Row(t), s.meanOf(members[a], t), s.meanOf(members[b], t)}, []float64{1, -1, 1})
 		skip := func(row int) bool { return row == t }
 		hit := func(nbs []Neighbor) bool {
 			for _, nb := range nbs {
