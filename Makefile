@@ -16,6 +16,7 @@ PRESET ?= quick
 .PHONY: all build test vet fmt-check unit data-check reproduce reproduce-full bench clean
 
 include mk/lab.mk
+include mk/models.mk
 
 all: build
 
@@ -34,8 +35,8 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-unit:
-	$(GO) test -count=1 -timeout 30m ./...
+unit: models
+	MUSICREP_REQUIRE_MODELS=1 $(GO) test -count=1 -timeout 30m ./...
 
 data-check:
 	@dir=$${MUSICREP_DATA:-../shared/data}; \

@@ -21,11 +21,15 @@ const (
 	Image Modality = "image"
 	Text  Modality = "text"
 	Graph Modality = "graph"
+	// Tags are word-vector features of a track's tags (genre names, LLM keywords and emotional themes);
+	// binding_music has no such modality, contrastive-mir's genre encoder does.
+	Tags Modality = "tags"
 )
 
 // ModalityOrder is the order in which modality encoders are concatenated inside the binding model:
-// [audio, image, text, graph], as in binding_music's forward(). Any subset keeps this relative order.
-var ModalityOrder = []Modality{Audio, Image, Text, Graph}
+// [audio, image, text, graph], as in binding_music's forward(), followed by musicrep's own tags modality.
+// Any subset keeps this relative order.
+var ModalityOrder = []Modality{Audio, Image, Text, Graph, Tags}
 
 // ParseModality converts a name ("audio", "image", "text", "graph") to a Modality.
 func ParseModality(name string) (Modality, error) {
@@ -34,7 +38,7 @@ func ParseModality(name string) (Modality, error) {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("unknown modality %q: use one of audio, image, text, graph", name)
+	return "", fmt.Errorf("unknown modality %q: use one of audio, image, text, graph, tags", name)
 }
 
 // ParseModalities parses a comma-separated list of modality names, returning them sorted in ModalityOrder.
@@ -55,7 +59,7 @@ func ParseModalities(list string) ([]Modality, error) {
 		seen[m] = true
 	}
 	if len(seen) == 0 {
-		return nil, fmt.Errorf("no modality given in %q: name at least one of audio, image, text, graph", list)
+		return nil, fmt.Errorf("no modality given in %q: name at least one of audio, image, text, graph, tags", list)
 	}
 	return SortModalities(keys(seen)), nil
 }

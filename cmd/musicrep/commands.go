@@ -43,7 +43,7 @@ func loadDataWith(dataFlag string, mods []musicrep.Modality, features string) (*
 		m, err := musicrep.ParseModality(name)
 		if !ok || err != nil || strings.TrimSpace(path) == "" {
 			return nil, fmt.Errorf("-features %q: write modality=path pairs separated by commas, e.g. "+
-				"text=lyrics_minilm.json (modalities: audio, image, text, graph)", features)
+				"text=lyrics_minilm.json (modalities: audio, image, text, graph, tags)", features)
 		}
 		if _, dup := extra[m]; dup {
 			return nil, fmt.Errorf("-features %q: %s given twice", features, m)
