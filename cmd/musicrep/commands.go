@@ -195,7 +195,7 @@ func cmdExport(args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := loadDataWith(*data, m.Arch.Modalities, *features)
+	f, err := loadDataWith(*data, m.Modalities, *features)
 	if err != nil {
 		return err
 	}
@@ -210,12 +210,12 @@ func cmdExport(args []string) error {
 		}
 		*out = filepath.Join("embeddings", filepath.Base(filepath.Clean(dir)))
 	}
-	j, n, err := inference.Export(*out, pipeline.IDs(f.Corpus), emb, m.Arch.EmbeddingDim)
+	j, n, err := inference.Export(*out, pipeline.IDs(f.Corpus), emb, m.EmbeddingDim)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("model: %s (%s)\nwrote %s and %s (%d tracks × %d)\n", m.Arch, m.Checkpoint, j, n, len(f.Corpus.Tracks),
-		m.Arch.EmbeddingDim)
+	fmt.Printf("model: %s (%s)\nwrote %s and %s (%d tracks × %d)\n", m, m.Checkpoint, j, n, len(f.Corpus.Tracks),
+		m.EmbeddingDim)
 	return nil
 }
 

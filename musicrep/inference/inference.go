@@ -1,5 +1,7 @@
-// Package inference loads a trained binding-model checkpoint, rebuilds the model from the hyperparameters stored
-// in it, embeds tracks (with any of their modalities missing) and exports the joint embeddings.
+// Package inference loads a trained checkpoint (a binding model or a joint model), rebuilds the model from the
+// hyperparameters stored in it, embeds tracks (with any of their modalities missing) and exports the embeddings.
+// A joint model also places each single modality in the shared space (EmbedModality), which is what cross-modal
+// retrieval and free-text queries use.
 package inference
 
 import (
@@ -19,17 +21,32 @@ import (
 	"github.com/musicrep/musicrep/musicrep/binding"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
 	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/joint"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
 
-// Model is a binding model loaded for inference.
+// Model is a trained model loaded for inference.
 type Model struct {
-	Arch       binding.Architecture
-	Checkpoint string // the checkpoint's .json file
-	Meta       ckpt.Meta
-	backend    compute.Backend
-	store      *model.Store
-	exec       *model.Exec
+	Kind         string               // training.ArchitectureName ("binding") or training.JointArchitectureName ("joint")
+	Modalities   []musicrep.Modality  // input modalities, in musicrep.ModalityOrder
+	InputDims    []int                // their feature sizes
+	EmbeddingDim int                  // size of the output embeddings
+	Arch         binding.Architecture // binding models only
+	Joint        joint.Architecture   // joint models only
+	Checkpoint   string               // the checkpoint's .json file
+	Meta         ckpt.Meta
+	backend      compute.Backend
+	store        *model.Store
+	exec         *model.Exec   // fused embedding of all given modalities
+	modExec      []*model.Exec // joint models: each modality's embedding
+}
+
+// String describes the model in one line.
+func (m *Model) String() string {
+	if m.Kind == training.JointArchitectureName {
+		return m.Joint.String()
+	}
+	return m.Arch.String()
 }
 
 // Load loads the newest complete checkpoint of a run directory, or the checkpoint whose .json path is given.
@@ -48,10 +65,6 @@ func Load(path string, backend compute.Backend) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Meta.Architecture != training.ArchitectureName {
-		return nil, fmt.Errorf("checkpoint %s holds a %q model; this loader builds %q models", c.Path,
-			c.Meta.Architecture, training.ArchitectureName)
-	}
 	if backend == nil {
 		if backend, err = backends.New(""); err != nil {
 			return nil, err
@@ -61,27 +74,58 @@ func Load(path string, backend compute.Backend) (*Model, error) {
 	if err := c.Restore(store); err != nil {
 		return nil, err
 	}
-	arch, err := binding.ArchitectureFromStore(store)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w", c.Path, err)
-	}
-	if err := checkVariables(c, arch); err != nil {
-		return nil, err
-	}
-	m := &Model{Arch: arch, Checkpoint: c.Path, Meta: c.Meta, backend: backend, store: store}
-	m.exec, err = model.NewExec(backend, store, func(scope *model.Scope, inputs []*Node) *Node {
-		k := len(arch.Modalities)
-		return binding.Embed(scope, arch, inputs[:k], inputs[k:])
-	})
-	if err != nil {
-		return nil, fmt.Errorf("building the model of %s: %w", c.Path, err)
+	m := &Model{Kind: c.Meta.Architecture, Checkpoint: c.Path, Meta: c.Meta, backend: backend, store: store}
+	switch c.Meta.Architecture {
+	case training.ArchitectureName:
+		arch, err := binding.ArchitectureFromStore(store)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint %s: %w", c.Path, err)
+		}
+		if err := checkVariables(c, arch.String(), bindingVariables(arch)); err != nil {
+			return nil, err
+		}
+		m.Arch, m.Modalities, m.InputDims, m.EmbeddingDim = arch, arch.Modalities, arch.InputDims, arch.EmbeddingDim
+		m.exec, err = model.NewExec(backend, store, func(scope *model.Scope, inputs []*Node) *Node {
+			k := len(arch.Modalities)
+			return binding.Embed(scope, arch, inputs[:k], inputs[k:])
+		})
+		if err != nil {
+			return nil, fmt.Errorf("building the model of %s: %w", c.Path, err)
+		}
+	case training.JointArchitectureName:
+		arch, err := joint.ArchitectureFromStore(store)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint %s: %w", c.Path, err)
+		}
+		if err := checkVariables(c, arch.String(), arch.VariableShapes()); err != nil {
+			return nil, err
+		}
+		m.Joint, m.Modalities, m.InputDims, m.EmbeddingDim = arch, arch.Modalities, arch.InputDims, arch.Dim
+		m.exec, err = model.NewExec(backend, store, func(scope *model.Scope, inputs []*Node) *Node {
+			k := len(arch.Modalities)
+			fused, _ := joint.Embed(scope, arch, inputs[:k], inputs[k:])
+			return fused
+		})
+		if err != nil {
+			return nil, fmt.Errorf("building the model of %s: %w", c.Path, err)
+		}
+		for i := range arch.Modalities {
+			e, err := model.NewExec(backend, store, func(scope *model.Scope, x *Node) *Node {
+				return joint.EncodeModality(scope, arch, i, x)
+			})
+			if err != nil {
+				return nil, fmt.Errorf("building the %s encoder of %s: %w", arch.Modalities[i], c.Path, err)
+			}
+			m.modExec = append(m.modExec, e)
+		}
+	default:
+		return nil, fmt.Errorf("checkpoint %s holds a %q model; this loader builds %q and %q models", c.Path,
+			c.Meta.Architecture, training.ArchitectureName, training.JointArchitectureName)
 	}
 	return m, nil
 }
 
-// checkVariables verifies that the checkpoint holds exactly the weights the architecture needs, with the right
-// shapes, so that a checkpoint of another architecture fails with a clear message instead of a graph panic.
-func checkVariables(c *ckpt.Checkpoint, arch binding.Architecture) error {
+func bindingVariables(arch binding.Architecture) map[string][]int {
 	want := map[string][]int{}
 	cd := arch.ContractedDims()
 	for i, m := range arch.Modalities {
@@ -93,6 +137,12 @@ func checkVariables(c *ckpt.Checkpoint, arch binding.Architecture) error {
 	want["/fusion/hidden/biases"] = []int{hidden}
 	want["/fusion/output/weights"] = []int{hidden, arch.EmbeddingDim}
 	want["/fusion/output/biases"] = []int{arch.EmbeddingDim}
+	return want
+}
+
+// checkVariables verifies that the checkpoint holds exactly the weights the architecture needs, with the right
+// shapes, so that a checkpoint of another architecture fails with a clear message instead of a graph panic.
+func checkVariables(c *ckpt.Checkpoint, arch string, want map[string][]int) error {
 	have := map[string][]int{}
 	for _, v := range c.Meta.Variables {
 		have[v.Path] = v.Dims
@@ -118,19 +168,19 @@ func (m *Model) Backend() compute.Backend { return m.backend }
 // one *musicrep.Features per model modality in Arch.Modalities order. Rows where a modality is missing
 // (Present false) are masked as in training. Every row must have at least one modality.
 func (m *Model) Embed(features []*musicrep.Features) ([]float32, error) {
-	if len(features) != len(m.Arch.Modalities) {
+	if len(features) != len(m.Modalities) {
 		return nil, fmt.Errorf("model %s needs %d modalities (%v), got %d feature sets", m.Checkpoint,
-			len(m.Arch.Modalities), m.Arch.Modalities, len(features))
+			len(m.Modalities), m.Modalities, len(features))
 	}
 	n := features[0].NumRows()
 	for i, f := range features {
-		if f.Modality != m.Arch.Modalities[i] {
+		if f.Modality != m.Modalities[i] {
 			return nil, fmt.Errorf("feature set %d is %s, the model expects %s here (order %v)", i, f.Modality,
-				m.Arch.Modalities[i], m.Arch.Modalities)
+				m.Modalities[i], m.Modalities)
 		}
-		if f.Dim != m.Arch.InputDims[i] {
+		if f.Dim != m.InputDims[i] {
 			return nil, fmt.Errorf("%s features in %s have %d dimensions, the model in %s was trained on %d",
-				f.Modality, f.Source, f.Dim, m.Checkpoint, m.Arch.InputDims[i])
+				f.Modality, f.Source, f.Dim, m.Checkpoint, m.InputDims[i])
 		}
 		if f.NumRows() != n {
 			return nil, fmt.Errorf("%s features have %d rows, %s has %d", f.Modality, f.NumRows(),
@@ -144,11 +194,11 @@ func (m *Model) Embed(features []*musicrep.Features) ([]float32, error) {
 		}
 		if !any {
 			return nil, fmt.Errorf("row %d has none of the model's modalities %v: it cannot be embedded", r,
-				m.Arch.Modalities)
+				m.Modalities)
 		}
 	}
 	const batch = 512
-	out := make([]float32, 0, n*m.Arch.EmbeddingDim)
+	out := make([]float32, 0, n*m.EmbeddingDim)
 	for lo := 0; lo < n; lo += batch {
 		hi := min(n, lo+batch)
 		args := make([]any, 0, 2*len(features))
@@ -164,29 +214,70 @@ func (m *Model) Embed(features []*musicrep.Features) ([]float32, error) {
 			masks = append(masks, tensors.FromFlatDataAndDimensions(mask, hi-lo))
 		}
 		args = append(args, masks...)
-		var outputs []*tensors.Tensor
-		var err error
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					err = fmt.Errorf("%v", r)
-				}
-			}()
-			outputs, err = m.exec.Exec(args...)
-		}()
+		rows, err := run(m.exec, args)
 		if err != nil {
 			return nil, fmt.Errorf("embedding rows %d..%d: %w", lo, hi-1, err)
 		}
-		out = append(out, tensors.MustCopyFlatData[float32](outputs[0])...)
-		outputs[0].MustFinalizeAll()
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// run executes e and returns its single output's data.
+func run(e *model.Exec, args []any) (out []float32, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	outputs, err := e.Exec(args...)
+	if err != nil {
+		return nil, err
+	}
+	out = tensors.MustCopyFlatData[float32](outputs[0])
+	outputs[0].MustFinalizeAll()
+	return out, nil
+}
+
+// EmbedModality places one modality's features in the joint model's shared space: it returns rows ×
+// EmbeddingDim unit vectors, with zero vectors for the rows where the modality is missing. Only joint models
+// have per-modality embeddings (a binding model can only embed the fusion of its modalities).
+func (m *Model) EmbedModality(f *musicrep.Features) ([]float32, error) {
+	if m.Kind != training.JointArchitectureName {
+		return nil, fmt.Errorf("the model in %s is a %s model: only joint models embed single modalities (train "+
+			"one with -set model=joint)", m.Checkpoint, m.Kind)
+	}
+	i := m.Joint.Index(f.Modality)
+	if i < 0 {
+		return nil, fmt.Errorf("the model in %s has no %s encoder (modalities %v)", m.Checkpoint, f.Modality, m.Modalities)
+	}
+	if f.Dim != m.InputDims[i] {
+		return nil, fmt.Errorf("%s features in %s have %d dimensions, the model in %s was trained on %d", f.Modality,
+			f.Source, f.Dim, m.Checkpoint, m.InputDims[i])
+	}
+	n := f.NumRows()
+	const batch = 512
+	out := make([]float32, 0, n*m.EmbeddingDim)
+	for lo := 0; lo < n; lo += batch {
+		hi := min(n, lo+batch)
+		rows, err := run(m.modExec[i], []any{tensors.FromFlatDataAndDimensions(f.Data[lo*f.Dim:hi*f.Dim], hi-lo, f.Dim)})
+		if err != nil {
+			return nil, fmt.Errorf("embedding %s rows %d..%d: %w", f.Modality, lo, hi-1, err)
+		}
+		out = append(out, rows...)
+	}
+	for r := range n {
+		if !f.Present[r] {
+			clear(out[r*m.EmbeddingDim : (r+1)*m.EmbeddingDim])
+		}
 	}
 	return out, nil
 }
 
 // EmbedCorpus embeds every track of a corpus, using the corpus' features of the model's modalities.
 func (m *Model) EmbedCorpus(c *corpus.Corpus) ([]float32, error) {
-	feats := make([]*musicrep.Features, len(m.Arch.Modalities))
-	for i, mod := range m.Arch.Modalities {
+	feats := make([]*musicrep.Features, len(m.Modalities))
+	for i, mod := range m.Modalities {
 		f, ok := c.Features[mod]
 		if !ok {
 			return nil, fmt.Errorf("the model in %s needs %s features, which were not loaded: give the %s "+
@@ -236,12 +327,12 @@ func (m *Model) EmbedFiles(files map[musicrep.Modality]string) ([]string, []floa
 			continue
 		}
 		used := false
-		for _, am := range m.Arch.Modalities {
+		for _, am := range m.Modalities {
 			used = used || am == mod
 		}
 		if !used {
 			return nil, nil, fmt.Errorf("%s: the model in %s does not use %s features (it uses %v)", path,
-				m.Checkpoint, mod, m.Arch.Modalities)
+				m.Checkpoint, mod, m.Modalities)
 		}
 		fids, data, dim, err := corpus.ReadVectors(path)
 		if err != nil {
@@ -263,9 +354,9 @@ func (m *Model) EmbedFiles(files map[musicrep.Modality]string) ([]string, []floa
 	if len(ids) == 0 {
 		return nil, nil, errors.New("no feature file given")
 	}
-	feats := make([]*musicrep.Features, len(m.Arch.Modalities))
-	for i, mod := range m.Arch.Modalities {
-		f := &musicrep.Features{Modality: mod, Dim: m.Arch.InputDims[i], Data: make([]float32, len(ids)*m.Arch.InputDims[i]),
+	feats := make([]*musicrep.Features, len(m.Modalities))
+	for i, mod := range m.Modalities {
+		f := &musicrep.Features{Modality: mod, Dim: m.InputDims[i], Data: make([]float32, len(ids)*m.InputDims[i]),
 			Present: make([]bool, len(ids)), Source: "(no file)"}
 		if l, ok := byMod[mod]; ok {
 			f.Source = files[mod]

@@ -108,7 +108,7 @@ func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainRe
 		return res, err
 	}
 	res.EmbeddingsJSON, res.EmbeddingsNPY, err = inference.Export(filepath.Join(opt.EmbeddingsRoot, opt.Name),
-		IDs(f.Corpus), emb, m.Arch.EmbeddingDim)
+		IDs(f.Corpus), emb, m.EmbeddingDim)
 	return res, err
 }
 

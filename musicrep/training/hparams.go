@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/ui/commandline"
 
 	"github.com/musicrep/musicrep/musicrep/binding"
+	"github.com/musicrep/musicrep/musicrep/joint"
 	"github.com/musicrep/musicrep/musicrep/objective"
 )
 
@@ -24,12 +25,29 @@ const (
 	ParamModalities      = binding.ParamModalities
 	ParamCheckpointEvery = "checkpoint_every_epochs" // write a checkpoint every this many epochs
 	ParamKeepCheckpoints = "keep_checkpoints"        // how many checkpoints to keep on disk
+	// ParamModel selects the model: "binding" (binding_music's fused MLP, trained on labelled pairs) or "joint"
+	// (per-modality encoders into one space plus a fusion head, trained contrastively on tracks).
+	ParamModel = "model"
 )
 
-// DefaultHyperparameters returns every hyperparameter of a binding-model training run with its default: the
-// published best configuration of binding_music (contraction 2, expansion 4, 128-d embedding, 51k pairs,
-// Adam 1e-3, batch 32, 200 epochs, margin 0.5) on the modalities of the Fairouz data that are available
-// (audio + graph). Shuffling is on by default; set shuffle=false for the seed's fixed batch order.
+// Hyperparameters of the joint model's objective (its architecture keys live in package joint).
+const (
+	ParamJointLoss            = "joint_loss"             // "infonce" (CLIP, learnable temperature) or "ntxent" (contrastive-mir)
+	ParamJointTemperature     = "joint_temperature"      // NT-Xent's fixed τ, or InfoNCE's initial temperature
+	ParamJointPairs           = "joint_pairs"            // modality pairs aligned directly: "all" or e.g. "audio-text,audio-tags"
+	ParamJointFusionWeight    = "joint_fusion_weight"    // weight of the fused-view terms (0 = no fusion training)
+	ParamJointMarginWeight    = "joint_margin_weight"    // weight of the margin pair loss on fused embeddings (0 = off)
+	ParamJointModalityDropout = "joint_modality_dropout" // probability of dropping each modality from a fused view
+	ParamJointBatchSize       = "joint_batch_size"       // tracks per step
+)
+
+// DefaultHyperparameters returns every hyperparameter of a training run with its default. model=binding (the
+// default) is the published best configuration of binding_music (contraction 2, expansion 4, 128-d embedding,
+// 51k pairs, Adam 1e-3, batch 32, 200 epochs, margin 0.5) on the modalities of the Fairouz data that are
+// available (audio + graph). Shuffling is on by default; set shuffle=false for the seed's fixed batch order.
+// model=joint uses the joint_* keys: 128-d shared space, 512 hidden units, attention fusion, CLIP's InfoNCE
+// (initial τ 0.07, learnable) over every modality pair plus the fused-view terms, modality dropout 0.5, 128
+// tracks per step; learning_rate, num_epochs, shuffle and seed are shared.
 func DefaultHyperparameters() map[string]any {
 	return map[string]any{
 		ParamLearningRate:              1e-3,
@@ -49,6 +67,20 @@ func DefaultHyperparameters() map[string]any {
 		binding.ParamNonUniform:        false,
 		binding.ParamDropout:           0.0,
 		binding.ParamDropoutEverywhere: false,
+		ParamModel:                     ArchitectureName,
+		joint.ParamModalities:          "audio,image,text,tags",
+		joint.ParamInputDims:           "", // filled from the feature files
+		joint.ParamDim:                 128,
+		joint.ParamHidden:              512,
+		joint.ParamDropout:             0.1,
+		joint.ParamFusion:              joint.FusionAttention,
+		ParamJointLoss:                 "infonce",
+		ParamJointTemperature:          0.07,
+		ParamJointPairs:                "all",
+		ParamJointFusionWeight:         1.0,
+		ParamJointMarginWeight:         0.0,
+		ParamJointModalityDropout:      0.5,
+		ParamJointBatchSize:            128,
 	}
 }
 

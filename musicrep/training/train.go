@@ -14,11 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
@@ -28,26 +26,32 @@ import (
 	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/binding"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
-	"github.com/musicrep/musicrep/musicrep/objective"
+	"github.com/musicrep/musicrep/musicrep/joint"
 )
 
-// ArchitectureName is recorded in checkpoints of the binding model.
-const ArchitectureName = "binding"
+// Architecture names recorded in checkpoints (ckpt.Meta.Architecture) and selected by the "model"
+// hyperparameter.
+const (
+	ArchitectureName      = "binding" // binding_music's model (package binding)
+	JointArchitectureName = "joint"   // per-modality encoders with fusion (package joint)
+)
 
 // LossLogFile is the per-step loss log in a run directory (CSV: epoch,step,loss).
 const LossLogFile = "loss.csv"
 
-// Data is what a binding-model run trains on: the features of every track (one matrix per modality, in the
-// order of musicrep.ModalityOrder, all with the same rows) and the labelled pairs (row indices into them).
+// Data is what a run trains on: the features of every track (one matrix per modality, in the order of
+// musicrep.ModalityOrder, all with the same rows), the labelled pairs (row indices into them; the binding
+// model's examples, optional for the joint model) and the training tracks (the joint model's examples).
 type Data struct {
 	Features    []*musicrep.Features
 	Anchor      []int32
 	Other       []int32
 	Label       []float32 // 1 positive, 0 negative
+	Tracks      []int32   // rows the joint model trains on (e.g. the training split)
 	Description string    // provenance, recorded in checkpoints
 }
 
-// Validate checks the data's consistency.
+// Validate checks the data's consistency for a binding-model run.
 func (d *Data) Validate() error {
 	if len(d.Features) == 0 {
 		return errors.New("training data has no modality features")
@@ -107,8 +111,10 @@ type StepInfo struct {
 // Result summarises a finished (or interrupted) run.
 type Result struct {
 	Dir            string
-	Checkpoint     string // last checkpoint written or resumed from
-	Architecture   binding.Architecture
+	Checkpoint     string               // last checkpoint written or resumed from
+	Architecture   binding.Architecture // binding runs only
+	Joint          joint.Architecture   // joint runs only
+	Model          string               // one-line description of the model
 	Epochs         int
 	GlobalStep     int64
 	ResumedFrom    string
@@ -121,8 +127,8 @@ type Result struct {
 // Train runs (or resumes) a training run. When ctx is cancelled it writes a checkpoint at the current step and
 // returns ctx.Err(); calling Train again with the same Dir resumes exactly there.
 func Train(ctx context.Context, cfg Config) (res *Result, err error) {
-	if err := cfg.Data.Validate(); err != nil {
-		return nil, err
+	if cfg.Data == nil {
+		return nil, errors.New("training: no data given")
 	}
 	if cfg.Dir == "" {
 		return nil, errors.New("training: no run directory given")
@@ -139,14 +145,16 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 			_, _ = fmt.Fprintf(cfg.Progress, format+"\n", args...)
 		}
 	}
-	// Architecture: modalities from the hyperparameters, input sizes from the features.
-	arch, err := archForData(store, cfg.Data)
+	// Model: the "model" hyperparameter picks the task; modalities from the hyperparameters, input sizes from
+	// the features.
+	tk, err := newTask(store, cfg.Data)
 	if err != nil {
 		return nil, err
 	}
 
 	// Resume?
-	res = &Result{Dir: cfg.Dir, Architecture: arch, Backend: backends.Describe(backend)}
+	res = &Result{Dir: cfg.Dir, Backend: backends.Describe(backend), Model: tk.String()}
+	tk.fillResult(res)
 	var resumed *ckpt.Checkpoint
 	if cfg.Fresh {
 		if err := removeRun(cfg.Dir); err != nil {
@@ -162,7 +170,7 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 		}
 	}
 	if resumed != nil {
-		if err := checkCompatible(resumed, store); err != nil {
+		if err := checkCompatible(resumed, store, tk); err != nil {
 			return nil, err
 		}
 		fresh := model.NewStore()
@@ -184,13 +192,12 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 	seed := model.GetParamOr(scope, ParamSeed, 42)
 	if resumed == nil {
 		store.SetParam(model.ParamInitialSeed, int64(seed)+1)
-		arch.SetInStore(store)
+		tk.setInStore(store)
 	}
 	lr := model.GetParamOr(scope, ParamLearningRate, 1e-3)
-	batchSize := model.GetParamOr(scope, ParamBatchSize, 32)
+	batchSize := tk.batchSize(scope)
 	epochs := model.GetParamOr(scope, ParamEpochs, 200)
 	shuffle := model.GetParamOr(scope, ParamShuffle, true)
-	margin := model.GetParamOr(scope, ParamMargin, objective.DefaultMargin)
 	every := max(1, model.GetParamOr(scope, ParamCheckpointEvery, 1))
 	keep := model.GetParamOr(scope, ParamKeepCheckpoints, 2)
 	if batchSize < 1 || epochs < 1 || lr <= 0 {
@@ -198,30 +205,21 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 			batchSize, epochs, lr)
 	}
 
-	numPairs := len(cfg.Data.Anchor)
+	numPairs := tk.numExamples()
 	stepsPerEpoch := (numPairs + batchSize - 1) / batchSize
 	startEpoch, startStep := 0, 0
 	if resumed != nil {
 		startEpoch, startStep = resumed.Meta.Epoch, resumed.Meta.StepInEpoch
 	}
 	logf("backend: %s", res.Backend)
-	logf("model: %s", arch)
-	logf("data: %s; %d pairs, batch %d, %d steps/epoch, epochs %d..%d of %d, shuffle=%v, seed=%d",
-		cfg.Data.Description, numPairs, batchSize, stepsPerEpoch, startEpoch+1, epochs, epochs, shuffle, seed)
+	logf("model: %s", tk)
+	logf("data: %s; %d %s, batch %d, %d steps/epoch, epochs %d..%d of %d, shuffle=%v, seed=%d",
+		cfg.Data.Description, numPairs, tk.unit(), batchSize, stepsPerEpoch, startEpoch+1, epochs, epochs, shuffle, seed)
 
-	modelFn := func(scope *model.Scope, _ any, inputs []*Node) []*Node {
-		k := len(arch.Modalities)
-		emb := binding.Embed(scope, arch, inputs[:k], inputs[k:2*k])
-		b := emb.Shape().Dimensions[0] / 2
-		return []*Node{Slice(emb, AxisRange(0, b)), Slice(emb, AxisRange(b, 2*b))}
-	}
-	lossFn := func(labels, predictions []*Node) *Node {
-		return objective.MarginPairLoss(predictions[0], predictions[1], labels[0], margin)
-	}
 	opt := optimizer.Adam().LearningRate(lr).Done()
 	var trainer *train.Trainer
 	if err := catch(func() {
-		trainer = train.NewTrainer(backend, store, modelFn, lossFn, opt, nil, nil)
+		trainer = train.NewTrainer(backend, store, tk.modelFn, tk.lossFn, opt, nil, nil)
 	}); err != nil {
 		return nil, fmt.Errorf("building the trainer: %w", err)
 	}
@@ -255,12 +253,11 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 		}
 		_ = lossFile.Sync()
 		return ckpt.Save(cfg.Dir, store, ckpt.Meta{
-			Architecture: ArchitectureName, Epoch: epoch, StepInEpoch: stepInEpoch, GlobalStep: globalStep,
-			Info: map[string]string{"data": cfg.Data.Description, "backend": res.Backend, "model": arch.String()},
+			Architecture: tk.name(), Epoch: epoch, StepInEpoch: stepInEpoch, GlobalStep: globalStep,
+			Info: map[string]string{"data": cfg.Data.Description, "backend": res.Backend, "model": tk.String()},
 		}, keep)
 	}
 
-	batcher := newBatcher(cfg.Data, arch)
 	start := time.Now()
 	pairsDone := 0
 	for epoch := startEpoch; epoch < epochs; epoch++ {
@@ -284,7 +281,7 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 				return res, ctx.Err()
 			}
 			lo, hi := step*batchSize, min(numPairs, (step+1)*batchSize)
-			batch := batcher.batch(order[lo:hi])
+			batch := tk.batch(order[lo:hi], uint64(seed), epoch, step)
 			var metrics []*tensors.Tensor
 			var stepErr error
 			if err := catch(func() { metrics, stepErr = trainer.TrainStep(batch) }); err != nil || stepErr != nil {
@@ -328,8 +325,8 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 		elapsed := time.Since(start)
 		done := epoch + 1 - startEpoch
 		eta := time.Duration(float64(elapsed) / float64(done) * float64(epochs-epoch-1))
-		logf("epoch %d/%d  mean loss %.6f  %.0f pairs/s  epoch %s  elapsed %s  eta %s", epoch+1, epochs, mean,
-			float64(count*batchSize)/time.Since(epochStart).Seconds(), time.Since(epochStart).Round(time.Millisecond),
+		logf("epoch %d/%d  mean loss %.6f  %.0f %s/s  epoch %s  elapsed %s  eta %s", epoch+1, epochs, mean,
+			float64(count*batchSize)/time.Since(epochStart).Seconds(), tk.unit(), time.Since(epochStart).Round(time.Millisecond),
 			elapsed.Round(time.Second), eta.Round(time.Second))
 	}
 	if err := lossLog.Flush(); err != nil {
@@ -345,41 +342,13 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 	return res, nil
 }
 
-// archForData resolves the architecture from the store, taking input sizes from the features.
-func archForData(store *model.Store, data *Data) (binding.Architecture, error) {
-	scope := store.RootScope()
-	mods, err := musicrep.ParseModalities(model.GetParamOr(scope, binding.ParamModalities, ""))
-	if err != nil {
-		return binding.Architecture{}, err
-	}
-	if len(mods) != len(data.Features) {
-		return binding.Architecture{}, fmt.Errorf("model modalities %v but %d feature sets given", mods, len(data.Features))
-	}
-	dims := make([]string, len(mods))
-	for i, m := range mods {
-		if data.Features[i].Modality != m {
-			return binding.Architecture{}, fmt.Errorf("feature set %d is %s, expected %s (order %v)", i,
-				data.Features[i].Modality, m, mods)
-		}
-		dims[i] = strconv.Itoa(data.Features[i].Dim)
-	}
-	tmp := model.NewStore()
-	for k, v := range store.IterParams() {
-		tmp.SetParam(k, v)
-	}
-	tmp.RootScope().SetParam(binding.ParamInputDims, strings.Join(dims, ","))
-	return binding.ArchitectureFromStore(tmp)
-}
-
-// checkCompatible refuses to resume a checkpoint whose architecture differs from the requested one.
-func checkCompatible(c *ckpt.Checkpoint, store *model.Store) error {
-	if c.Meta.Architecture != ArchitectureName {
+// checkCompatible refuses to resume a checkpoint whose model or settings differ from the requested ones.
+func checkCompatible(c *ckpt.Checkpoint, store *model.Store, tk task) error {
+	if c.Meta.Architecture != tk.name() {
 		return fmt.Errorf("checkpoint %s is a %q model, not %q: use another run name", c.Path,
-			c.Meta.Architecture, ArchitectureName)
+			c.Meta.Architecture, tk.name())
 	}
-	for _, key := range []string{binding.ParamModalities, binding.ParamContraction, binding.ParamExpansion,
-		binding.ParamEmbeddingDim, binding.ParamNonUniform, binding.ParamDropout, binding.ParamDropoutEverywhere,
-		ParamLearningRate, ParamBatchSize, ParamShuffle, ParamSeed, ParamMargin, ParamPairs} {
+	for _, key := range tk.compatKeys() {
 		want, _ := store.GetParam("/" + key)
 		have, ok := c.Param("/" + key)
 		if ok && fmt.Sprint(want) != fmt.Sprint(have) {
@@ -464,41 +433,6 @@ func epochOrder(n int, shuffle bool, seed uint64, epoch int) []int {
 		return order
 	}
 	return rand.New(rand.NewPCG(seed, uint64(epoch)+0x9e3779b97f4a7c15)).Perm(n)
-}
-
-// batcher builds the input tensors of a batch: for each modality the [2B, D] features of the anchors followed
-// by the others, then for each modality the [2B] presence masks; the labels are [B].
-type batcher struct {
-	data *Data
-	arch binding.Architecture
-}
-
-func newBatcher(d *Data, arch binding.Architecture) *batcher { return &batcher{d, arch} }
-
-func (b *batcher) batch(pairs []int) train.Batch {
-	n := len(pairs)
-	k := len(b.data.Features)
-	inputs := make([]*tensors.Tensor, 2*k)
-	for i, f := range b.data.Features {
-		x := make([]float32, 2*n*f.Dim)
-		mask := make([]float32, 2*n)
-		for j, p := range pairs {
-			for side, row := range []int32{b.data.Anchor[p], b.data.Other[p]} {
-				pos := side*n + j
-				copy(x[pos*f.Dim:(pos+1)*f.Dim], f.Row(int(row)))
-				if f.Present[row] {
-					mask[pos] = 1
-				}
-			}
-		}
-		inputs[i] = tensors.FromFlatDataAndDimensions(x, 2*n, f.Dim)
-		inputs[k+i] = tensors.FromFlatDataAndDimensions(mask, 2*n)
-	}
-	labels := make([]float32, n)
-	for j, p := range pairs {
-		labels[j] = b.data.Label[p]
-	}
-	return train.Batch{Inputs: inputs, Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n)}}
 }
 
 func tensorFloat(t *tensors.Tensor) float64 {

@@ -1,0 +1,261 @@
+// Package joint is musicrep's multi-modal model: every modality has its own encoder into one shared
+// d-dimensional space, so a track can be placed there from any single modality, and a fusion head combines
+// whichever modalities a track has into one track embedding.
+//
+//	modality m:  x_m ─ row L2-normalise·√D_m ─ Linear(D_m→H) ─ GELU ─ Dropout ─ Linear(H→d) ─ L2-normalise ─ z_m
+//	fusion:      w = masked softmax over the present modalities of Linear(d→1)(z_m)   ("attention")
+//	             or uniform over the present modalities                                ("mean")
+//	             f = Σ_m w_m z_m;  f ← f + Linear(H→d)(GELU(Linear(d→H)(f)));  f ← f/‖f‖
+//
+// Missing modalities are masked (never encoded from their zero rows), and a row with no modality at all gives
+// the zero vector. Training (package training) samples modality dropout on the host, aligns the modality
+// embeddings pairwise with a masked contrastive loss (CLIP's InfoNCE with a learnable temperature, or
+// contrastive-mir's NT-Xent), aligns the fused embedding of a modality-dropped view with every modality
+// embedding, and can add binding_music's margin pair loss on fused embeddings.
+//
+// Every architecture choice is a hyperparameter in the model.Store (the Param* constants; defaults in
+// training.DefaultHyperparameters), so a checkpoint rebuilds the same model.
+package joint
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/binding"
+)
+
+// Hyperparameter keys of the joint model's architecture.
+const (
+	// ParamModalities is the comma-separated list of modalities with an encoder, e.g. "audio,image,text,tags".
+	ParamModalities = "joint_modalities"
+	// ParamInputDims is one feature size per modality (in musicrep.ModalityOrder), taken from the feature files.
+	ParamInputDims = "joint_input_dims"
+	// ParamDim is d, the size of the shared space.
+	ParamDim = "joint_dim"
+	// ParamHidden is H, the hidden width of each encoder and of the fusion MLP.
+	ParamHidden = "joint_hidden"
+	// ParamDropout is the dropout rate inside the encoders.
+	ParamDropout = "joint_dropout"
+	// ParamFusion selects the fusion weights: "attention" (learned, masked softmax) or "mean".
+	ParamFusion = "joint_fusion"
+)
+
+// Fusion kinds.
+const (
+	FusionAttention = "attention"
+	FusionMean      = "mean"
+)
+
+// Architecture is the resolved set of architecture hyperparameters.
+type Architecture struct {
+	Modalities []musicrep.Modality // in musicrep.ModalityOrder
+	InputDims  []int
+	Dim        int
+	Hidden     int
+	Dropout    float64
+	Fusion     string
+}
+
+// ArchitectureFromStore reads the architecture from the store's root scope.
+func ArchitectureFromStore(store *model.Store) (Architecture, error) {
+	scope := store.RootScope()
+	var a Architecture
+	mods, err := musicrep.ParseModalities(model.GetParamOr(scope, ParamModalities, ""))
+	if err != nil {
+		return a, fmt.Errorf("hyperparameter %s: %w", ParamModalities, err)
+	}
+	a.Modalities = mods
+	dimsText := model.GetParamOr(scope, ParamInputDims, "")
+	for _, part := range strings.Split(dimsText, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		d, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil {
+			return a, fmt.Errorf("hyperparameter %s=%q: %q is not an integer", ParamInputDims, dimsText, part)
+		}
+		a.InputDims = append(a.InputDims, d)
+	}
+	a.Dim = model.GetParamOr(scope, ParamDim, 128)
+	a.Hidden = model.GetParamOr(scope, ParamHidden, 512)
+	a.Dropout = model.GetParamOr(scope, ParamDropout, 0.1)
+	a.Fusion = model.GetParamOr(scope, ParamFusion, FusionAttention)
+	return a, a.Validate()
+}
+
+// SetInStore writes the architecture into the store's hyperparameters.
+func (a Architecture) SetInStore(store *model.Store) {
+	scope := store.RootScope()
+	names := make([]string, len(a.Modalities))
+	dims := make([]string, len(a.InputDims))
+	for i, m := range a.Modalities {
+		names[i] = string(m)
+	}
+	for i, d := range a.InputDims {
+		dims[i] = strconv.Itoa(d)
+	}
+	scope.SetParam(ParamModalities, strings.Join(names, ","))
+	scope.SetParam(ParamInputDims, strings.Join(dims, ","))
+	scope.SetParam(ParamDim, a.Dim)
+	scope.SetParam(ParamHidden, a.Hidden)
+	scope.SetParam(ParamDropout, a.Dropout)
+	scope.SetParam(ParamFusion, a.Fusion)
+}
+
+// Validate checks that the architecture can be built.
+func (a Architecture) Validate() error {
+	switch {
+	case len(a.Modalities) == 0:
+		return fmt.Errorf("joint model needs at least one modality (%s)", ParamModalities)
+	case len(a.InputDims) != len(a.Modalities):
+		return fmt.Errorf("joint model: %d modalities (%v) but %d input dims (%v); set %s to one size per modality",
+			len(a.Modalities), a.Modalities, len(a.InputDims), a.InputDims, ParamInputDims)
+	case a.Dim < 1 || a.Hidden < 1:
+		return fmt.Errorf("joint model: %s=%d and %s=%d must be ≥ 1", ParamDim, a.Dim, ParamHidden, a.Hidden)
+	case a.Dropout < 0 || a.Dropout >= 1:
+		return fmt.Errorf("joint model: %s=%g must be in [0, 1)", ParamDropout, a.Dropout)
+	case a.Fusion != FusionAttention && a.Fusion != FusionMean:
+		return fmt.Errorf("joint model: %s=%q: use %q or %q", ParamFusion, a.Fusion, FusionAttention, FusionMean)
+	}
+	for i, d := range a.InputDims {
+		if d < 1 {
+			return fmt.Errorf("joint model: input dim %d for %s must be ≥ 1", d, a.Modalities[i])
+		}
+	}
+	return nil
+}
+
+// Index returns the position of modality m in a.Modalities, or -1.
+func (a Architecture) Index(m musicrep.Modality) int {
+	for i, x := range a.Modalities {
+		if x == m {
+			return i
+		}
+	}
+	return -1
+}
+
+// VariableShapes lists every trainable variable of the model (path → shape), for checkpoint checks.
+func (a Architecture) VariableShapes() map[string][]int {
+	out := map[string][]int{}
+	for i, m := range a.Modalities {
+		p := "/encoder/" + string(m)
+		out[p+"/hidden/weights"] = []int{a.InputDims[i], a.Hidden}
+		out[p+"/hidden/biases"] = []int{a.Hidden}
+		out[p+"/output/weights"] = []int{a.Hidden, a.Dim}
+		out[p+"/output/biases"] = []int{a.Dim}
+	}
+	if a.Fusion == FusionAttention {
+		out["/fusion/score/weights"] = []int{a.Dim, 1}
+		out["/fusion/score/biases"] = []int{1}
+	}
+	out["/fusion/hidden/weights"] = []int{a.Dim, a.Hidden}
+	out["/fusion/hidden/biases"] = []int{a.Hidden}
+	out["/fusion/output/weights"] = []int{a.Hidden, a.Dim}
+	out["/fusion/output/biases"] = []int{a.Dim}
+	return out
+}
+
+// NumParams is the number of trainable parameters of the model (the training objective may add a temperature).
+func (a Architecture) NumParams() int {
+	n := 0
+	for _, dims := range a.VariableShapes() {
+		size := 1
+		for _, d := range dims {
+			size *= d
+		}
+		n += size
+	}
+	return n
+}
+
+// String describes the architecture in one line.
+func (a Architecture) String() string {
+	parts := make([]string, len(a.Modalities))
+	for i, m := range a.Modalities {
+		parts[i] = fmt.Sprintf("%s %d", m, a.InputDims[i])
+	}
+	s := fmt.Sprintf("joint d=%d H=%d [%s] → per-modality encoders → %s fusion (%d params)", a.Dim, a.Hidden,
+		strings.Join(parts, ", "), a.Fusion, a.NumParams())
+	if a.Dropout > 0 {
+		s += fmt.Sprintf(", dropout %g", a.Dropout)
+	}
+	return s
+}
+
+// enter returns the sub-scope name of scope, entering it with In the first time and with Shared afterwards: the
+// encoders and the fusion head are applied several times in one training graph (two fused views, the partners of
+// the margin term), always with the same weights.
+func enter(scope *model.Scope, name string) (sub *model.Scope) {
+	defer func() {
+		if recover() != nil {
+			sub = scope.Shared("%s", name)
+		}
+	}()
+	return scope.In("%s", name)
+}
+
+// l2Normalize divides each row of x by max(‖x‖, 1e-12): zero rows stay zero.
+func l2Normalize(x *Node) *Node {
+	norm := Sqrt(ReduceSum(Square(x), -1))
+	return Div(x, InsertAxes(MaxScalar(norm, 1e-12), -1))
+}
+
+// EncodeModality maps the [B, D_i] features of modality i to its unit-norm [B, d] embedding in the shared space.
+// Rows of missing tracks produce some vector; the caller masks them.
+func EncodeModality(scope *model.Scope, a Architecture, i int, x *Node) *Node {
+	if x.Rank() != 2 || x.Shape().Dimensions[1] != a.InputDims[i] {
+		panic(fmt.Sprintf("joint.EncodeModality: %s features have shape %s, the model expects [batch, %d]",
+			a.Modalities[i], x.Shape(), a.InputDims[i]))
+	}
+	s := enter(enter(scope, "encoder"), string(a.Modalities[i]))
+	h := MulScalar(l2Normalize(x), math.Sqrt(float64(a.InputDims[i])))
+	h = activation.Gelu(binding.Linear(enter(s, "hidden"), h, a.Hidden))
+	h = layers.DropoutStatic(s, h, a.Dropout)
+	return l2Normalize(binding.Linear(enter(s, "output"), h, a.Dim))
+}
+
+// Fuse combines per-modality embeddings z[i] ([B, d], unit norm) with masks[i] ([B], 1 present, 0 missing)
+// into the unit-norm [B, d] track embedding. A row with no present modality gives the zero vector.
+func Fuse(scope *model.Scope, a Architecture, z, masks []*Node) *Node {
+	s := enter(scope, "fusion")
+	k := len(z)
+	zs := Stack(z, 1) // [B, k, d]
+	m := ConvertDType(Stack(masks, 1), zs.DType())
+	var w *Node // [B, k]
+	if a.Fusion == FusionAttention {
+		b := zs.Shape().Dimensions[0]
+		scores := Reshape(binding.Linear(enter(s, "score"), Reshape(zs, b*k, a.Dim), 1), b, k)
+		scores = Where(GreaterThan(m, ZerosLike(m)), scores, BroadcastToDims(Scalar(zs.Graph(), zs.DType(), -1e9), b, k))
+		w = Mul(Softmax(scores, -1), m) // rows with nothing present: uniform weights × 0 = 0
+	} else {
+		w = Div(m, MaxScalar(ReduceAndKeep(m, ReduceSum, -1), 1))
+	}
+	f := ReduceSum(Mul(zs, InsertAxes(w, -1)), 1) // [B, d]
+	h := activation.Gelu(binding.Linear(enter(s, "hidden"), f, a.Hidden))
+	f = Add(f, binding.Linear(enter(s, "output"), h, a.Dim))
+	any := InsertAxes(MinScalar(ReduceSum(m, -1), 1), -1) // 0 for rows with no modality
+	return Mul(l2Normalize(f), any)
+}
+
+// Embed encodes every modality and fuses them: features[i] is [B, InputDims[i]] and masks[i] is [B] for
+// a.Modalities[i]. It returns the fused [B, d] embedding and the per-modality [B, d] embeddings.
+func Embed(scope *model.Scope, a Architecture, features, masks []*Node) (*Node, []*Node) {
+	if len(features) != len(a.Modalities) || len(masks) != len(a.Modalities) {
+		panic(fmt.Sprintf("joint.Embed: %d feature inputs and %d masks for modalities %v", len(features), len(masks),
+			a.Modalities))
+	}
+	z := make([]*Node, len(features))
+	for i, x := range features {
+		z[i] = EncodeModality(scope, a, i, x)
+	}
+	return Fuse(scope, a, z, masks), z
+}

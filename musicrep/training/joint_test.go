@@ -1,0 +1,187 @@
+package training
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/musicrep/musicrep/musicrep"
+)
+
+// jointData builds n tracks in `clusters` clusters with three modalities (noisy views of per-modality cluster
+// centres of different sizes); every third track lacks the text modality. All tracks are training tracks.
+func jointData(n, clusters int, seed uint64) (*Data, []int) {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	mods := []musicrep.Modality{musicrep.Audio, musicrep.Text, musicrep.Tags}
+	dims := []int{12, 20, 6}
+	label := make([]int, n)
+	for i := range label {
+		label[i] = rng.IntN(clusters)
+	}
+	d := &Data{Description: "synthetic joint clusters"}
+	for mi, dim := range dims {
+		centres := make([][]float32, clusters)
+		for c := range centres {
+			centres[c] = make([]float32, dim)
+			for j := range centres[c] {
+				centres[c][j] = float32(rng.NormFloat64())
+			}
+		}
+		f := &musicrep.Features{Modality: mods[mi], Source: "synthetic", Dim: dim,
+			Data: make([]float32, n*dim), Present: make([]bool, n)}
+		for i := range n {
+			if mods[mi] == musicrep.Text && i%3 == 0 {
+				continue // missing: zero row
+			}
+			f.Present[i] = true
+			for j := range dim {
+				f.Data[i*dim+j] = centres[label[i]][j] + 0.4*float32(rng.NormFloat64())
+			}
+		}
+		d.Features = append(d.Features, f)
+	}
+	for i := range n {
+		d.Tracks = append(d.Tracks, int32(i))
+	}
+	return d, label
+}
+
+func jointConfig(t *testing.T, settings string) *Config {
+	t.Helper()
+	store, err := NewStore("", "model=joint;joint_modalities=audio,text,tags;joint_dim=8;joint_hidden=16;"+
+		"joint_batch_size=16;num_epochs=3;"+settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Config{Store: store, Dir: filepath.Join(t.TempDir(), "joint")}
+}
+
+// TestJointTrainLearns: the joint model's loss falls on clustered data with a missing modality, for both
+// contrastive losses and with the margin term.
+func TestJointTrainLearns(t *testing.T) {
+	for _, settings := range []string{"", "joint_loss=ntxent;joint_temperature=0.1", "joint_fusion=mean",
+		"joint_margin_weight=0.5"} {
+		t.Run(settings, func(t *testing.T) {
+			cfg := jointConfig(t, "num_epochs=8;"+settings)
+			data, label := jointData(96, 4, 5)
+			if strings.Contains(settings, "margin") {
+				for i := range 96 {
+					for range 4 {
+						j := (i + 1 + rand.IntN(95)) % 96
+						data.Anchor, data.Other = append(data.Anchor, int32(i)), append(data.Other, int32(j))
+						l := float32(0)
+						if label[i] == label[j] {
+							l = 1
+						}
+						data.Label = append(data.Label, l)
+					}
+				}
+			}
+			cfg.Data = data
+			res, err := Train(context.Background(), *cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, last := res.EpochLosses[0], res.EpochLosses[len(res.EpochLosses)-1]
+			t.Logf("%s: epoch losses %.4f → %.4f (%s)", settings, first, last, res.Model)
+			if !(last < 0.8*first) {
+				t.Errorf("loss did not fall enough: %.4f → %.4f", first, last)
+			}
+			if res.Joint.Dim != 8 || len(res.Joint.Modalities) != 3 {
+				t.Errorf("architecture not recorded: %+v", res.Joint)
+			}
+		})
+	}
+}
+
+// TestJointResumeIsExact: an interrupted joint run (modality dropout drawn on the host, dropout in the graph)
+// resumes to exactly the weights of an uninterrupted run.
+func TestJointResumeIsExact(t *testing.T) {
+	data, _ := jointData(64, 4, 9)
+	full := jointConfig(t, "")
+	full.Data = data
+	if _, err := Train(context.Background(), *full); err != nil {
+		t.Fatal(err)
+	}
+	part := jointConfig(t, "")
+	part.Data = data
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	part.OnStep = func(StepInfo) {
+		if steps++; steps == 6 { // mid-epoch (4 steps per epoch)
+			cancel()
+		}
+	}
+	if _, err := Train(ctx, *part); err == nil {
+		t.Fatal("expected an interruption error")
+	}
+	part.OnStep = nil
+	res, err := Train(context.Background(), *part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ResumedFrom == "" {
+		t.Fatal("second run did not resume")
+	}
+	a, b := variables(t, full.Dir), variables(t, part.Dir)
+	if len(a) == 0 || len(a) != len(b) {
+		t.Fatalf("variable sets differ: %d vs %d", len(a), len(b))
+	}
+	for path, va := range a {
+		for i := range va {
+			if va[i] != b[path][i] {
+				t.Fatalf("variable %s[%d]: uninterrupted %g, resumed %g", path, i, va[i], b[path][i])
+			}
+		}
+	}
+}
+
+// TestJointRefusesBindingRun: a joint run never resumes a binding checkpoint (and vice versa).
+func TestJointRefusesBindingRun(t *testing.T) {
+	cfg := newTestStore(t, "num_epochs=1")
+	cfg.Data = syntheticData(32, 2, 4, 3)
+	if _, err := Train(context.Background(), *cfg); err != nil {
+		t.Fatal(err)
+	}
+	j := jointConfig(t, "joint_modalities=audio,graph")
+	j.Dir = cfg.Dir
+	j.Data = cfg.Data
+	j.Data.Tracks = []int32{0, 1, 2, 3}
+	_, err := Train(context.Background(), *j)
+	if err == nil || !strings.Contains(err.Error(), `"binding" model, not "joint"`) {
+		t.Fatalf("want a refusal naming both models, got %v", err)
+	}
+}
+
+// TestJointBadSettings: clear errors for impossible settings.
+func TestJointBadSettings(t *testing.T) {
+	data, _ := jointData(16, 2, 1)
+	for settings, want := range map[string]string{
+		"joint_pairs=audio-graph":   "not a pair of two of the model's modalities",
+		"joint_loss=mse":            "use infonce or ntxent",
+		"joint_batch_size=1":        "must be ≥ 2",
+		"joint_modality_dropout=1":  "must be in [0, 1)",
+		"joint_modalities=audio":    "model modalities [audio] (joint_modalities) but 3 feature sets",
+		"joint_margin_weight=1":     "needs labelled pairs",
+		"model=clip":                `use "binding" or "joint"`,
+		"joint_fusion=max":          `use "attention" or "mean"`,
+		"joint_temperature=-1":      "must be > 0",
+		"joint_dropout=1.5":         "must be in [0, 1)",
+		"joint_pairs=audio-audio":   "not a pair",
+		"joint_pairs=text-tags,foo": "not a pair",
+	} {
+		cfg := jointConfig(t, settings)
+		cfg.Data = data
+		_, err := Train(context.Background(), *cfg)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: want an error containing %q, got %v", settings, want, err)
+		}
+	}
+	cfg := jointConfig(t, "")
+	cfg.Data = &Data{Features: data.Features}
+	if _, err := Train(context.Background(), *cfg); err == nil || !strings.Contains(err.Error(), "no training tracks") {
+		t.Errorf("empty split: got %v", err)
+	}
+}

@@ -1,0 +1,472 @@
+package training
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/binding"
+	"github.com/musicrep/musicrep/musicrep/joint"
+	"github.com/musicrep/musicrep/musicrep/objective"
+)
+
+// task is what differs between the models Train can train: the graph, the loss, the examples of an epoch and
+// how a batch of them becomes input tensors.
+type task interface {
+	fmt.Stringer
+	name() string               // recorded as ckpt.Meta.Architecture
+	unit() string               // what an example is ("pairs", "tracks")
+	numExamples() int           // examples per epoch
+	batchSize(*model.Scope) int // examples per step
+	compatKeys() []string       // hyperparameters a resumed run must share with its checkpoint
+	setInStore(*model.Store)    // records the resolved architecture
+	fillResult(*Result)         // architecture fields of Result
+	modelFn(*model.Scope, any, []*Node) []*Node
+	lossFn(labels, predictions []*Node) *Node
+	batch(examples []int, seed uint64, epoch, step int) train.Batch
+}
+
+// newTask builds the task selected by the "model" hyperparameter.
+func newTask(store *model.Store, data *Data) (task, error) {
+	switch kind := model.GetParamOr(store.RootScope(), ParamModel, ArchitectureName); kind {
+	case ArchitectureName:
+		if err := data.Validate(); err != nil {
+			return nil, err
+		}
+		arch, err := bindingArchForData(store, data)
+		if err != nil {
+			return nil, err
+		}
+		return &bindingTask{arch: arch, data: data,
+			margin: model.GetParamOr(store.RootScope(), ParamMargin, objective.DefaultMargin)}, nil
+	case JointArchitectureName:
+		return newJointTask(store, data)
+	default:
+		return nil, fmt.Errorf("hyperparameter %s=%q: use %q or %q", ParamModel, kind, ArchitectureName,
+			JointArchitectureName)
+	}
+}
+
+// inputDims checks that the features are the modalities listed in the hyperparameter param (in
+// musicrep.ModalityOrder) and returns them and their sizes as a comma-separated list.
+func inputDims(store *model.Store, param string, data *Data) ([]musicrep.Modality, string, error) {
+	mods, err := musicrep.ParseModalities(model.GetParamOr(store.RootScope(), param, ""))
+	if err != nil {
+		return nil, "", fmt.Errorf("hyperparameter %s: %w", param, err)
+	}
+	if len(mods) != len(data.Features) {
+		return nil, "", fmt.Errorf("model modalities %v (%s) but %d feature sets given", mods, param, len(data.Features))
+	}
+	n := -1
+	dims := make([]string, len(mods))
+	for i, m := range mods {
+		f := data.Features[i]
+		if f.Modality != m {
+			return nil, "", fmt.Errorf("feature set %d is %s, expected %s (order %v)", i, f.Modality, m, mods)
+		}
+		if n >= 0 && f.NumRows() != n {
+			return nil, "", fmt.Errorf("training data: %s features (%s) have %d rows, %s has %d", f.Modality,
+				f.Source, f.NumRows(), data.Features[0].Modality, n)
+		}
+		n = f.NumRows()
+		dims[i] = strconv.Itoa(f.Dim)
+	}
+	return mods, strings.Join(dims, ","), nil
+}
+
+// withParam returns a copy of the store's hyperparameters with key set to value (variables are not copied).
+func withParam(store *model.Store, key string, value any) *model.Store {
+	tmp := model.NewStore()
+	for k, v := range store.IterParams() {
+		tmp.SetParam(k, v)
+	}
+	tmp.RootScope().SetParam(key, value)
+	return tmp
+}
+
+// ---- binding_music's model ---------------------------------------------------------------------------------
+
+// bindingArchForData resolves the binding architecture from the store, taking input sizes from the features.
+func bindingArchForData(store *model.Store, data *Data) (binding.Architecture, error) {
+	_, dims, err := inputDims(store, binding.ParamModalities, data)
+	if err != nil {
+		return binding.Architecture{}, err
+	}
+	return binding.ArchitectureFromStore(withParam(store, binding.ParamInputDims, dims))
+}
+
+type bindingTask struct {
+	arch   binding.Architecture
+	data   *Data
+	margin float64
+}
+
+func (t *bindingTask) String() string                { return t.arch.String() }
+func (t *bindingTask) name() string                  { return ArchitectureName }
+func (t *bindingTask) unit() string                  { return "pairs" }
+func (t *bindingTask) numExamples() int              { return len(t.data.Anchor) }
+func (t *bindingTask) setInStore(store *model.Store) { t.arch.SetInStore(store) }
+func (t *bindingTask) fillResult(r *Result)          { r.Architecture = t.arch }
+func (t *bindingTask) batchSize(scope *model.Scope) int {
+	return model.GetParamOr(scope, ParamBatchSize, 32)
+}
+
+func (t *bindingTask) compatKeys() []string {
+	return []string{binding.ParamModalities, binding.ParamContraction, binding.ParamExpansion,
+		binding.ParamEmbeddingDim, binding.ParamNonUniform, binding.ParamDropout, binding.ParamDropoutEverywhere,
+		ParamLearningRate, ParamBatchSize, ParamShuffle, ParamSeed, ParamMargin, ParamPairs}
+}
+
+// modelFn embeds the anchors and the others of a batch (stacked into one [2B, ...] input per modality).
+func (t *bindingTask) modelFn(scope *model.Scope, _ any, inputs []*Node) []*Node {
+	k := len(t.arch.Modalities)
+	emb := binding.Embed(scope, t.arch, inputs[:k], inputs[k:2*k])
+	b := emb.Shape().Dimensions[0] / 2
+	return []*Node{Slice(emb, AxisRange(0, b)), Slice(emb, AxisRange(b, 2*b))}
+}
+
+func (t *bindingTask) lossFn(labels, predictions []*Node) *Node {
+	return objective.MarginPairLoss(predictions[0], predictions[1], labels[0], t.margin)
+}
+
+// batch builds, for each modality, the [2B, D] features of the anchors followed by the others, then for each
+// modality the [2B] presence masks; the labels are [B].
+func (t *bindingTask) batch(pairs []int, _ uint64, _, _ int) train.Batch {
+	n := len(pairs)
+	k := len(t.data.Features)
+	inputs := make([]*tensors.Tensor, 2*k)
+	for i, f := range t.data.Features {
+		x := make([]float32, 2*n*f.Dim)
+		mask := make([]float32, 2*n)
+		for j, p := range pairs {
+			for side, row := range []int32{t.data.Anchor[p], t.data.Other[p]} {
+				pos := side*n + j
+				copy(x[pos*f.Dim:(pos+1)*f.Dim], f.Row(int(row)))
+				if f.Present[row] {
+					mask[pos] = 1
+				}
+			}
+		}
+		inputs[i] = tensors.FromFlatDataAndDimensions(x, 2*n, f.Dim)
+		inputs[k+i] = tensors.FromFlatDataAndDimensions(mask, 2*n)
+	}
+	labels := make([]float32, n)
+	for j, p := range pairs {
+		labels[j] = t.data.Label[p]
+	}
+	return train.Batch{Inputs: inputs, Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n)}}
+}
+
+// ---- the joint model ---------------------------------------------------------------------------------------
+
+// JointObjective is the resolved set of the joint model's training hyperparameters.
+type JointObjective struct {
+	Loss            string   // "infonce" (learnable temperature) or "ntxent" (fixed temperature)
+	Temperature     float64  // NT-Xent's τ, or InfoNCE's initial temperature
+	Pairs           [][2]int // modality index pairs aligned directly
+	FusionWeight    float64  // weight of the fused-embedding terms
+	MarginWeight    float64  // weight of binding_music's margin loss on fused embeddings of labelled pairs
+	Margin          float64  // its margin
+	ModalityDropout float64  // probability of dropping each present modality from a fused view
+	BatchSize       int      // tracks per step
+	PairNames       []string // "audio-text", ... for logs
+	modalities      []musicrep.Modality
+}
+
+// jointObjectiveFromStore reads the objective hyperparameters for the given modalities.
+func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (JointObjective, error) {
+	o := JointObjective{
+		Loss:            model.GetParamOr(scope, ParamJointLoss, "infonce"),
+		Temperature:     model.GetParamOr(scope, ParamJointTemperature, 0.07),
+		FusionWeight:    model.GetParamOr(scope, ParamJointFusionWeight, 1.0),
+		MarginWeight:    model.GetParamOr(scope, ParamJointMarginWeight, 0.0),
+		Margin:          model.GetParamOr(scope, ParamMargin, objective.DefaultMargin),
+		ModalityDropout: model.GetParamOr(scope, ParamJointModalityDropout, 0.5),
+		BatchSize:       model.GetParamOr(scope, ParamJointBatchSize, 128),
+		modalities:      mods,
+	}
+	switch {
+	case o.Loss != "infonce" && o.Loss != "ntxent":
+		return o, fmt.Errorf("hyperparameter %s=%q: use infonce or ntxent", ParamJointLoss, o.Loss)
+	case !(o.Temperature > 0):
+		return o, fmt.Errorf("hyperparameter %s=%g must be > 0", ParamJointTemperature, o.Temperature)
+	case o.ModalityDropout < 0 || o.ModalityDropout >= 1:
+		return o, fmt.Errorf("hyperparameter %s=%g must be in [0, 1)", ParamJointModalityDropout, o.ModalityDropout)
+	case o.BatchSize < 2:
+		return o, fmt.Errorf("hyperparameter %s=%d must be ≥ 2 (contrastive losses need negatives)",
+			ParamJointBatchSize, o.BatchSize)
+	case o.FusionWeight < 0 || o.MarginWeight < 0:
+		return o, fmt.Errorf("hyperparameters %s and %s must be ≥ 0", ParamJointFusionWeight, ParamJointMarginWeight)
+	}
+	index := map[musicrep.Modality]int{}
+	for i, m := range mods {
+		index[m] = i
+	}
+	spec := strings.TrimSpace(model.GetParamOr(scope, ParamJointPairs, "all"))
+	if spec == "all" || spec == "" {
+		for a := range mods {
+			for b := a + 1; b < len(mods); b++ {
+				o.Pairs = append(o.Pairs, [2]int{a, b})
+			}
+		}
+	} else {
+		for _, p := range strings.Split(spec, ",") {
+			x, y, ok := strings.Cut(strings.TrimSpace(p), "-")
+			ia, okA := index[musicrep.Modality(x)]
+			ib, okB := index[musicrep.Modality(y)]
+			if !ok || !okA || !okB || ia == ib {
+				return o, fmt.Errorf("hyperparameter %s=%q: %q is not a pair of two of the model's modalities %v "+
+					"(write e.g. audio-text,audio-tags, or all)", ParamJointPairs, spec, p, mods)
+			}
+			o.Pairs = append(o.Pairs, [2]int{ia, ib})
+		}
+	}
+	for _, p := range o.Pairs {
+		o.PairNames = append(o.PairNames, string(mods[p[0]])+"-"+string(mods[p[1]]))
+	}
+	if len(o.Pairs) == 0 && o.FusionWeight == 0 && o.MarginWeight == 0 {
+		return o, fmt.Errorf("joint model: nothing to train: one modality (%v), %s=0 and %s=0", mods,
+			ParamJointFusionWeight, ParamJointMarginWeight)
+	}
+	return o, nil
+}
+
+type jointTask struct {
+	arch     joint.Architecture
+	obj      JointObjective
+	data     *Data
+	byAnchor map[int32][]int // pair indices per anchor row, for the margin term
+}
+
+func newJointTask(store *model.Store, data *Data) (*jointTask, error) {
+	_, dims, err := inputDims(store, joint.ParamModalities, data)
+	if err != nil {
+		return nil, err
+	}
+	arch, err := joint.ArchitectureFromStore(withParam(store, joint.ParamInputDims, dims))
+	if err != nil {
+		return nil, err
+	}
+	obj, err := jointObjectiveFromStore(store.RootScope(), arch.Modalities)
+	if err != nil {
+		return nil, err
+	}
+	n := data.Features[0].NumRows()
+	if len(data.Tracks) == 0 {
+		return nil, errors.New("joint model: no training tracks (the split is empty?)")
+	}
+	for _, r := range data.Tracks {
+		if r < 0 || int(r) >= n {
+			return nil, fmt.Errorf("joint model: training track row %d outside the %d tracks", r, n)
+		}
+	}
+	t := &jointTask{arch: arch, obj: obj, data: data}
+	if obj.MarginWeight > 0 {
+		if err := data.Validate(); err != nil {
+			return nil, fmt.Errorf("joint model with %s=%g needs labelled pairs: %w", ParamJointMarginWeight,
+				obj.MarginWeight, err)
+		}
+		t.byAnchor = map[int32][]int{}
+		for i, a := range data.Anchor {
+			t.byAnchor[a] = append(t.byAnchor[a], i)
+		}
+	}
+	return t, nil
+}
+
+func (t *jointTask) String() string {
+	s := fmt.Sprintf("%s; %s loss (τ=%g%s) on pairs [%s]", t.arch, t.obj.Loss, t.obj.Temperature,
+		map[bool]string{true: " initial, learnable", false: ""}[t.obj.Loss == "infonce"], strings.Join(t.obj.PairNames, " "))
+	if t.obj.FusionWeight > 0 {
+		s += fmt.Sprintf(" + %g×fusion terms (modality dropout %g)", t.obj.FusionWeight, t.obj.ModalityDropout)
+	}
+	if t.obj.MarginWeight > 0 {
+		s += fmt.Sprintf(" + %g×margin pair loss (margin %g)", t.obj.MarginWeight, t.obj.Margin)
+	}
+	return s
+}
+func (t *jointTask) name() string                  { return JointArchitectureName }
+func (t *jointTask) unit() string                  { return "tracks" }
+func (t *jointTask) numExamples() int              { return len(t.data.Tracks) }
+func (t *jointTask) batchSize(*model.Scope) int    { return t.obj.BatchSize }
+func (t *jointTask) setInStore(store *model.Store) { t.arch.SetInStore(store) }
+func (t *jointTask) fillResult(r *Result)          { r.Joint = t.arch }
+
+func (t *jointTask) compatKeys() []string {
+	return []string{ParamModel, joint.ParamModalities, joint.ParamDim, joint.ParamHidden, joint.ParamDropout,
+		joint.ParamFusion, ParamJointLoss, ParamJointTemperature, ParamJointPairs, ParamJointFusionWeight,
+		ParamJointMarginWeight, ParamJointModalityDropout, ParamJointBatchSize, ParamLearningRate, ParamShuffle,
+		ParamSeed}
+}
+
+// The joint batch layout: k = number of modalities;
+//
+//	inputs[0:k]    features of the B tracks            [B, D_i]
+//	inputs[k:2k]   their presence masks                [B]
+//	inputs[2k:3k]  the masks of fused view A            [B] (presence with modality dropout)
+//	inputs[3k:4k]  the masks of fused view B            [B]
+//	with the margin term, also the partners of a labelled pair per track:
+//	inputs[4k:5k]  partner features, inputs[5k:6k] partner masks; labels[0] the pair labels [B]
+func (t *jointTask) modelFn(scope *model.Scope, _ any, in []*Node) []*Node {
+	k := len(t.arch.Modalities)
+	x, full, viewA, viewB := in[:k], in[k:2*k], in[2*k:3*k], in[3*k:4*k]
+	z := make([]*Node, k)
+	for i := range k {
+		z[i] = joint.EncodeModality(scope, t.arch, i, x[i])
+	}
+	g := x[0].Graph()
+	dtype := x[0].DType()
+	lossScope := scope.In("objective")
+	var pairLoss func(a, b, valid *Node) *Node
+	if t.obj.Loss == "infonce" {
+		scale := objective.LogitScaleVariable(lossScope, g, dtype, -math.Log(t.obj.Temperature), 0)
+		pairLoss = func(a, b, valid *Node) *Node { return objective.MaskedInfoNCE(a, b, valid, scale) }
+	} else {
+		pairLoss = func(a, b, valid *Node) *Node { return objective.MaskedNTXent(a, b, valid, t.obj.Temperature) }
+	}
+	total := ScalarZero(g, dtype)
+	for _, p := range t.obj.Pairs {
+		total = Add(total, pairLoss(z[p[0]], z[p[1]], Mul(full[p[0]], full[p[1]])))
+	}
+	if t.obj.FusionWeight > 0 {
+		fa := joint.Fuse(scope, t.arch, z, viewA)
+		fb := joint.Fuse(scope, t.arch, z, viewB)
+		anyA, anyB := anyPresent(viewA), anyPresent(viewB)
+		fusion := pairLoss(fa, fb, Mul(anyA, anyB))
+		for i := range k {
+			fusion = Add(fusion, pairLoss(fa, z[i], Mul(anyA, full[i])))
+		}
+		total = Add(total, MulScalar(fusion, t.obj.FusionWeight))
+	}
+	if t.obj.MarginWeight > 0 {
+		fFull := joint.Fuse(scope, t.arch, z, full)
+		pz := make([]*Node, k)
+		for i := range k {
+			pz[i] = joint.EncodeModality(scope, t.arch, i, in[4*k+i])
+		}
+		fPartner := joint.Fuse(scope, t.arch, pz, in[5*k:6*k])
+		return []*Node{total, fFull, fPartner}
+	}
+	return []*Node{total}
+}
+
+func (t *jointTask) lossFn(labels, predictions []*Node) *Node {
+	if t.obj.MarginWeight > 0 {
+		margin := objective.MarginPairLoss(predictions[1], predictions[2], labels[0], t.obj.Margin)
+		return Add(predictions[0], MulScalar(margin, t.obj.MarginWeight))
+	}
+	return predictions[0]
+}
+
+// anyPresent is 1 for the rows where at least one of the masks is 1.
+func anyPresent(masks []*Node) *Node {
+	sum := masks[0]
+	for _, m := range masks[1:] {
+		sum = Add(sum, m)
+	}
+	return MinScalar(sum, 1)
+}
+
+// batch builds the inputs for a batch of training tracks. The modality dropout of the two fused views and the
+// partner of each track (margin term) are drawn from (seed, epoch, step), so a resumed run sees the same batches.
+func (t *jointTask) batch(examples []int, seed uint64, epoch, step int) train.Batch {
+	rng := rand.New(rand.NewPCG(seed^0x6a6f696e74, uint64(epoch)<<32|uint64(step)))
+	n := len(examples)
+	k := len(t.data.Features)
+	rows := make([]int32, n)
+	for j, e := range examples {
+		rows[j] = t.data.Tracks[e]
+	}
+	present := func(i int, r int32) bool { return t.data.Features[i].Present[r] }
+	inputs := make([]*tensors.Tensor, 0, 6*k)
+	inputs = append(inputs, gatherFeatures(t.data.Features, rows)...)
+	full := make([][]float32, k)
+	for i := range k {
+		full[i] = make([]float32, n)
+		for j, r := range rows {
+			if present(i, r) {
+				full[i][j] = 1
+			}
+		}
+	}
+	views := [2][][]float32{dropModalities(rng, full, t.obj.ModalityDropout), dropModalities(rng, full, t.obj.ModalityDropout)}
+	for _, ms := range [][][]float32{full, views[0], views[1]} {
+		for _, m := range ms {
+			inputs = append(inputs, tensors.FromFlatDataAndDimensions(m, n))
+		}
+	}
+	labels := make([]float32, n)
+	if t.obj.MarginWeight > 0 {
+		partners := make([]int32, n)
+		for j, r := range rows {
+			cands := t.byAnchor[r]
+			if len(cands) == 0 { // a track without labelled pairs: pair it with itself as a positive
+				partners[j], labels[j] = r, 1
+				continue
+			}
+			p := cands[rng.IntN(len(cands))]
+			partners[j], labels[j] = t.data.Other[p], t.data.Label[p]
+		}
+		inputs = append(inputs, gatherFeatures(t.data.Features, partners)...)
+		for i := range k {
+			m := make([]float32, n)
+			for j, r := range partners {
+				if present(i, r) {
+					m[j] = 1
+				}
+			}
+			inputs = append(inputs, tensors.FromFlatDataAndDimensions(m, n))
+		}
+	}
+	return train.Batch{Inputs: inputs, Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n)}}
+}
+
+// gatherFeatures returns, per modality, the [len(rows), D] features of the given rows.
+func gatherFeatures(feats []*musicrep.Features, rows []int32) []*tensors.Tensor {
+	out := make([]*tensors.Tensor, len(feats))
+	for i, f := range feats {
+		x := make([]float32, len(rows)*f.Dim)
+		for j, r := range rows {
+			copy(x[j*f.Dim:(j+1)*f.Dim], f.Row(int(r)))
+		}
+		out[i] = tensors.FromFlatDataAndDimensions(x, len(rows), f.Dim)
+	}
+	return out
+}
+
+// dropModalities returns a copy of the presence masks (one [n] slice per modality) where each present modality
+// is dropped with probability p, keeping at least one present modality per row.
+func dropModalities(rng *rand.Rand, full [][]float32, p float64) [][]float32 {
+	k := len(full)
+	out := make([][]float32, k)
+	for i := range out {
+		out[i] = make([]float32, len(full[i]))
+	}
+	for j := range full[0] {
+		var present []int
+		kept := 0
+		for i := range k {
+			if full[i][j] == 0 {
+				continue
+			}
+			present = append(present, i)
+			if rng.Float64() >= p {
+				out[i][j] = 1
+				kept++
+			}
+		}
+		if kept == 0 && len(present) > 0 {
+			out[present[rng.IntN(len(present))]][j] = 1
+		}
+	}
+	return out
+}
