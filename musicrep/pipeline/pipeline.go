@@ -110,24 +110,42 @@ func (s *Split) String() string {
 		s.TestFraction, len(s.Train), len(s.Test))
 }
 
-// TrainingData builds the training set of the binding model: the features of the given modalities and the
-// pairs of pairsFile; with a split, only pairs whose two tracks are both training tracks.
+// TrainingData builds a training set: the features of the given modalities, the training tracks (all tracks,
+// or with a split only its training tracks) and, unless pairsFile is "", the labelled pairs of pairsFile (with a
+// split, only pairs whose two tracks are both training tracks). The binding model trains on the pairs, the
+// joint model on the tracks (and on the pairs only with its margin term).
 func (f *Fairouz) TrainingData(pairsFile string, modalities []musicrep.Modality, split *Split) (*training.Data, error) {
-	pairs, _, err := corpus.LoadPairs(pairsFile, f.Corpus.Index)
-	if err != nil {
-		return nil, err
-	}
-	desc := fmt.Sprintf("%s, %d pairs over all %d tracks (transductive, as published)", filepath.Base(pairsFile),
-		pairs.Len(), len(f.Corpus.Tracks))
+	n := len(f.Corpus.Tracks)
+	d := &training.Data{}
+	var desc string
 	if split != nil {
-		pairs, err = pairs.Restrict(corpus.KeepRows(len(f.Corpus.Tracks), split.Train))
-		if err != nil {
-			return nil, fmt.Errorf("%s restricted to the training split: %w", pairsFile, err)
+		for _, r := range split.Train {
+			d.Tracks = append(d.Tracks, int32(r))
 		}
-		desc = fmt.Sprintf("%s restricted to the training tracks of the %s: %d pairs", filepath.Base(pairsFile),
-			split, pairs.Len())
+		desc = fmt.Sprintf("the %d training tracks of the %s", len(d.Tracks), split)
+	} else {
+		for r := range n {
+			d.Tracks = append(d.Tracks, int32(r))
+		}
+		desc = fmt.Sprintf("all %d tracks (transductive)", n)
 	}
-	d := &training.Data{Anchor: pairs.Anchor, Other: pairs.Other, Label: pairs.Label}
+	if pairsFile != "" {
+		pairs, _, err := corpus.LoadPairs(pairsFile, f.Corpus.Index)
+		if err != nil {
+			return nil, err
+		}
+		desc = fmt.Sprintf("%s, %d pairs over all %d tracks (transductive, as published)", filepath.Base(pairsFile),
+			pairs.Len(), n)
+		if split != nil {
+			pairs, err = pairs.Restrict(corpus.KeepRows(n, split.Train))
+			if err != nil {
+				return nil, fmt.Errorf("%s restricted to the training split: %w", pairsFile, err)
+			}
+			desc = fmt.Sprintf("%s restricted to the training tracks of the %s: %d pairs", filepath.Base(pairsFile),
+				split, pairs.Len())
+		}
+		d.Anchor, d.Other, d.Label = pairs.Anchor, pairs.Other, pairs.Label
+	}
 	for _, m := range musicrep.SortModalities(modalities) {
 		feat, ok := f.Corpus.Features[m]
 		if !ok {

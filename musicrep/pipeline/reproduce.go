@@ -18,6 +18,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep/binding"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/joint"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
 
@@ -60,10 +61,13 @@ type TrainResult struct {
 	EmbeddingsNPY  string
 	Split          *Split // nil unless held out
 	Data           string // description of the training data
+	// ModalityEmbeddings: joint models only, each modality's embeddings file (JSON; NPY alongside), in which
+	// tracks lacking the modality have zero vectors.
+	ModalityEmbeddings map[musicrep.Modality]string
 }
 
-// TrainAndExport trains (or resumes) a binding model on the Fairouz data and exports the joint embeddings of
-// every track.
+// TrainAndExport trains (or resumes) a model (binding or joint, from the "model" hyperparameter) on the Fairouz
+// data and exports the embeddings of every track; for a joint model also each modality's embeddings.
 func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainResult, error) {
 	opt.defaults()
 	if opt.Name == "" {
@@ -73,7 +77,16 @@ func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainRe
 	if err != nil {
 		return nil, err
 	}
-	mods, err := musicrep.ParseModalities(fmt.Sprint(mustParam(store, binding.ParamModalities)))
+	isJoint := fmt.Sprint(mustParam(store, training.ParamModel)) == training.JointArchitectureName
+	modParam := binding.ParamModalities
+	pairsFile := f.PairsFile(fmt.Sprint(mustParam(store, training.ParamPairs)))
+	if isJoint {
+		modParam = joint.ParamModalities
+		if w, _ := mustParam(store, training.ParamJointMarginWeight).(float64); w == 0 {
+			pairsFile = "" // the joint model's contrastive terms need no pairs
+		}
+	}
+	mods, err := musicrep.ParseModalities(fmt.Sprint(mustParam(store, modParam)))
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +96,7 @@ func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainRe
 			return nil, err
 		}
 	}
-	data, err := f.TrainingData(f.PairsFile(fmt.Sprint(mustParam(store, training.ParamPairs))), mods, res.Split)
+	data, err := f.TrainingData(pairsFile, mods, res.Split)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +122,24 @@ func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainRe
 	}
 	res.EmbeddingsJSON, res.EmbeddingsNPY, err = inference.Export(filepath.Join(opt.EmbeddingsRoot, opt.Name),
 		IDs(f.Corpus), emb, m.EmbeddingDim)
-	return res, err
+	if err != nil || m.Kind != training.JointArchitectureName {
+		return res, err
+	}
+	// A joint model also places each modality alone in the shared space: embeddings/<name>.<modality>.*
+	res.ModalityEmbeddings = map[musicrep.Modality]string{}
+	for _, mod := range m.Modalities {
+		e, err := m.EmbedModality(f.Corpus.Features[mod])
+		if err != nil {
+			return res, err
+		}
+		j, _, err := inference.Export(filepath.Join(opt.EmbeddingsRoot, opt.Name+"."+string(mod)), IDs(f.Corpus), e,
+			m.EmbeddingDim)
+		if err != nil {
+			return res, err
+		}
+		res.ModalityEmbeddings[mod] = j
+	}
+	return res, nil
 }
 
 func mustParam(store interface {

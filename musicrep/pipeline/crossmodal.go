@@ -1,0 +1,119 @@
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/musicrep/musicrep/evaluation"
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/inference"
+)
+
+// CrossModalOptions configures CrossModalEvaluation.
+type CrossModalOptions struct {
+	Ks          []int   // recall cut-offs; default 1, 5, 10
+	RidgeLambda float64 // L2 penalty of the raw-feature linear-map baseline; default 1
+}
+
+// CrossModalEvaluation scores cross-modal retrieval with a joint model for every ordered pair of its
+// modalities on the test tracks of split: the query is a test track's embedding from modality A, the
+// candidates are the modality-B embeddings of all test tracks that have B, and the correct item is the same
+// track (evaluation.CrossModal: R@K, MRR, median and mean rank, cosine similarity, ties count half). Tracks
+// lacking A or B are skipped. Next to the model it reports two baselines on the same queries and candidates:
+// chance (a random ranking) and raw features + linear map (ridge regression from the L2-normalised raw A
+// features to the L2-normalised raw B features, fitted on the training tracks that have both). The joint
+// model must have been trained on the training tracks of the same split for the numbers to be held out.
+func CrossModalEvaluation(m *inference.Model, c *corpus.Corpus, split *Split, opt CrossModalOptions) (*Table, error) {
+	if len(opt.Ks) == 0 {
+		opt.Ks = []int{1, 5, 10}
+	}
+	if opt.RidgeLambda == 0 {
+		opt.RidgeLambda = 1
+	}
+	if len(m.Modalities) < 2 {
+		return nil, fmt.Errorf("cross-modal retrieval needs a model with two or more modalities; %s has %v",
+			m.Checkpoint, m.Modalities)
+	}
+	if len(split.Test) < 2 || len(split.Train) == 0 {
+		return nil, fmt.Errorf("cross-modal protocol: the split has %d train and %d test tracks; both must be "+
+			"non-empty", len(split.Train), len(split.Test))
+	}
+	emb := map[musicrep.Modality][]float32{}
+	for _, mod := range m.Modalities {
+		f, ok := c.Features[mod]
+		if !ok {
+			return nil, fmt.Errorf("the model in %s needs %s features, which were not loaded", m.Checkpoint, mod)
+		}
+		e, err := m.EmbedModality(f)
+		if err != nil {
+			return nil, err
+		}
+		emb[mod] = e
+	}
+	present := func(mod musicrep.Modality, rows []int) []bool {
+		out := make([]bool, len(rows))
+		for i, r := range rows {
+			out[i] = c.Features[mod].Present[r]
+		}
+		return out
+	}
+	t := &Table{Protocol: "crossmodal", Ks: opt.Ks}
+	d := m.EmbeddingDim
+	for _, a := range m.Modalities {
+		for _, b := range m.Modalities {
+			if a == b {
+				continue
+			}
+			fa, fb := c.Features[a], c.Features[b]
+			cmOpt := evaluation.CrossModalOptions{Ks: opt.Ks, Cosine: true, QueryPresent: present(a, split.Test),
+				CandidatePresent: present(b, split.Test)}
+			name := fmt.Sprintf("%s→%s", a, b)
+			res, err := evaluation.CrossModal(evaluation.GatherRows(emb[a], d, split.Test),
+				evaluation.GatherRows(emb[b], d, split.Test), d, cmOpt)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			add := func(kind, source string, dim int, metrics map[string]float64) {
+				metrics["queries"] = float64(res.NumQueries)
+				metrics["candidates"] = float64(res.NumCandidates)
+				t.Rows = append(t.Rows, Row{Name: name + " " + kind, Kind: kind, Source: source, Dim: dim, Metrics: metrics})
+			}
+			add("learned", m.Checkpoint, d, res.Metrics())
+
+			// Raw features + ridge map, fitted on the training tracks having both modalities.
+			var fit []int
+			for _, r := range split.Train {
+				if fa.Present[r] && fb.Present[r] {
+					fit = append(fit, r)
+				}
+			}
+			if len(fit) < 2 {
+				return nil, fmt.Errorf("%s: only %d training tracks have both modalities; the ridge baseline needs "+
+					"more", name, len(fit))
+			}
+			xa := evaluation.Normalize(fa.Data, fa.Dim)
+			xb := evaluation.Normalize(fb.Data, fb.Dim)
+			lm, err := evaluation.Ridge(evaluation.GatherRows(xa, fa.Dim, fit), fa.Dim,
+				evaluation.GatherRows(xb, fb.Dim, fit), fb.Dim, opt.RidgeLambda)
+			if err != nil {
+				return nil, fmt.Errorf("%s ridge baseline: %w", name, err)
+			}
+			mapped := lm.Apply(evaluation.GatherRows(xa, fa.Dim, split.Test))
+			raw, err := evaluation.CrossModal(mapped, evaluation.GatherRows(xb, fb.Dim, split.Test), fb.Dim, cmOpt)
+			if err != nil {
+				return nil, fmt.Errorf("%s ridge baseline: %w", name, err)
+			}
+			add("baseline", fmt.Sprintf("raw %s → raw %s by ridge regression (λ=%g) on %d training tracks", a, b,
+				opt.RidgeLambda, len(fit)), fb.Dim, raw.Metrics())
+			add("chance", "expected value of a random ranking", 0, res.Chance.Metrics())
+			t.NumQueries += res.NumQueries
+		}
+	}
+	t.Description = fmt.Sprintf("cross-modal retrieval on Fairouz, %s. For each ordered modality pair A→B, each "+
+		"test track having both is a query: its A embedding is ranked against the B embeddings of all test "+
+		"tracks having B by cosine similarity; the correct item is the same track (ties count half). Rows: the "+
+		"joint model (learned), raw A features mapped to raw B features by ridge regression fitted on training "+
+		"tracks (baseline), and a random ranking (chance).", split)
+	t.Notes = []string{"Held out only if the model was trained on the training tracks of this split (musicrep train -heldout)."}
+	return t, nil
+}
