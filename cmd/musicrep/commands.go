@@ -135,8 +135,7 @@ func (t *trainFlags) options() (pipeline.TrainOptions, *pipeline.Fairouz, error)
 	if err != nil {
 		return pipeline.TrainOptions{}, nil, err
 	}
-	modsParam, _ := store.GetParam("/" + training.ParamModalities)
-	mods, err := musicrep.ParseModalities(fmt.Sprint(modsParam))
+	mods, err := pipeline.ModelModalities(store)
 	if err != nil {
 		return pipeline.TrainOptions{}, nil, err
 	}
@@ -168,9 +167,14 @@ func cmdTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("trained %s: %d epochs, global step %d, %.0f pairs/s, %s\ncheckpoint: %s\nembeddings: %s, %s\n",
-		opt.Name, res.Train.Epochs, res.Train.GlobalStep, res.Train.PairsPerSecond, res.Train.Wall.Round(1e9),
-		res.Train.Checkpoint, res.EmbeddingsJSON, res.EmbeddingsNPY)
+	fmt.Printf("trained %s: %s\n%d epochs, global step %d, %.0f examples/s, %s\ncheckpoint: %s\nembeddings: %s, %s\n",
+		opt.Name, res.Train.Model, res.Train.Epochs, res.Train.GlobalStep, res.Train.PairsPerSecond,
+		res.Train.Wall.Round(1e9), res.Train.Checkpoint, res.EmbeddingsJSON, res.EmbeddingsNPY)
+	for _, m := range musicrep.ModalityOrder {
+		if p, ok := res.ModalityEmbeddings[m]; ok {
+			fmt.Printf("%s alone in the shared space: %s\n", m, p)
+		}
+	}
 	return nil
 }
 

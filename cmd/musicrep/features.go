@@ -2,54 +2,73 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/graphfeat"
-	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/pipeline"
 )
 
-// cmdFeatures computes graph features from the metadata, writes them in the seed's format (JSON + .npy) and
-// compares their neighbourhoods with the shipped RandNE file.
+// cmdFeatures computes one modality's features from the raw metadata with musicrep's own extractors (MiniLM
+// text, word-vector tags, graph embeddings), writes them in the seed's format (JSON + .npy) and, for graph
+// methods, compares their neighbourhoods with the shipped RandNE file.
 func cmdFeatures(args []string) error {
 	fs := newFlags("features")
-	method := fs.String("method", "randne", "randne or deepwalk")
-	dim := fs.Int("dim", 128, "feature dimension")
-	seed := fs.Uint64("seed", 42, "random seed")
-	out := fs.String("out", "", "output path without extension (default features/graph-METHOD)")
+	var help strings.Builder
+	for _, n := range pipeline.FeatureMethodNames() {
+		fmt.Fprintf(&help, "\n  %s (%s): %s", n, pipeline.FeatureMethods[n].Modality, pipeline.FeatureMethods[n].Description)
+	}
+	method := fs.String("method", "randne", "extractor:"+help.String())
+	dim := fs.Int("dim", 128, "graph methods: feature dimension")
+	seed := fs.Uint64("seed", 42, "graph methods: random seed")
+	limit := fs.Int("limit", 0, "compute only the first N tracks (the others are written as missing); 0 = all")
+	out := fs.String("out", "", "output path without extension (default features/MODALITY for minilm and tags, "+
+		"features/MODALITY-METHOD otherwise; $"+pipeline.FeaturesDirEnv+" moves features/)")
 	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
+	backend := fs.String("backend", "", "GoMLX backend for minilm (default $GOMLX_BACKEND or go)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	f, err := loadData(*data, []musicrep.Modality{musicrep.Graph})
+	fm, ok := pipeline.FeatureMethods[*method]
+	if !ok {
+		return fmt.Errorf("-method %q: use one of %s", *method, strings.Join(pipeline.FeatureMethodNames(), ", "))
+	}
+	f, err := loadData(*data, nil)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	feats, err := graphfeat.Features(f.Corpus.Tracks, *method, *dim, *seed)
+	opt := pipeline.FeatureOptions{Out: *out, Dim: *dim, Seed: *seed, Limit: *limit, Progress: os.Stderr}
+	if fm.Modality == musicrep.Text {
+		if opt.Backend, err = backends.New(*backend); err != nil {
+			return err
+		}
+	}
+	res, err := pipeline.ExtractFeatures(f, *method, opt)
 	if err != nil {
 		return err
 	}
-	elapsed := time.Since(start)
-	if *out == "" {
-		*out = filepath.Join("features", "graph-"+*method)
+	if res.Summary != "" {
+		fmt.Println(res.Summary)
 	}
-	j, n, err := inference.Export(*out, pipeline.IDs(f.Corpus), feats.Data, feats.Dim)
-	if err != nil {
-		return err
+	feats := res.Features
+	fmt.Printf("%s features (%s) for %d tracks, %d present, %d-d, in %s\nwrote %s and %s\n", *method, fm.Modality,
+		feats.NumRows(), feats.NumPresent(), feats.Dim, res.Elapsed.Round(time.Millisecond), res.JSON, res.NPY)
+	if shipped, ok := f.Corpus.Features[musicrep.Graph]; ok && fm.Modality == musicrep.Graph {
+		ov := graphfeat.NeighbourOverlap(feats.Data, feats.Dim, shipped.Data, shipped.Dim, 10)
+		rnd := graphfeat.RandomVectors(feats.NumRows(), feats.Dim, *seed+1)
+		base := graphfeat.NeighbourOverlap(rnd, feats.Dim, shipped.Data, shipped.Dim, 10)
+		fmt.Printf("overlap@10 of track neighbourhoods with the shipped %s: %.3f (random vectors: %.3f)\n",
+			filepath.Base(shipped.Source), ov, base)
 	}
-	g := graphfeat.Build(f.Corpus.Tracks)
-	st := g.Stats()
-	fmt.Printf("graph: %+v\n%s features for %d tracks (%d-d) in %s\nwrote %s and %s\n", st, *method,
-		feats.NumRows(), feats.Dim, elapsed.Round(time.Millisecond), j, n)
-	shipped := f.Corpus.Features[musicrep.Graph]
-	ov := graphfeat.NeighbourOverlap(feats.Data, feats.Dim, shipped.Data, shipped.Dim, 10)
-	rnd := graphfeat.RandomVectors(feats.NumRows(), feats.Dim, *seed+1)
-	base := graphfeat.NeighbourOverlap(rnd, feats.Dim, shipped.Data, shipped.Dim, 10)
-	fmt.Printf("overlap@10 of track neighbourhoods with the shipped %s: %.3f (random vectors: %.3f)\n",
-		filepath.Base(shipped.Source), ov, base)
-	fmt.Println("use them with: musicrep train -features graph=" + j)
+	if fm.Default {
+		fmt.Printf("training and evaluation pick them up for the %s modality (e.g. musicrep train -set "+
+			"\"model=joint\")\n", fm.Modality)
+	} else {
+		fmt.Printf("use them with: musicrep train -features %s=%s\n", fm.Modality, res.JSON)
+	}
 	return nil
 }

@@ -24,6 +24,13 @@ const Default = gobackend.BackendName
 
 // New returns the backend named by config ("go", "xla:cpu", ...). An empty config means $GOMLX_BACKEND if set,
 // else Default. It returns an error, never panics, when the backend is not compiled in or fails to start.
+//
+// The pure-Go backend runs graph nodes one at a time ("ops_sequential"; each matmul still uses every core)
+// unless the configuration names an ops_* option: in compute v0.1.6 its default, running independent nodes
+// in parallel, deadlocks when more large matmuls run at once than the worker pool has workers (each waits in
+// workerspool.Saturate for workers the others hold). The joint model's independent per-modality encoders hit
+// this on a 2-core machine (training hung with every worker parked in Saturate; goroutine dump taken
+// 2026-11-22).
 func New(config string) (backend compute.Backend, err error) {
 	if config == "" {
 		config = os.Getenv(EnvVar)
@@ -38,6 +45,9 @@ func New(config string) (backend compute.Backend, err error) {
 		return nil, fmt.Errorf("backend %q (from %q) is not available in this build; available: %s "+
 			"(choose one with -backend or %s)", name, config, strings.Join(available, ", "), EnvVar)
 	}
+	if name == gobackend.BackendName && !strings.Contains(config, "ops_") {
+		config = withOption(config, "ops_sequential")
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("backend %q failed to start: %v", config, r)
@@ -48,6 +58,14 @@ func New(config string) (backend compute.Backend, err error) {
 		return nil, fmt.Errorf("backend %q failed to start: %w", config, err)
 	}
 	return backend, nil
+}
+
+// withOption appends a backend option to a "name:opt,opt" configuration.
+func withOption(config, option string) string {
+	if _, opts, ok := strings.Cut(config, ":"); ok && opts != "" {
+		return config + "," + option
+	}
+	return strings.TrimSuffix(config, ":") + ":" + option
 }
 
 // Describe returns a one-line description of the backend for logs, e.g.

@@ -22,3 +22,15 @@ func TestNew(t *testing.T) {
 		t.Errorf("want an error naming %s, got %v", EnvVar, err)
 	}
 }
+
+func TestWithOption(t *testing.T) {
+	for in, want := range map[string]string{
+		"go":               "go:ops_sequential",
+		"go:":              "go:ops_sequential",
+		"go:parallelism=2": "go:parallelism=2,ops_sequential",
+	} {
+		if got := withOption(in, "ops_sequential"); got != want {
+			t.Errorf("withOption(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

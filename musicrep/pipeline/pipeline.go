@@ -53,8 +53,15 @@ func LoadFairouzWith(dataDir string, modalities []musicrep.Modality, extra map[m
 		for _, m := range modalities {
 			path, ok := files[m]
 			if !ok {
-				return nil, fmt.Errorf("the Fairouz data has no %s feature file (the image and lyrics-text "+
-					"embeddings of binding_music were never published); drop %s from the modalities", m, m)
+				// Features musicrep computes itself (musicrep features) live in the features directory.
+				computed := ComputedFeatureFile(m)
+				if _, err := os.Stat(computed); err != nil {
+					return nil, fmt.Errorf("no %s features: the Fairouz data ships only audio and graph features "+
+						"(binding_music's image and lyrics-text embeddings were never published). Compute them with "+
+						"`musicrep features -method %s` (writes %s), pass -features %s=PATH, or drop %s from the "+
+						"modalities", m, featureMethodFor(m), computed, m, m)
+				}
+				path = computed
 			}
 			want[m] = path
 		}
@@ -69,6 +76,48 @@ func LoadFairouzWith(dataDir string, modalities []musicrep.Modality, extra map[m
 		f.Published = pub
 	}
 	return f, nil
+}
+
+// FeaturesDirEnv names the directory of computed feature files (default: features/ at the repository root).
+const FeaturesDirEnv = "MUSICREP_FEATURES"
+
+// FeaturesDir is where `musicrep features` writes and the loaders look for computed features: $MUSICREP_FEATURES,
+// else features/ in the musicrep checkout containing the working directory (found by walking up to its go.mod,
+// so notebooks in notebooks/ and tests in package directories share it), else ./features.
+func FeaturesDir() string {
+	if d := os.Getenv(FeaturesDirEnv); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	for err == nil {
+		if b, e := os.ReadFile(filepath.Join(dir, "go.mod")); e == nil && strings.Contains(string(b),
+			"module github.com/musicrep/musicrep\n") {
+			return filepath.Join(dir, "features")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return "features"
+}
+
+// ComputedFeatureFile is the default file of a computed modality: FeaturesDir()/<modality>.json.
+func ComputedFeatureFile(m musicrep.Modality) string {
+	return filepath.Join(FeaturesDir(), string(m)+".json")
+}
+
+func featureMethodFor(m musicrep.Modality) string {
+	switch m {
+	case musicrep.Text:
+		return "minilm"
+	case musicrep.Tags:
+		return "tags"
+	case musicrep.Graph:
+		return "randne"
+	}
+	return "(none: no extractor for " + string(m) + " yet)"
 }
 
 // PairsFile resolves the "pairs" hyperparameter: "51k", "6k" or a path.

@@ -142,6 +142,22 @@ func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainRe
 	return res, nil
 }
 
+// ModelModalities returns the input modalities the store's hyperparameters select: binding_modalities for the
+// binding model, joint_modalities for the joint model.
+func ModelModalities(store interface {
+	GetParam(string) (any, bool)
+}) ([]musicrep.Modality, error) {
+	key := binding.ParamModalities
+	if fmt.Sprint(mustParam(store, training.ParamModel)) == training.JointArchitectureName {
+		key = joint.ParamModalities
+	}
+	mods, err := musicrep.ParseModalities(fmt.Sprint(mustParam(store, key)))
+	if err != nil {
+		return nil, fmt.Errorf("hyperparameter %s: %w", key, err)
+	}
+	return mods, nil
+}
+
 func mustParam(store interface {
 	GetParam(string) (any, bool)
 }, key string) any {

@@ -68,7 +68,7 @@ func DefaultHyperparameters() map[string]any {
 		binding.ParamDropout:           0.0,
 		binding.ParamDropoutEverywhere: false,
 		ParamModel:                     ArchitectureName,
-		joint.ParamModalities:          "audio,image,text,tags",
+		joint.ParamModalities:          "audio,text,tags",
 		joint.ParamInputDims:           "", // filled from the feature files
 		joint.ParamDim:                 128,
 		joint.ParamHidden:              512,
