@@ -37,7 +37,7 @@ var FeatureMethods = map[string]FeatureMethod{
 		"the genre labels the held-out protocol scores: leaks)"},
 	"tags-all": {"tags-all", musicrep.Tags, false, "mean word vector of genre names, keywords and emotional " +
 		"themes (leaks genre)"},
-	"randne": {"randne", musicrep.Graph, false, "RandNE on the track–artist–album–genre graph (leaks genre)"},
+	"randne":   {"randne", musicrep.Graph, false, "RandNE on the track–artist–album–genre graph (leaks genre)"},
 	"deepwalk": {"deepwalk", musicrep.Graph, false, "DeepWalk on the track–artist–album–genre graph (leaks genre)"},
 }
 
