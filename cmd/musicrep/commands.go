@@ -418,3 +418,90 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	fmt.Printf("\nwrote %s and %s\n", filepath.Join(*results, rep.Name+".json"), filepath.Join(*results, rep.Name+".md"))
 	return nil
 }
+
+// cmdJoint trains the joint model on the training tracks of the split and writes its evaluation report
+// (held-out genre retrieval, cross-modal retrieval, clustering, arithmetic) next to the binding model and the
+// raw-feature baselines.
+func cmdJoint(ctx context.Context, args []string) error {
+	fs := newFlags("joint")
+	var tf trainFlags
+	tf.register(fs, "", "quick")
+	results := fs.String("results", filepath.Join("evaluation", "results"), "where to write NAME.json and NAME.md")
+	bindingEmb := fs.String("binding", "", "embeddings of a binding model trained on the same split, scored "+
+		"alongside (default embeddings/binding-c2e4-51k-paper-heldout.json if present)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if tf.name == "" {
+		tf.name = "joint-" + tf.preset
+	}
+	tf.set = strings.TrimSuffix("model=joint;"+tf.set, ";")
+	tf.heldout = true
+	opt, f, err := tf.options()
+	if err != nil {
+		return err
+	}
+	rep, err := pipeline.RunJointReport(ctx, f, pipeline.JointReportOptions{TrainOptions: opt, ResultsRoot: *results,
+		Binding: *bindingEmb})
+	if err != nil {
+		return err
+	}
+	fmt.Print(rep.Markdown())
+	fmt.Printf("\nwrote %s and %s\n", filepath.Join(*results, rep.Name+".json"), filepath.Join(*results, rep.Name+".md"))
+	return nil
+}
+
+// cmdQuery answers free-text queries with a joint model: MiniLM → the model's text encoder → nearest tracks.
+func cmdQuery(args []string) error {
+	fs := newFlags("query")
+	ck := fs.String("checkpoint", "", "run directory of a joint model with a text encoder (checkpoints/NAME)")
+	target := fs.String("target", "fused", "searched embeddings: fused, or a modality of the model (e.g. audio)")
+	k := fs.Int("k", 10, "results per query")
+	raw := fs.Bool("raw", false, "encode the query as given instead of in the lyrics template the text features use")
+	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
+	features := fs.String("features", "", featuresHelp)
+	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *ck == "" || fs.NArg() == 0 {
+		return fmt.Errorf(`usage: musicrep query -checkpoint checkpoints/NAME "dark heavy metal" ["another query" ...]`)
+	}
+	b, err := backends.New(*backend)
+	if err != nil {
+		return err
+	}
+	m, err := inference.Load(*ck, b)
+	if err != nil {
+		return err
+	}
+	f, err := loadDataWith(*data, m.Modalities, *features)
+	if err != nil {
+		return err
+	}
+	ts, err := pipeline.NewTextSearch(m, f.Corpus, *target)
+	if err != nil {
+		return err
+	}
+	ts.Wrap = !*raw
+	for _, q := range fs.Args() {
+		nbs, err := ts.Search(q, *k)
+		if err != nil {
+			return fmt.Errorf("query %q: %w", q, err)
+		}
+		fmt.Printf("%q → %s embeddings:\n", q, ts.Target.Name)
+		for i, nb := range nbs {
+			fmt.Printf("%3d. %-40s %-24s %s  (cos %.3f)\n", i+1, clip(nb.Track.Title, 40), clip(nb.Track.Artist, 24),
+				strings.Join(nb.Track.Genres, ", "), 1-nb.Dist/2)
+		}
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

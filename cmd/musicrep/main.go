@@ -5,7 +5,9 @@
 //	musicrep hparams   [-preset NAME] [-set "k=v;..."]
 //	musicrep train     -name NAME [-preset quick|paper|tiny] [-set "k=v;..."] [-heldout] [-fresh] [-data DIR] [-backend go]
 //	musicrep export    -checkpoint checkpoints/NAME [-out embeddings/NAME] [-data DIR]
-//	musicrep features  -method randne|deepwalk [-dim 128] [-seed 42] [-out features/graph-randne]
+//	musicrep features  -method minilm|minilm-lyrics|tags|tags-genres|tags-all|randne|deepwalk [-limit N] [-out PATH]
+//	musicrep joint     [-name joint-quick] [-preset quick] [-set "k=v;..."] [-fresh]
+//	musicrep query     -checkpoint checkpoints/NAME [-target fused|audio] [-k 10] "dark heavy metal" ...
 //	musicrep eval      -protocol paper -embeddings FILE -positives FILE [-candidates 50] [-k 10,15,20,25] [-json]
 //	musicrep eval      -protocol heldout -embeddings FILE [-split-seed 1] [-test-fraction 0.2] [-json]
 //	musicrep reproduce [-name NAME] [-preset quick] [-full] [-set "k=v;..."] [-fresh] [-data DIR]
@@ -45,6 +47,10 @@ func main() {
 		err = cmdFeatures(args)
 	case "reproduce":
 		err = cmdReproduce(ctx, args)
+	case "joint":
+		err = cmdJoint(ctx, args)
+	case "query":
+		err = cmdQuery(args)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -71,11 +77,14 @@ func usage() {
 Commands:
   info       summarise and validate the data (tracks, modalities, pairs)
   hparams    list the hyperparameters with their defaults (or a preset / -set overrides)
-  train      train (or resume) a binding model; writes checkpoints/NAME and embeddings/NAME.{json,npy}
+  train      train (or resume) a model (-set model=joint for the joint model); writes checkpoints/NAME and
+             embeddings/NAME.{json,npy} (joint: also embeddings/NAME.MODALITY.* per modality)
   export     embed every track with a checkpoint; writes the seed's JSON format and .npy
-  features   compute graph features from the track metadata (RandNE or DeepWalk) in the seed's format
+  features   compute features from the metadata: text (MiniLM), tags (word vectors), graph (RandNE, DeepWalk)
   eval       score embeddings: -protocol paper (binding_music's, in-sample) or heldout (split by artist)
   reproduce  the main job: train the published configuration, export, evaluate both protocols with baselines
+  joint      train the joint model held out and report genre, cross-modal, clustering, arithmetic results
+  query      free-text search with a joint model ("melancholic love song" → tracks)
 
 Run "musicrep COMMAND -h" for a command's flags. Data: -data DIR, else $MUSICREP_DATA, else ../shared/data.
 Backend: -backend NAME, else $GOMLX_BACKEND, else the pure-Go backend "go".

@@ -14,6 +14,7 @@ type ClusteringOptions struct {
 	Genres int    // the tracks whose primary genre is one of the this-many most common primary genres; default 8
 	Seed   uint64 // k-means seed
 	NInit  int    // k-means restarts; default 10
+	Tracks []int  // restrict to these rows (e.g. the test tracks of a split); nil = every track
 }
 
 // PrimaryGenres labels each track with its first Deezer genre, keeping only the `top` most common primary
@@ -62,6 +63,21 @@ func Clustering(c *corpus.Corpus, sets []*Embeddings, opt ClusteringOptions) (*T
 		opt.Genres = 8
 	}
 	rows, labels, names := PrimaryGenres(c.Tracks, opt.Genres)
+	scope := "every track"
+	if opt.Tracks != nil {
+		keep := map[int]bool{}
+		for _, r := range opt.Tracks {
+			keep[r] = true
+		}
+		var kr, kl []int
+		for i, r := range rows {
+			if keep[r] {
+				kr, kl = append(kr, r), append(kl, labels[i])
+			}
+		}
+		rows, labels = kr, kl
+		scope = fmt.Sprintf("the %d given tracks", len(opt.Tracks))
+	}
 	if len(names) < 2 {
 		return nil, fmt.Errorf("clustering needs at least two genres, found %d", len(names))
 	}
@@ -86,10 +102,10 @@ func Clustering(c *corpus.Corpus, sets []*Embeddings, opt ClusteringOptions) (*T
 				"silhouette_kmeans": silK, "silhouette_genre": silG}})
 	}
 	t.NumQueries = len(rows)
-	t.Description = fmt.Sprintf("k-means (k=%d, k-means++, %d restarts, seed %d) on the %d tracks whose first "+
-		"Deezer genre is one of the %d most common (%v); NMI/ARI of the clusters against that genre; silhouette "+
-		"(Euclidean) of the k-means clusters and of the genre labels. In-sample for models trained on all tracks.",
-		len(names), max(opt.NInit, 10), opt.Seed, len(rows), len(names), names)
+	t.Description = fmt.Sprintf("k-means (k=%d, k-means++, %d restarts, seed %d) on the %d tracks (of %s) whose first "+
+		"Deezer genre is one of the %d most common over all tracks (%v); NMI/ARI of the clusters against that genre; "+
+		"silhouette (Euclidean) of the k-means clusters and of the genre labels. In-sample for models trained on "+
+		"these tracks.", len(names), max(opt.NInit, 10), opt.Seed, len(rows), scope, len(names), names)
 	t.Notes = []string{"The graph features were built from artist and genre links: their agreement with genre is " +
 		"by construction."}
 	return t, nil

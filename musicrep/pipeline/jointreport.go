@@ -1,0 +1,267 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/backends"
+	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/space"
+)
+
+// JointReportOptions configures RunJointReport. TrainOptions.Settings is applied after "model=joint".
+type JointReportOptions struct {
+	TrainOptions
+	ResultsRoot string // default "evaluation/results"
+	// Binding is an embeddings file of a binding model trained on the same split, scored alongside; default
+	// <EmbeddingsRoot>/binding-c2e4-51k-paper-heldout.json when it exists.
+	Binding string
+}
+
+// JointReport is the output of RunJointReport, written as JSON and Markdown.
+type JointReport struct {
+	Name        string  `json:"name"`
+	Created     string  `json:"created"`
+	Backend     string  `json:"backend"`
+	Preset      string  `json:"preset"`
+	Settings    string  `json:"settings"`
+	Model       string  `json:"model"`
+	Data        string  `json:"data"`
+	WallSeconds float64 `json:"wall_seconds"`
+	Heldout     *Table  `json:"heldout"`
+	CrossModal  *Table  `json:"crossmodal"`
+	Clustering  *Table  `json:"clustering"`
+	Arithmetic  *Table  `json:"arithmetic"`
+	TextQueries *Table  `json:"text_queries,omitempty"`
+}
+
+// RunJointReport trains (or resumes) a joint model on the training tracks of the split by artist and evaluates it
+// against the binding model and the raw features on the test tracks: genre retrieval and k-NN genre accuracy
+// (held-out protocol), cross-modal retrieval for every ordered modality pair (with chance and ridge baselines),
+// k-means clustering against genre, and genre/artist embedding arithmetic. It writes <ResultsRoot>/<Name>.json
+// and .md.
+func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*JointReport, error) {
+	opt.defaults()
+	if opt.ResultsRoot == "" {
+		opt.ResultsRoot = filepath.Join("evaluation", "results")
+	}
+	if opt.Backend == nil {
+		var err error
+		if opt.Backend, err = backends.New(""); err != nil {
+			return nil, err
+		}
+	}
+	logf := func(format string, args ...any) {
+		if opt.Progress != nil {
+			fmt.Fprintf(opt.Progress, format+"\n", args...)
+		}
+	}
+	topt := opt.TrainOptions
+	topt.Heldout = true
+	topt.Settings = strings.TrimPrefix("model=joint;"+opt.Settings, ";")
+	rep := &JointReport{Name: opt.Name, Created: time.Now().UTC().Format(time.RFC3339),
+		Backend: backends.Describe(opt.Backend), Preset: opt.Preset, Settings: topt.Settings}
+	logf("== training %s on the training tracks of the split", opt.Name)
+	tr, err := TrainAndExport(ctx, f, topt)
+	if err != nil {
+		return nil, err
+	}
+	rep.Model, rep.Data, rep.WallSeconds = tr.Train.Model, tr.Data, tr.Train.Wall.Seconds()
+	m, err := inference.Load(filepath.Join(opt.CheckpointRoot, opt.Name), opt.Backend)
+	if err != nil {
+		return nil, err
+	}
+
+	// The embeddings sets: the fused model, each modality alone, the binding model, the raw features.
+	fused, err := LoadEmbeddings(tr.EmbeddingsJSON, f.Corpus)
+	if err != nil {
+		return nil, err
+	}
+	fused.Name = fmt.Sprintf("joint (fused %s)", joinModalities(m.Modalities))
+	fused.Note = "trained on the training tracks only"
+	sets := []*Embeddings{fused}
+	for _, mod := range m.Modalities {
+		e, err := LoadEmbeddings(tr.ModalityEmbeddings[mod], f.Corpus)
+		if err != nil {
+			return nil, err
+		}
+		e.Name = fmt.Sprintf("joint (%s alone)", mod)
+		e.Note = fmt.Sprintf("the %s encoder only; tracks without %s are zero vectors", mod, mod)
+		sets = append(sets, e)
+	}
+	if opt.Binding == "" {
+		if p := filepath.Join(opt.EmbeddingsRoot, "binding-c2e4-51k-paper-heldout.json"); fileExists(p) {
+			opt.Binding = p
+		}
+	}
+	if opt.Binding != "" {
+		b, err := LoadEmbeddings(opt.Binding, f.Corpus)
+		if err != nil {
+			return nil, err
+		}
+		b.Name = "binding " + strings.TrimSuffix(filepath.Base(opt.Binding), ".json")
+		b.Note = "binding_music's model trained on pairs among training tracks; its inputs include the graph " +
+			"features, which encode genre (see the graph note)"
+		sets = append(sets, b)
+	}
+	sets = append(sets, Baselines(f.Corpus, m.Modalities)...)
+	if g, ok := f.Corpus.Features[musicrep.Graph]; ok && m.Joint.Index(musicrep.Graph) < 0 {
+		sets = append(sets, &Embeddings{Name: "raw graph (leaks genre; reference only)", Kind: "baseline",
+			Source: g.Source, Note: "built from track–artist–album–genre links over all tracks", Dim: g.Dim,
+			Data: g.Data})
+	}
+
+	split := tr.Split
+	logf("== held-out genre retrieval")
+	if rep.Heldout, err = HeldoutEvaluation(f.Corpus, split, HeldoutOptions{}, sets); err != nil {
+		return nil, err
+	}
+	logf("== cross-modal retrieval")
+	if rep.CrossModal, err = CrossModalEvaluation(m, f.Corpus, split, CrossModalOptions{}); err != nil {
+		return nil, err
+	}
+	logf("== clustering (test tracks)")
+	if rep.Clustering, err = Clustering(f.Corpus, sets, ClusteringOptions{Tracks: split.Test}); err != nil {
+		return nil, err
+	}
+	logf("== embedding arithmetic (test tracks)")
+	if rep.Arithmetic, err = ArithmeticTable(f.Corpus, split.Test, sets); err != nil {
+		return nil, err
+	}
+	if m.Joint.Index(musicrep.Text) >= 0 {
+		logf("== free-text genre queries (test tracks)")
+		ts, err := NewTextSearch(m, f.Corpus, "fused")
+		if err != nil {
+			return nil, err
+		}
+		if rep.TextQueries, err = GenreQueries(ts, f.Corpus, split.Test, 8, 10); err != nil {
+			return nil, err
+		}
+	}
+	return rep, rep.Write(opt.ResultsRoot)
+}
+
+func joinModalities(ms []musicrep.Modality) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = string(m)
+	}
+	return strings.Join(parts, "+")
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// ArithmeticTable scores genre and artist embedding arithmetic (space.Analogy: t − centroid(A) + centroid(B)
+// should land among B's tracks) for each embeddings set on the given rows (nil = every track), with the same
+// sampled queries for every set. Columns: the hit rate with arithmetic, without it (the unmodified track) and
+// by chance.
+func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*Embeddings) (*Table, error) {
+	if rows == nil {
+		for r := range c.Tracks {
+			rows = append(rows, r)
+		}
+	}
+	tracks := make([]musicrep.Track, len(rows))
+	for i, r := range rows {
+		tracks[i] = c.Tracks[r]
+	}
+	t := &Table{Protocol: "arithmetic"}
+	for _, e := range sets {
+		s, err := space.New(e.Name, tracks, gatherRows(e, rows), e.Dim)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Name, err)
+		}
+		metrics := map[string]float64{}
+		for _, kind := range []string{"genre", "artist"} {
+			a, err := space.Analogy(s, kind, space.AnalogyOptions{Seed: 7})
+			if err != nil {
+				return nil, fmt.Errorf("%s %s analogies: %w", e.Name, kind, err)
+			}
+			metrics[kind+"_hit@10"] = a.HitRate
+			metrics[kind+"_no_arithmetic@10"] = a.Baseline
+			metrics[kind+"_chance@10"] = a.ChanceRate
+			t.NumQueries = a.Queries
+		}
+		t.Rows = append(t.Rows, Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim, Metrics: metrics})
+	}
+	t.Description = fmt.Sprintf("embedding arithmetic on %d tracks: for a track t of group A and another group B "+
+		"(the 8 largest Deezer genres, or artists, with ≥ 5 tracks), the query t − centroid(A) + centroid(B) "+
+		"(centroids without t) scores a hit when one of its 10 nearest tracks (t excluded) belongs to B; 400 "+
+		"sampled queries per kind, the same for every embeddings set. 'no_arithmetic' is the hit rate of t itself.",
+		len(rows))
+	return t, nil
+}
+
+func gatherRows(e *Embeddings, rows []int) []float32 {
+	out := make([]float32, 0, len(rows)*e.Dim)
+	for _, r := range rows {
+		out = append(out, e.Data[r*e.Dim:(r+1)*e.Dim]...)
+	}
+	return out
+}
+
+// Write saves the report as <dir>/<name>.json and <dir>/<name>.md (atomically).
+func (r *JointReport) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".json"), append(js, '\n')); err != nil {
+		return err
+	}
+	return corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".md"), []byte(r.Markdown()))
+}
+
+// Markdown renders the report.
+func (r *JointReport) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# musicrep joint model: %s\n\n", r.Name)
+	fmt.Fprintf(&b, "Created %s on %s; preset %q, settings %q; trained in %.0f s.\n\n", r.Created, r.Backend,
+		r.Preset, r.Settings, r.WallSeconds)
+	fmt.Fprintf(&b, "- Model: %s\n- Data: %s\n", r.Model, r.Data)
+	sections := []struct {
+		title string
+		t     *Table
+		cols  []string
+	}{
+		{"Held-out genre retrieval", r.Heldout, []string{"precision@10", "average_precision@10", "ndcg@10",
+			"precision@25", "knn_genre_accuracy@10"}},
+		{"Cross-modal retrieval (test tracks)", r.CrossModal, []string{"R@1", "R@5", "R@10", "mrr", "median_rank",
+			"queries", "candidates"}},
+		{"Clustering against genre (test tracks)", r.Clustering, []string{"nmi", "ari", "silhouette_kmeans",
+			"silhouette_genre"}},
+		{"Embedding arithmetic (test tracks)", r.Arithmetic, []string{"genre_hit@10", "genre_no_arithmetic@10",
+			"genre_chance@10", "artist_hit@10", "artist_no_arithmetic@10", "artist_chance@10"}},
+		{"Free-text genre queries (test tracks)", r.TextQueries, []string{"precision@10", "chance"}},
+	}
+	for _, s := range sections {
+		if s.t == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n%s\n", s.title, s.t.Description, s.t.Markdown(s.cols))
+		seen := map[string]bool{}
+		for _, row := range s.t.Rows {
+			if row.Note != "" && !seen[row.Name] {
+				seen[row.Name] = true
+				fmt.Fprintf(&b, "- *%s*: %s\n", row.Name, row.Note)
+			}
+		}
+		for _, n := range s.t.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	return b.String()
+}
