@@ -39,6 +39,8 @@ const (
 	ParamJointMarginWeight    = "joint_margin_weight"    // weight of the margin pair loss on fused embeddings (0 = off)
 	ParamJointModalityDropout = "joint_modality_dropout" // probability of dropping each modality from a fused view
 	ParamJointBatchSize       = "joint_batch_size"       // tracks per step
+	ParamJointSelfWeight      = "joint_self_weight"      // weight of the per-modality self-supervised terms (0 = off)
+	ParamJointInputDropout    = "joint_input_dropout"    // feature dropout making the two views of those terms
 )
 
 // DefaultHyperparameters returns every hyperparameter of a training run with its default. model=binding (the
@@ -81,6 +83,8 @@ func DefaultHyperparameters() map[string]any {
 		ParamJointMarginWeight:         0.0,
 		ParamJointModalityDropout:      0.5,
 		ParamJointBatchSize:            128,
+		ParamJointSelfWeight:           0.0,
+		ParamJointInputDropout:         0.2,
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 
@@ -177,6 +178,8 @@ type JointObjective struct {
 	MarginWeight    float64  // weight of binding_music's margin loss on fused embeddings of labelled pairs
 	Margin          float64  // its margin
 	ModalityDropout float64  // probability of dropping each present modality from a fused view
+	SelfWeight      float64  // weight of the per-modality self-supervised terms (two noisy views of a track)
+	InputDropout    float64  // feature dropout that makes those two views
 	BatchSize       int      // tracks per step
 	PairNames       []string // "audio-text", ... for logs
 	modalities      []musicrep.Modality
@@ -191,6 +194,8 @@ func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (Join
 		MarginWeight:    model.GetParamOr(scope, ParamJointMarginWeight, 0.0),
 		Margin:          model.GetParamOr(scope, ParamMargin, objective.DefaultMargin),
 		ModalityDropout: model.GetParamOr(scope, ParamJointModalityDropout, 0.5),
+		SelfWeight:      model.GetParamOr(scope, ParamJointSelfWeight, 0.0),
+		InputDropout:    model.GetParamOr(scope, ParamJointInputDropout, 0.2),
 		BatchSize:       model.GetParamOr(scope, ParamJointBatchSize, 128),
 		modalities:      mods,
 	}
@@ -204,8 +209,11 @@ func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (Join
 	case o.BatchSize < 2:
 		return o, fmt.Errorf("hyperparameter %s=%d must be ≥ 2 (contrastive losses need negatives)",
 			ParamJointBatchSize, o.BatchSize)
-	case o.FusionWeight < 0 || o.MarginWeight < 0:
-		return o, fmt.Errorf("hyperparameters %s and %s must be ≥ 0", ParamJointFusionWeight, ParamJointMarginWeight)
+	case o.FusionWeight < 0 || o.MarginWeight < 0 || o.SelfWeight < 0:
+		return o, fmt.Errorf("hyperparameters %s, %s and %s must be ≥ 0", ParamJointFusionWeight,
+			ParamJointMarginWeight, ParamJointSelfWeight)
+	case o.InputDropout < 0 || o.InputDropout >= 1:
+		return o, fmt.Errorf("hyperparameter %s=%g must be in [0, 1)", ParamJointInputDropout, o.InputDropout)
 	}
 	index := map[musicrep.Modality]int{}
 	for i, m := range mods {
@@ -233,7 +241,7 @@ func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (Join
 	for _, p := range o.Pairs {
 		o.PairNames = append(o.PairNames, string(mods[p[0]])+"-"+string(mods[p[1]]))
 	}
-	if len(o.Pairs) == 0 && o.FusionWeight == 0 && o.MarginWeight == 0 {
+	if len(o.Pairs) == 0 && o.FusionWeight == 0 && o.MarginWeight == 0 && o.SelfWeight == 0 {
 		return o, fmt.Errorf("joint model: nothing to train: one modality (%v), %s=0 and %s=0", mods,
 			ParamJointFusionWeight, ParamJointMarginWeight)
 	}
@@ -289,6 +297,9 @@ func (t *jointTask) String() string {
 	if t.obj.FusionWeight > 0 {
 		s += fmt.Sprintf(" + %g×fusion terms (modality dropout %g)", t.obj.FusionWeight, t.obj.ModalityDropout)
 	}
+	if t.obj.SelfWeight > 0 {
+		s += fmt.Sprintf(" + %g×per-modality self terms (input dropout %g)", t.obj.SelfWeight, t.obj.InputDropout)
+	}
 	if t.obj.MarginWeight > 0 {
 		s += fmt.Sprintf(" + %g×margin pair loss (margin %g)", t.obj.MarginWeight, t.obj.Margin)
 	}
@@ -304,8 +315,8 @@ func (t *jointTask) fillResult(r *Result)          { r.Joint = t.arch }
 func (t *jointTask) compatKeys() []string {
 	return []string{ParamModel, joint.ParamModalities, joint.ParamDim, joint.ParamHidden, joint.ParamDropout,
 		joint.ParamFusion, ParamJointLoss, ParamJointTemperature, ParamJointPairs, ParamJointFusionWeight,
-		ParamJointMarginWeight, ParamJointModalityDropout, ParamJointBatchSize, ParamLearningRate, ParamShuffle,
-		ParamSeed}
+		ParamJointMarginWeight, ParamJointModalityDropout, ParamJointBatchSize, ParamJointSelfWeight,
+		ParamJointInputDropout, ParamLearningRate, ParamShuffle, ParamSeed}
 }
 
 // The joint batch layout: k = number of modalities;
@@ -346,6 +357,19 @@ func (t *jointTask) modelFn(scope *model.Scope, _ any, in []*Node) []*Node {
 			fusion = Add(fusion, pairLoss(fa, z[i], Mul(anyA, full[i])))
 		}
 		total = Add(total, MulScalar(fusion, t.obj.FusionWeight))
+	}
+	if t.obj.SelfWeight > 0 {
+		// Two views of each modality's features with independent feature dropout (active in training only):
+		// instance discrimination within the modality keeps its own neighbourhood structure in the shared space.
+		self := ScalarZero(g, dtype)
+		aug := scope.In("augment")
+		for i := range k {
+			m := string(t.arch.Modalities[i])
+			v1 := joint.EncodeModality(scope, t.arch, i, layers.DropoutStatic(aug.In("%s_1", m), x[i], t.obj.InputDropout))
+			v2 := joint.EncodeModality(scope, t.arch, i, layers.DropoutStatic(aug.In("%s_2", m), x[i], t.obj.InputDropout))
+			self = Add(self, pairLoss(v1, v2, full[i]))
+		}
+		total = Add(total, MulScalar(self, t.obj.SelfWeight))
 	}
 	if t.obj.MarginWeight > 0 {
 		fFull := joint.Fuse(scope, t.arch, z, full)
