@@ -34,13 +34,15 @@ const (
 const (
 	ParamJointLoss            = "joint_loss"             // "infonce" (CLIP, learnable temperature) or "ntxent" (contrastive-mir)
 	ParamJointTemperature     = "joint_temperature"      // NT-Xent's fixed τ, or InfoNCE's initial temperature
-	ParamJointPairs           = "joint_pairs"            // modality pairs aligned directly: "all" or e.g. "audio-text,audio-tags"
+	ParamJointPairs           = "joint_pairs"            // modality pairs aligned directly: "all", "none" or e.g. "audio-text,audio-tags"
 	ParamJointFusionWeight    = "joint_fusion_weight"    // weight of the fused-view terms (0 = no fusion training)
 	ParamJointMarginWeight    = "joint_margin_weight"    // weight of the margin pair loss on fused embeddings (0 = off)
 	ParamJointModalityDropout = "joint_modality_dropout" // probability of dropping each modality from a fused view
 	ParamJointBatchSize       = "joint_batch_size"       // tracks per step
 	ParamJointSelfWeight      = "joint_self_weight"      // weight of the per-modality self-supervised terms (0 = off)
 	ParamJointInputDropout    = "joint_input_dropout"    // feature dropout making the two views of those terms
+	ParamJointNeighbourWeight = "joint_neighbour_weight" // weight of the fused track vs raw-feature-neighbour term
+	ParamJointNeighbours      = "joint_neighbours"       // raw-feature neighbours per modality used as positives
 )
 
 // DefaultHyperparameters returns every hyperparameter of a training run with its default. model=binding (the
@@ -85,6 +87,8 @@ func DefaultHyperparameters() map[string]any {
 		ParamJointBatchSize:            128,
 		ParamJointSelfWeight:           0.0,
 		ParamJointInputDropout:         0.2,
+		ParamJointNeighbourWeight:      0.0,
+		ParamJointNeighbours:           5,
 	}
 }
 

@@ -2,8 +2,10 @@ package training
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -62,7 +64,7 @@ func jointConfig(t *testing.T, settings string) *Config {
 // contrastive losses and with the margin term.
 func TestJointTrainLearns(t *testing.T) {
 	for _, settings := range []string{"", "joint_loss=ntxent;joint_temperature=0.1", "joint_fusion=mean",
-		"joint_margin_weight=0.5"} {
+		"joint_margin_weight=0.5", "joint_neighbour_weight=1;joint_self_weight=0.5"} {
 		t.Run(settings, func(t *testing.T) {
 			cfg := jointConfig(t, "num_epochs=8;"+settings)
 			data, label := jointData(96, 4, 5)
@@ -183,5 +185,58 @@ func TestJointBadSettings(t *testing.T) {
 	cfg.Data = &Data{Features: data.Features}
 	if _, err := Train(context.Background(), *cfg); err == nil || !strings.Contains(err.Error(), "no training tracks") {
 		t.Errorf("empty split: got %v", err)
+	}
+}
+
+// TestRawNeighbours compares the neighbour lists with a naive cosine search over the training rows.
+func TestRawNeighbours(t *testing.T) {
+	data, _ := jointData(40, 3, 4)
+	rows := []int32{}
+	for r := int32(0); r < 40; r += 2 {
+		rows = append(rows, r)
+	}
+	// An exact duplicate of row 2's audio in row 4: never a positive of row 2 (distance 0).
+	a := data.Features[0]
+	copy(a.Row(4), a.Row(2))
+	const k = 3
+	got := RawNeighbours(data.Features, rows, k)
+	cos := func(x, y []float32) float64 {
+		var d, nx, ny float64
+		for i := range x {
+			d += float64(x[i]) * float64(y[i])
+			nx += float64(x[i]) * float64(x[i])
+			ny += float64(y[i]) * float64(y[i])
+		}
+		return d / math.Sqrt(nx*ny)
+	}
+	for r := range int32(40) {
+		want := map[int32]bool{}
+		if r%2 == 0 {
+			for _, f := range data.Features {
+				if !f.Present[r] {
+					continue
+				}
+				var cands []int32
+				for _, o := range rows {
+					if o != r && f.Present[o] && cos(f.Row(int(r)), f.Row(int(o))) < 1-1e-7 {
+						cands = append(cands, o)
+					}
+				}
+				sort.Slice(cands, func(i, j int) bool {
+					return cos(f.Row(int(r)), f.Row(int(cands[i]))) > cos(f.Row(int(r)), f.Row(int(cands[j])))
+				})
+				for _, o := range cands[:k] {
+					want[o] = true
+				}
+			}
+		}
+		if len(got[r]) != len(want) {
+			t.Fatalf("row %d: %d neighbours %v, naive search gives %d %v", r, len(got[r]), got[r], len(want), want)
+		}
+		for _, o := range got[r] {
+			if !want[o] {
+				t.Fatalf("row %d: neighbour %d not among the naive ones %v", r, o, want)
+			}
+		}
 	}
 }

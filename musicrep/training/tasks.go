@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 
+	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/binding"
 	"github.com/musicrep/musicrep/musicrep/joint"
@@ -179,6 +180,8 @@ type JointObjective struct {
 	Margin          float64  // its margin
 	ModalityDropout float64  // probability of dropping each present modality from a fused view
 	SelfWeight      float64  // weight of the per-modality self-supervised terms (two noisy views of a track)
+	NeighbourWeight float64  // weight of the neighbour term: fused track vs fused raw-feature neighbour
+	Neighbours      int      // raw-feature neighbours per modality that count as positives
 	InputDropout    float64  // feature dropout that makes those two views
 	BatchSize       int      // tracks per step
 	PairNames       []string // "audio-text", ... for logs
@@ -195,6 +198,8 @@ func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (Join
 		Margin:          model.GetParamOr(scope, ParamMargin, objective.DefaultMargin),
 		ModalityDropout: model.GetParamOr(scope, ParamJointModalityDropout, 0.5),
 		SelfWeight:      model.GetParamOr(scope, ParamJointSelfWeight, 0.0),
+		NeighbourWeight: model.GetParamOr(scope, ParamJointNeighbourWeight, 0.0),
+		Neighbours:      model.GetParamOr(scope, ParamJointNeighbours, 5),
 		InputDropout:    model.GetParamOr(scope, ParamJointInputDropout, 0.2),
 		BatchSize:       model.GetParamOr(scope, ParamJointBatchSize, 128),
 		modalities:      mods,
@@ -212,6 +217,12 @@ func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (Join
 	case o.FusionWeight < 0 || o.MarginWeight < 0 || o.SelfWeight < 0:
 		return o, fmt.Errorf("hyperparameters %s, %s and %s must be ≥ 0", ParamJointFusionWeight,
 			ParamJointMarginWeight, ParamJointSelfWeight)
+	case o.NeighbourWeight < 0 || o.Neighbours < 1:
+		return o, fmt.Errorf("hyperparameters %s=%g must be ≥ 0 and %s=%d ≥ 1", ParamJointNeighbourWeight,
+			o.NeighbourWeight, ParamJointNeighbours, o.Neighbours)
+	case o.NeighbourWeight > 0 && o.MarginWeight > 0:
+		return o, fmt.Errorf("hyperparameters %s and %s both draw each track's partner: use one of them",
+			ParamJointNeighbourWeight, ParamJointMarginWeight)
 	case o.InputDropout < 0 || o.InputDropout >= 1:
 		return o, fmt.Errorf("hyperparameter %s=%g must be in [0, 1)", ParamJointInputDropout, o.InputDropout)
 	}
@@ -220,7 +231,9 @@ func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (Join
 		index[m] = i
 	}
 	spec := strings.TrimSpace(model.GetParamOr(scope, ParamJointPairs, "all"))
-	if spec == "all" || spec == "" {
+	if spec == "none" {
+		// no direct modality-pair terms
+	} else if spec == "all" || spec == "" {
 		for a := range mods {
 			for b := a + 1; b < len(mods); b++ {
 				o.Pairs = append(o.Pairs, [2]int{a, b})
@@ -233,7 +246,7 @@ func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (Join
 			ib, okB := index[musicrep.Modality(y)]
 			if !ok || !okA || !okB || ia == ib {
 				return o, fmt.Errorf("hyperparameter %s=%q: %q is not a pair of two of the model's modalities %v "+
-					"(write e.g. audio-text,audio-tags, or all)", ParamJointPairs, spec, p, mods)
+					"(write e.g. audio-text,audio-tags, all or none)", ParamJointPairs, spec, p, mods)
 			}
 			o.Pairs = append(o.Pairs, [2]int{ia, ib})
 		}
@@ -241,7 +254,7 @@ func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (Join
 	for _, p := range o.Pairs {
 		o.PairNames = append(o.PairNames, string(mods[p[0]])+"-"+string(mods[p[1]]))
 	}
-	if len(o.Pairs) == 0 && o.FusionWeight == 0 && o.MarginWeight == 0 && o.SelfWeight == 0 {
+	if len(o.Pairs) == 0 && o.FusionWeight == 0 && o.MarginWeight == 0 && o.SelfWeight == 0 && o.NeighbourWeight == 0 {
 		return o, fmt.Errorf("joint model: nothing to train: one modality (%v), %s=0 and %s=0", mods,
 			ParamJointFusionWeight, ParamJointMarginWeight)
 	}
@@ -253,6 +266,7 @@ type jointTask struct {
 	obj      JointObjective
 	data     *Data
 	byAnchor map[int32][]int // pair indices per anchor row, for the margin term
+	nbrs     [][]int32       // positive partners per row, for the neighbour term
 }
 
 func newJointTask(store *model.Store, data *Data) (*jointTask, error) {
@@ -278,6 +292,9 @@ func newJointTask(store *model.Store, data *Data) (*jointTask, error) {
 		}
 	}
 	t := &jointTask{arch: arch, obj: obj, data: data}
+	if obj.NeighbourWeight > 0 {
+		t.nbrs = RawNeighbours(data.Features, data.Tracks, obj.Neighbours)
+	}
 	if obj.MarginWeight > 0 {
 		if err := data.Validate(); err != nil {
 			return nil, fmt.Errorf("joint model with %s=%g needs labelled pairs: %w", ParamJointMarginWeight,
@@ -296,6 +313,10 @@ func (t *jointTask) String() string {
 		map[bool]string{true: " initial, learnable", false: ""}[t.obj.Loss == "infonce"], strings.Join(t.obj.PairNames, " "))
 	if t.obj.FusionWeight > 0 {
 		s += fmt.Sprintf(" + %g×fusion terms (modality dropout %g)", t.obj.FusionWeight, t.obj.ModalityDropout)
+	}
+	if t.obj.NeighbourWeight > 0 {
+		s += fmt.Sprintf(" + %g×neighbour term (%d raw-feature neighbours per modality)", t.obj.NeighbourWeight,
+			t.obj.Neighbours)
 	}
 	if t.obj.SelfWeight > 0 {
 		s += fmt.Sprintf(" + %g×per-modality self terms (input dropout %g)", t.obj.SelfWeight, t.obj.InputDropout)
@@ -316,7 +337,8 @@ func (t *jointTask) compatKeys() []string {
 	return []string{ParamModel, joint.ParamModalities, joint.ParamDim, joint.ParamHidden, joint.ParamDropout,
 		joint.ParamFusion, ParamJointLoss, ParamJointTemperature, ParamJointPairs, ParamJointFusionWeight,
 		ParamJointMarginWeight, ParamJointModalityDropout, ParamJointBatchSize, ParamJointSelfWeight,
-		ParamJointInputDropout, ParamLearningRate, ParamShuffle, ParamSeed}
+		ParamJointInputDropout, ParamJointNeighbourWeight, ParamJointNeighbours, ParamLearningRate, ParamShuffle,
+		ParamSeed}
 }
 
 // The joint batch layout: k = number of modalities;
@@ -325,8 +347,9 @@ func (t *jointTask) compatKeys() []string {
 //	inputs[k:2k]   their presence masks                [B]
 //	inputs[2k:3k]  the masks of fused view A            [B] (presence with modality dropout)
 //	inputs[3k:4k]  the masks of fused view B            [B]
-//	with the margin term, also the partners of a labelled pair per track:
-//	inputs[4k:5k]  partner features, inputs[5k:6k] partner masks; labels[0] the pair labels [B]
+//	with the margin or the neighbour term, also a partner per track (the other track of a labelled pair, or a
+//	raw-feature neighbour): inputs[4k:5k] partner features, inputs[5k:6k] partner masks, inputs[6k] 1 where
+//	the partner is a real neighbour; labels[0] the pair labels [B] (margin term)
 func (t *jointTask) modelFn(scope *model.Scope, _ any, in []*Node) []*Node {
 	k := len(t.arch.Modalities)
 	x, full, viewA, viewB := in[:k], in[k:2*k], in[2*k:3*k], in[3*k:4*k]
@@ -371,13 +394,17 @@ func (t *jointTask) modelFn(scope *model.Scope, _ any, in []*Node) []*Node {
 		}
 		total = Add(total, MulScalar(self, t.obj.SelfWeight))
 	}
-	if t.obj.MarginWeight > 0 {
+	if t.obj.MarginWeight > 0 || t.obj.NeighbourWeight > 0 {
 		fFull := joint.Fuse(scope, t.arch, z, full)
 		pz := make([]*Node, k)
 		for i := range k {
 			pz[i] = joint.EncodeModality(scope, t.arch, i, in[4*k+i])
 		}
 		fPartner := joint.Fuse(scope, t.arch, pz, in[5*k:6*k])
+		if t.obj.NeighbourWeight > 0 {
+			valid := in[6*k] // 1 where the track has a neighbour partner
+			total = Add(total, MulScalar(pairLoss(fFull, fPartner, valid), t.obj.NeighbourWeight))
+		}
 		return []*Node{total, fFull, fPartner}
 	}
 	return []*Node{total}
@@ -429,9 +456,17 @@ func (t *jointTask) batch(examples []int, seed uint64, epoch, step int) train.Ba
 		}
 	}
 	labels := make([]float32, n)
-	if t.obj.MarginWeight > 0 {
+	if t.obj.MarginWeight > 0 || t.obj.NeighbourWeight > 0 {
 		partners := make([]int32, n)
+		valid := make([]float32, n)
 		for j, r := range rows {
+			if t.obj.NeighbourWeight > 0 {
+				partners[j] = r
+				if c := t.nbrs[r]; len(c) > 0 {
+					partners[j], valid[j] = c[rng.IntN(len(c))], 1
+				}
+				continue
+			}
 			cands := t.byAnchor[r]
 			if len(cands) == 0 { // a track without labelled pairs: pair it with itself as a positive
 				partners[j], labels[j] = r, 1
@@ -440,6 +475,7 @@ func (t *jointTask) batch(examples []int, seed uint64, epoch, step int) train.Ba
 			p := cands[rng.IntN(len(cands))]
 			partners[j], labels[j] = t.data.Other[p], t.data.Label[p]
 		}
+
 		inputs = append(inputs, gatherFeatures(t.data.Features, partners)...)
 		for i := range k {
 			m := make([]float32, n)
@@ -450,6 +486,7 @@ func (t *jointTask) batch(examples []int, seed uint64, epoch, step int) train.Ba
 			}
 			inputs = append(inputs, tensors.FromFlatDataAndDimensions(m, n))
 		}
+		inputs = append(inputs, tensors.FromFlatDataAndDimensions(valid, n))
 	}
 	return train.Batch{Inputs: inputs, Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n)}}
 }
@@ -490,6 +527,52 @@ func dropModalities(rng *rand.Rand, full [][]float32, p float64) [][]float32 {
 		}
 		if kept == 0 && len(present) > 0 {
 			out[present[rng.IntN(len(present))]][j] = 1
+		}
+	}
+	return out
+}
+
+// RawNeighbours lists, for every row of the given training rows, its positive partners for the neighbour term:
+// for each modality the row has, its k nearest training rows by cosine of the raw features (other rows with that
+// modality; identical vectors excluded, as binding_music's positive mining excludes distance 0), merged without
+// duplicates. Rows outside rows get no partners. This is binding_music's idea of positives as nearest
+// neighbours in each single-modality space, computed only from the training tracks' own features.
+func RawNeighbours(feats []*musicrep.Features, rows []int32, k int) [][]int32 {
+	n := feats[0].NumRows()
+	out := make([][]int32, n)
+	seen := make([]map[int32]bool, n)
+	for _, f := range feats {
+		var have []int
+		for _, r := range rows {
+			if f.Present[r] {
+				have = append(have, int(r))
+			}
+		}
+		if len(have) < 2 {
+			continue
+		}
+		x := evaluation.GatherRows(evaluation.Normalize(f.Data, f.Dim), f.Dim, have)
+		res := evaluation.TopKSquaredL2(x, f.Dim, x, min(len(have), k+16), func(q, i int) bool { return q == i })
+		for qi, nbs := range res {
+			r := have[qi]
+			if seen[r] == nil {
+				seen[r] = map[int32]bool{}
+			}
+			taken := 0
+			for _, nb := range nbs {
+				if taken == k {
+					break
+				}
+				if nb.Dist == 0 {
+					continue
+				}
+				taken++
+				o := int32(have[nb.Index])
+				if !seen[r][o] {
+					seen[r][o] = true
+					out[r] = append(out[r], o)
+				}
+			}
 		}
 	}
 	return out
