@@ -13,7 +13,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test vet fmt-check unit data-check reproduce reproduce-full bench clean
+.PHONY: all build test vet fmt-check unit data-check reproduce reproduce-full joint bench clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -50,6 +50,15 @@ reproduce: build
 
 reproduce-full: build
 	./$(BIN) reproduce -full
+
+## joint: the joint model on audio + MiniLM text + keyword tags (features from features/, recomputed with
+## `musicrep features -method minilm|tags` if absent), trained on the training split and evaluated on the test
+## tracks next to the binding model and raw baselines → evaluation/results/joint-$(JOINT_PRESET).{json,md}.
+JOINT_PRESET ?= paper
+joint: build models
+	@[ -e features/text.npy ] || [ -e features/text.json ] || ./$(BIN) features -method minilm
+	@[ -e features/tags.npy ] || [ -e features/tags.json ] || ./$(BIN) features -method tags
+	./$(BIN) joint -preset $(JOINT_PRESET)
 
 ## bench: training throughput (Go backend with and without SIMD vs PyTorch) and exact search (vs FAISS, NumPy);
 ## installs PyTorch/FAISS into .venv-bench (~5 GB). Results: out/bench/, recorded in BENCHMARKS.md.

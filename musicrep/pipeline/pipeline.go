@@ -103,9 +103,17 @@ func FeaturesDir() string {
 	return "features"
 }
 
-// ComputedFeatureFile is the default file of a computed modality: FeaturesDir()/<modality>.json.
+// ComputedFeatureFile is the default file of a computed modality: FeaturesDir()/<modality>.json, or
+// <modality>.npy (with .ids.json) when only that exists (the repository commits the .npy files of its reference
+// features).
 func ComputedFeatureFile(m musicrep.Modality) string {
-	return filepath.Join(FeaturesDir(), string(m)+".json")
+	base := filepath.Join(FeaturesDir(), string(m))
+	if _, err := os.Stat(base + ".json"); err != nil {
+		if _, err := os.Stat(base + ".npy"); err == nil {
+			return base + ".npy"
+		}
+	}
+	return base + ".json"
 }
 
 func featureMethodFor(m musicrep.Modality) string {
