@@ -8,6 +8,7 @@
 package display
 
 import (
+	"cmp"
 	"fmt"
 	"html"
 	"math"
@@ -283,7 +284,8 @@ func SVG(svg string) {
 // LiveLoss shows training progress in one notebook output that it updates in place: a progress line and a
 // plot of the per-step loss (thin) and the epoch means. Use its OnStep as training.Config.OnStep.
 type LiveLoss struct {
-	Every   int // redraw every this many steps (default 200)
+	Every   int    // redraw every this many steps (default 200)
+	YLabel  string // the loss plotted, for the y axis (default "margin pair loss", the binding model's loss)
 	id      string
 	steps   []float64
 	losses  []float64
@@ -322,7 +324,7 @@ func (l *LiveLoss) HTML(info training.StepInfo) string {
 	frac := float64(info.Epoch*info.StepsPerEp+info.Step) / float64(max(1, info.Epochs*info.StepsPerEp))
 	return fmt.Sprintf(`<div><progress value="%.4f" max="1" style="width:400px"></progress> %s</div>%s`, frac,
 		html.EscapeString(progress), plot.LinePlot(series, plot.Options{Title: "training loss (25-step moving average)",
-			XLabel: "global step", YLabel: "margin pair loss"}))
+			XLabel: "global step", YLabel: cmp.Or(l.YLabel, "margin pair loss")}))
 }
 
 func (l *LiveLoss) draw(info training.StepInfo) {

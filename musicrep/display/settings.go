@@ -17,6 +17,8 @@ import (
 //	MUSICREP_NB_SMALL=1     CI-sized runs (set by scripts/run-notebooks.sh under CI)
 //	MUSICREP_NB_EPOCHS      training epochs in notebooks (default 10, or 1 when small)
 //	MUSICREP_NB_CHECKPOINT  checkpoint used by the inference notebooks (default the committed reference run)
+//	MUSICREP_NB_JOINT       joint-model checkpoint used by the cross-modal notebook (default the committed
+//	                        reference joint run, checkpoints/joint-paper)
 type NotebookSettings struct {
 	RepoDir    string
 	DataDir    string
@@ -26,10 +28,15 @@ type NotebookSettings struct {
 	Heldout    string // run directory of the reference model trained on the training split only
 	Embeddings string // exported embeddings of Checkpoint
 	HeldoutEmb string // exported embeddings of Heldout
+	Joint      string // run directory of the reference joint model (trained on the training split only)
+	JointEmb   string // exported fused embeddings of Joint; per-modality ones are <name>.<modality>.json beside it
 }
 
 // ReferenceRun is the committed 200-epoch run (C=2, E=4, 51k pairs, audio+graph).
 const ReferenceRun = "binding-c2e4-51k-paper"
+
+// ReferenceJointRun is the committed joint-model run (audio, MiniLM text, keyword tags; training split only).
+const ReferenceJointRun = "joint-paper"
 
 // Settings resolves the notebook settings. The repository is found from GONB_DIR (the notebook's directory,
 // set by GoNB) or by walking up from the working directory to this module's go.mod.
@@ -66,6 +73,12 @@ func Settings() (*NotebookSettings, error) {
 	embDir := filepath.Join(filepath.Dir(filepath.Dir(s.Checkpoint)), "embeddings")
 	s.Embeddings = filepath.Join(embDir, name+".json")
 	s.HeldoutEmb = filepath.Join(embDir, name+"-heldout.json")
+	s.Joint = os.Getenv("MUSICREP_NB_JOINT")
+	if s.Joint == "" {
+		s.Joint = filepath.Join(s.RepoDir, "checkpoints", ReferenceJointRun)
+	}
+	s.Joint = filepath.Clean(s.Joint)
+	s.JointEmb = filepath.Join(filepath.Dir(filepath.Dir(s.Joint)), "embeddings", filepath.Base(s.Joint)+".json")
 	return s, nil
 }
 
