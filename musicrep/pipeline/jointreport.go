@@ -35,6 +35,7 @@ type JointReport struct {
 	Model       string  `json:"model"`
 	Data        string  `json:"data"`
 	WallSeconds float64 `json:"wall_seconds"`
+	ResumedFrom string  `json:"resumed_from,omitempty"`
 	Heldout     *Table  `json:"heldout"`
 	CrossModal  *Table  `json:"crossmodal"`
 	Clustering  *Table  `json:"clustering"`
@@ -65,7 +66,10 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	}
 	topt := opt.TrainOptions
 	topt.Heldout = true
-	topt.Settings = strings.TrimPrefix("model=joint;"+opt.Settings, ";")
+	topt.Settings = opt.Settings
+	if !strings.Contains(topt.Settings, "model=joint") {
+		topt.Settings = strings.TrimSuffix("model=joint;"+topt.Settings, ";")
+	}
 	rep := &JointReport{Name: opt.Name, Created: time.Now().UTC().Format(time.RFC3339),
 		Backend: backends.Describe(opt.Backend), Preset: opt.Preset, Settings: topt.Settings}
 	logf("== training %s on the training tracks of the split", opt.Name)
@@ -74,6 +78,7 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 		return nil, err
 	}
 	rep.Model, rep.Data, rep.WallSeconds = tr.Train.Model, tr.Data, tr.Train.Wall.Seconds()
+	rep.ResumedFrom = tr.Train.ResumedFrom
 	m, err := inference.Load(filepath.Join(opt.CheckpointRoot, opt.Name), opt.Backend)
 	if err != nil {
 		return nil, err
@@ -119,22 +124,40 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	}
 
 	split := tr.Split
+	// The single-modality protocols are scored on the tracks having every modality of the model: a missing
+	// modality is a zero vector in the raw and modality-alone sets, and zero vectors would crowd every neighbour
+	// list. Cross-modal retrieval masks missing modalities itself and uses the whole split.
+	complete := split.Restrict(func(r int) bool {
+		for _, mod := range m.Modalities {
+			if !f.Corpus.Features[mod].Present[r] {
+				return false
+			}
+		}
+		return true
+	})
+	restricted := fmt.Sprintf("Scored on the %d test (and %d training) tracks that have every modality of the "+
+		"joint model (%s); the %d test tracks lacking one (no lyrics, hence no text or tags) are left out so that "+
+		"the zero vectors of a missing modality do not distort the raw and single-modality rows.",
+		len(complete.Test), len(complete.Train), joinModalities(m.Modalities), len(split.Test)-len(complete.Test))
 	logf("== held-out genre retrieval")
-	if rep.Heldout, err = HeldoutEvaluation(f.Corpus, split, HeldoutOptions{}, sets); err != nil {
+	if rep.Heldout, err = HeldoutEvaluation(f.Corpus, complete, HeldoutOptions{}, sets); err != nil {
 		return nil, err
 	}
+	rep.Heldout.Notes = append([]string{restricted}, rep.Heldout.Notes...)
 	logf("== cross-modal retrieval")
 	if rep.CrossModal, err = CrossModalEvaluation(m, f.Corpus, split, CrossModalOptions{}); err != nil {
 		return nil, err
 	}
 	logf("== clustering (test tracks)")
-	if rep.Clustering, err = Clustering(f.Corpus, sets, ClusteringOptions{Tracks: split.Test}); err != nil {
+	if rep.Clustering, err = Clustering(f.Corpus, sets, ClusteringOptions{Tracks: complete.Test}); err != nil {
 		return nil, err
 	}
+	rep.Clustering.Notes = append([]string{restricted}, rep.Clustering.Notes...)
 	logf("== embedding arithmetic (test tracks)")
-	if rep.Arithmetic, err = ArithmeticTable(f.Corpus, split.Test, sets); err != nil {
+	if rep.Arithmetic, err = ArithmeticTable(f.Corpus, complete.Test, sets); err != nil {
 		return nil, err
 	}
+	rep.Arithmetic.Notes = append(rep.Arithmetic.Notes, restricted)
 	if m.Joint.Index(musicrep.Text) >= 0 {
 		logf("== free-text genre queries (test tracks)")
 		ts, err := NewTextSearch(m, f.Corpus, "fused")
@@ -229,8 +252,12 @@ func (r *JointReport) Write(dir string) error {
 func (r *JointReport) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# musicrep joint model: %s\n\n", r.Name)
-	fmt.Fprintf(&b, "Created %s on %s; preset %q, settings %q; trained in %.0f s.\n\n", r.Created, r.Backend,
-		r.Preset, r.Settings, r.WallSeconds)
+	fmt.Fprintf(&b, "Created %s on %s; preset %q, settings %q; ", r.Created, r.Backend, r.Preset, r.Settings)
+	if r.ResumedFrom != "" {
+		fmt.Fprintf(&b, "training resumed from %s (%.0f s in this call).\n\n", r.ResumedFrom, r.WallSeconds)
+	} else {
+		fmt.Fprintf(&b, "trained in %.0f s.\n\n", r.WallSeconds)
+	}
 	fmt.Fprintf(&b, "- Model: %s\n- Data: %s\n", r.Model, r.Data)
 	sections := []struct {
 		title string

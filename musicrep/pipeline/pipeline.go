@@ -146,6 +146,22 @@ type Split struct {
 	Train, Test  []int // track rows
 }
 
+// Restrict returns the split keeping only the rows for which keep is true (same seed and fraction).
+func (s *Split) Restrict(keep func(row int) bool) *Split {
+	out := &Split{Seed: s.Seed, TestFraction: s.TestFraction}
+	for _, r := range s.Train {
+		if keep(r) {
+			out.Train = append(out.Train, r)
+		}
+	}
+	for _, r := range s.Test {
+		if keep(r) {
+			out.Test = append(out.Test, r)
+		}
+	}
+	return out
+}
+
 // Default split settings of the held-out protocol.
 const (
 	DefaultSplitSeed    = 1

@@ -183,7 +183,9 @@ func (t *Table) Markdown(columns []string) string {
 	for _, r := range t.Rows {
 		fmt.Fprintf(&b, "| %s | %s | %d |", r.Name, r.Kind, r.Dim)
 		for _, c := range columns {
-			if v, ok := r.Metrics[c]; ok {
+			if v, ok := r.Metrics[c]; ok && (c == "queries" || c == "candidates") {
+				fmt.Fprintf(&b, " %.0f |", v) // counts
+			} else if ok {
 				fmt.Fprintf(&b, " %.4f |", v)
 			} else {
 				b.WriteString(" – |")
