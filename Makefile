@@ -13,7 +13,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test vet fmt-check unit data-check reproduce reproduce-full joint bench clean
+.PHONY: all build test vet fmt-check unit data-check reproduce reproduce-full joint bench bench-text clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -64,6 +64,11 @@ joint: build models
 ## installs PyTorch/FAISS into .venv-bench (~5 GB). Results: out/bench/, recorded in BENCHMARKS.md.
 bench:
 	bash bench/run.sh
+
+## bench-text: MiniLM in Go vs sentence-transformers, and the Go backend's sequential vs parallel op execution
+## (BENCHMARKS.md §3–4; installs sentence-transformers into .venv-golden).
+bench-text:
+	bash bench/text.sh
 
 clean:
 	rm -rf bin out
