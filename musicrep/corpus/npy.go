@@ -75,7 +75,28 @@ func WriteNPY(path string, data []float32, shape ...int) error {
 	return WriteFileAtomic(path, out)
 }
 
-// ReadNPY reads a NumPy .npy file of dtype '<f4' (float32) or '<f8' (float64, converted to float32) in C
+// float16ToFloat32 converts an IEEE 754 half-precision value (the Melon dataset stores its mel-spectrograms as
+// float16) exactly to float32.
+func float16ToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h) & 0x3ff
+	switch {
+	case exp == 0 && frac == 0:
+		return math.Float32frombits(sign)
+	case exp == 0: // subnormal: frac × 2^-24
+		v := float32(frac) / (1 << 24)
+		if sign != 0 {
+			v = -v
+		}
+		return v
+	case exp == 0x1f: // Inf or NaN
+		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
+	}
+	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
+}
+
+// ReadNPY reads a NumPy .npy file of dtype '<f2' (float16), '<f4' (float32) or '<f8' (float64, converted to float32) in C
 // order, format version 1.0, 2.0 or 3.0. It rejects Fortran order, big-endian and other dtypes, data
 // shorter or longer than the shape says (naming expected and actual byte counts) and non-finite values
 // (including float64 values out of float32 range). Every error is a *DataError naming the file.
@@ -135,14 +156,16 @@ func parseNPY(path string, buf []byte) (data []float32, shape []int, err error) 
 	shape = shapeAny
 	var itemSize int
 	switch descr {
+	case "<f2":
+		itemSize = 2
 	case "<f4":
 		itemSize = 4
 	case "<f8":
 		itemSize = 8
-	case ">f4", ">f8":
+	case ">f2", ">f4", ">f8":
 		return nil, nil, bad(resave, "big-endian dtype %q is not supported", descr)
 	default:
-		return nil, nil, bad(resave, "dtype %q is not supported (only '<f4' float32 and '<f8' float64)", descr)
+		return nil, nil, bad(resave, "dtype %q is not supported (only '<f2' float16, '<f4' float32 and '<f8' float64)", descr)
 	}
 	if fortran {
 		return nil, nil, bad(resave, "Fortran-order (column-major) arrays are not supported")
@@ -166,6 +189,10 @@ func parseNPY(path string, buf []byte) (data []float32, shape []int, err error) 
 	raw := buf[hstart+hlen:]
 	data = make([]float32, count)
 	for i := range data {
+		if itemSize == 2 {
+			data[i] = float16ToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
+			continue
+		}
 		if itemSize == 4 {
 			data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 			continue
