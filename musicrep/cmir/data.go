@@ -1,0 +1,214 @@
+package cmir
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/musicrep/musicrep/musicrep/cf"
+	"github.com/musicrep/musicrep/musicrep/melon"
+)
+
+// Song is one song ready for training: its full mel-spectrogram, CF vector, genre ids and labels.
+type Song struct {
+	ID       int
+	Mel      []float32 // Bands × Frames, row-major
+	Frames   int
+	CF       []float32 // CFDim values; nil for songs outside the CF model (test songs)
+	GenreIDs []int32   // vocabulary ids + 1 of the song's genre and sub-genre codes (at most MaxTags)
+	Top      int       // index of its top-level genre in Data.TopGenres (-1 if none)
+	Sub      []int     // indices of its sub-genres in Data.SubGenres (the tagging labels)
+}
+
+// MaxTags is the number of genre ids fed to the tag encoder (the seed keeps the first 10).
+const MaxTags = 10
+
+// Data is a Melon-layout dataset prepared for contrastive-mir: songs split 80/10/10 per top-level genre, CF
+// vectors from BPR on the playlists restricted to training and validation songs (as contrastive-mir's MF on its
+// train_tmp songs: validation songs are not cold-start for CF), and genre vectors from word2vec over the genre
+// codes of each playlist's songs.
+type Data struct {
+	Songs            []Song
+	Train, Val, Test []int    // indices into Songs
+	Vocab            []string // genre codes; id i+1 ↔ Vocab[i]
+	TopGenres        []string
+	SubGenres        []string
+	Table            []float32 // (len(Vocab)+1) × 128 genre vectors, row 0 zeros
+	CF               *cf.Model
+	CFIndex          map[int]int // song index → CF item index
+	Playlists        [][]int     // every playlist (train/val/test files) as song indices
+	SkippedNoMel     int
+	SkippedShort     int
+	Description      string
+}
+
+// PrepareOptions configures Prepare.
+type PrepareOptions struct {
+	Seed      uint64
+	CFFactors int // BPR factors (300 as contrastive-mir; fewer for small data)
+	CFEpochs  int // BPR epochs (50)
+	Progress  io.Writer
+}
+
+// Prepare loads every song's mel-spectrogram and builds the splits, CF vectors and genre vectors.
+func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
+	if opt.CFFactors == 0 {
+		opt.CFFactors = 300
+	}
+	if opt.CFEpochs == 0 {
+		opt.CFEpochs = 50
+	}
+	logf := func(format string, args ...any) {
+		if opt.Progress != nil {
+			fmt.Fprintf(opt.Progress, format+"\n", args...)
+		}
+	}
+	d := &Data{CFIndex: map[int]int{}}
+	vocab := map[string]int{}
+	top := map[string]int{}
+	sub := map[string]int{}
+	for _, s := range ds.Songs {
+		for _, c := range append(append([]string{}, s.Genres...), s.DetailGenres...) {
+			vocab[c] = 0
+		}
+		for _, c := range s.Genres {
+			top[c] = 0
+		}
+		for _, c := range s.DetailGenres {
+			sub[c] = 0
+		}
+	}
+	index := func(m map[string]int) []string {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			m[k] = i
+		}
+		return keys
+	}
+	d.Vocab, d.TopGenres, d.SubGenres = index(vocab), index(top), index(sub)
+	songIdx := map[int]int{}
+	for _, s := range ds.Songs {
+		mel, frames, err := ds.Mel(s.ID)
+		if err != nil {
+			d.SkippedNoMel++
+			continue
+		}
+		if frames < CropFrames {
+			d.SkippedShort++
+			continue
+		}
+		song := Song{ID: s.ID, Mel: mel, Frames: frames, Top: -1}
+		if len(s.Genres) > 0 {
+			song.Top = top[s.Genres[0]]
+		}
+		for _, c := range append(append([]string{}, s.Genres...), s.DetailGenres...) {
+			if len(song.GenreIDs) < MaxTags {
+				song.GenreIDs = append(song.GenreIDs, int32(vocab[c]+1))
+			}
+		}
+		for _, c := range s.DetailGenres {
+			song.Sub = append(song.Sub, sub[c])
+		}
+		songIdx[s.ID] = len(d.Songs)
+		d.Songs = append(d.Songs, song)
+	}
+	if len(d.Songs) < 10 {
+		return nil, fmt.Errorf("melon dataset %s: only %d songs have a usable mel-spectrogram (%d missing, %d "+
+			"shorter than %d frames)", ds.Dir, len(d.Songs), d.SkippedNoMel, d.SkippedShort, CropFrames)
+	}
+	// Split 80/10/10 within each top-level genre.
+	rng := rand.New(rand.NewPCG(opt.Seed, 0x5911))
+	byTop := map[int][]int{}
+	for i, s := range d.Songs {
+		byTop[s.Top] = append(byTop[s.Top], i)
+	}
+	tops := make([]int, 0, len(byTop))
+	for t := range byTop {
+		tops = append(tops, t)
+	}
+	sort.Ints(tops)
+	for _, t := range tops {
+		rows := byTop[t]
+		rng.Shuffle(len(rows), func(a, b int) { rows[a], rows[b] = rows[b], rows[a] })
+		nTest, nVal := len(rows)/10, len(rows)/10
+		d.Test = append(d.Test, rows[:nTest]...)
+		d.Val = append(d.Val, rows[nTest:nTest+nVal]...)
+		d.Train = append(d.Train, rows[nTest+nVal:]...)
+	}
+	sort.Ints(d.Train)
+	sort.Ints(d.Val)
+	sort.Ints(d.Test)
+	// Playlists as song indices; CF on train+val songs.
+	inCF := map[int]bool{}
+	for _, i := range append(append([]int{}, d.Train...), d.Val...) {
+		inCF[i] = true
+		d.CFIndex[i] = len(d.CFIndex)
+	}
+	var cfLists [][]int
+	var docs [][]int
+	for _, part := range [][]melon.Playlist{ds.Train, ds.Val, ds.Test} {
+		for _, p := range part {
+			var songs, items, doc []int
+			seen := map[int]bool{}
+			for _, id := range p.Songs {
+				i, ok := songIdx[id]
+				if !ok {
+					continue
+				}
+				songs = append(songs, i)
+				if inCF[i] {
+					items = append(items, d.CFIndex[i])
+				}
+				for _, g := range d.Songs[i].GenreIDs {
+					if !seen[int(g)] {
+						seen[int(g)] = true
+						doc = append(doc, int(g)-1)
+					}
+				}
+			}
+			d.Playlists = append(d.Playlists, songs)
+			cfLists = append(cfLists, items)
+			if len(doc) >= 2 {
+				docs = append(docs, doc)
+			}
+		}
+	}
+	logf("cmir: %d songs (%d train / %d val / %d test), %d genre codes, %d playlists; BPR (%d factors, %d epochs)",
+		len(d.Songs), len(d.Train), len(d.Val), len(d.Test), len(d.Vocab), len(d.Playlists), opt.CFFactors, opt.CFEpochs)
+	var err error
+	if d.CF, err = cf.Train(cfLists, len(d.CFIndex), cf.Options{Factors: opt.CFFactors, Epochs: opt.CFEpochs,
+		Seed: opt.Seed, Progress: opt.Progress}); err != nil {
+		return nil, err
+	}
+	vecs := d.CF.ItemVectors()
+	k := opt.CFFactors + 1
+	for i, item := range d.CFIndex {
+		d.Songs[i].CF = make([]float32, CFDim)
+		// The CF encoder expects 301 values (300 factors + bias); with fewer factors the vector is zero-padded.
+		copy(d.Songs[i].CF[:k-1], vecs[item*k:item*k+k-1])
+		d.Songs[i].CF[CFDim-1] = vecs[item*k+k-1]
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("melon dataset %s: no playlist has songs with two genre codes: cannot learn genre vectors", ds.Dir)
+	}
+	if d.Table, err = GenreWord2Vec(docs, len(d.Vocab), W2VOptions{Dim: EmbeddingDim, Seed: opt.Seed}); err != nil {
+		return nil, err
+	}
+	d.Description = fmt.Sprintf("%s: %d songs with mel-spectrograms (%d train / %d val / %d test, split per top "+
+		"genre), %d playlists, CF = BPR %d factors on train+val songs, genre vectors = word2vec on playlist genre "+
+		"co-occurrence", ds.Dir, len(d.Songs), len(d.Train), len(d.Val), len(d.Test), len(d.Playlists), opt.CFFactors,
+	)
+	return d, nil
+}
+
+// Crop copies frames [start, start+CropFrames) of a song's mel-spectrogram into dst (Bands × CropFrames).
+func (s *Song) Crop(dst []float32, start int) {
+	for b := range Bands {
+		copy(dst[b*CropFrames:(b+1)*CropFrames], s.Mel[b*s.Frames+start:b*s.Frames+start+CropFrames])
+	}
+}

@@ -1,0 +1,73 @@
+package cmir
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// Embedder computes song embeddings with a trained audio encoder, as contrastive-mir's encode.py does: the
+// mel-spectrogram is cut into non-overlapping 256-frame chunks (a last partial chunk is dropped), each chunk is
+// encoded in inference mode, and the chunk embeddings are averaged. It returns both z (the flattened CNN
+// output, FlatDim values, what encode.py saves) and z_d (the 128-d contrastive space).
+type Embedder struct {
+	cfg  AudioConfig
+	exec *model.Exec
+}
+
+// NewEmbedder builds the inference graph over a store holding a trained audio encoder.
+func NewEmbedder(backend compute.Backend, store *model.Store, cfg AudioConfig) (*Embedder, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	exec, err := model.NewExec(backend, store, func(scope *model.Scope, mel *Node) []*Node {
+		z, zd := AudioEncoder(scope, cfg, mel)
+		return []*Node{z, zd}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Embedder{cfg: cfg, exec: exec}, nil
+}
+
+// Chunks is the number of 256-frame chunks of a spectrogram with the given frame count.
+func Chunks(frames int) int { return frames / CropFrames }
+
+// Embed averages the chunk embeddings of one song's Bands × frames mel-spectrogram.
+func (e *Embedder) Embed(mel []float32, frames int) (z, zd []float32, err error) {
+	n := Chunks(frames)
+	if n == 0 || len(mel) != Bands*frames {
+		return nil, nil, fmt.Errorf("cmir: a %d-frame spectrogram (%d values) has no full %d-frame chunk", frames,
+			len(mel), CropFrames)
+	}
+	batch := make([]float32, n*Bands*CropFrames)
+	song := Song{Mel: mel, Frames: frames}
+	for c := range n {
+		song.Crop(batch[c*Bands*CropFrames:(c+1)*Bands*CropFrames], c*CropFrames)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cmir: embedding: %v", r)
+		}
+	}()
+	outs, err := e.exec.Exec(tensors.FromFlatDataAndDimensions(batch, n, Bands, CropFrames))
+	if err != nil {
+		return nil, nil, err
+	}
+	mean := func(t *tensors.Tensor) []float32 {
+		flat := tensors.MustCopyFlatData[float32](t)
+		dim := len(flat) / n
+		out := make([]float32, dim)
+		for c := range n {
+			for j := range dim {
+				out[j] += flat[c*dim+j] / float32(n)
+			}
+		}
+		t.MustFinalizeAll()
+		return out
+	}
+	return mean(outs[0]), mean(outs[1]), nil
+}
