@@ -8,6 +8,7 @@
 //	musicrep features  -method minilm|minilm-lyrics|tags|tags-genres|tags-all|randne|deepwalk [-limit N] [-out PATH]
 //	musicrep joint     [-name joint-quick] [-preset quick] [-set "k=v;..."] [-fresh]
 //	musicrep query     -checkpoint checkpoints/NAME [-target fused|audio] [-k 10] "dark heavy metal" ...
+//	musicrep cmir      -dataset DIR [-preset tiny|small|paper] [-variants contrastive,baseline-mf,baseline-gnr]
 //	musicrep eval      -protocol paper -embeddings FILE -positives FILE [-candidates 50] [-k 10,15,20,25] [-json]
 //	musicrep eval      -protocol heldout -embeddings FILE [-split-seed 1] [-test-fraction 0.2] [-json]
 //	musicrep reproduce [-name NAME] [-preset quick] [-full] [-set "k=v;..."] [-fresh] [-data DIR]
@@ -51,6 +52,8 @@ func main() {
 		err = cmdJoint(ctx, args)
 	case "query":
 		err = cmdQuery(args)
+	case "cmir":
+		err = cmdCmir(ctx, args)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -85,6 +88,7 @@ Commands:
   reproduce  the main job: train the published configuration, export, evaluate both protocols with baselines
   joint      train the joint model held out and report genre, cross-modal, clustering, arithmetic results
   query      free-text search with a joint model ("melancholic love song" → tracks)
+  cmir       contrastive-mir on a Melon-layout dataset: train the variants, score genre/continuation/tagging
 
 Run "musicrep COMMAND -h" for a command's flags. Data: -data DIR, else $MUSICREP_DATA, else ../shared/data.
 Backend: -backend NAME, else $GOMLX_BACKEND, else the pure-Go backend "go".

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep/cf"
 )
 
@@ -118,4 +119,135 @@ func ColdStartContinuation(d *Data, e *Embeddings, k int) cf.Continuation {
 		return out
 	}
 	return cf.Evaluate(score, visible, held, k)
+}
+
+// Probe holds the linear-probe results of one embeddings set on the test songs.
+type Probe struct {
+	Accuracy, MacroF1, GenreROCAUC float64 // genre classification (top-level genre, multinomial logistic)
+	TagROCAUC, TagPRAUC            float64 // automatic tagging (sub-genres, one-vs-rest logistic), macro
+	TagLabelsSkipped               int     // sub-genres without positives (or negatives) among the test songs
+	TrainSongs, TestSongs          int
+}
+
+func gather(e *Embeddings, rows []int) []float32 {
+	out := make([]float32, 0, len(rows)*e.Dim)
+	for _, r := range rows {
+		out = append(out, e.Rows[r]...)
+	}
+	return out
+}
+
+// LinearProbe fits, on the training songs' frozen embeddings (standardised with training statistics), a
+// multinomial logistic regression for the top-level genre and one-vs-rest logistic regressions for the
+// sub-genre tags (scikit-learn's LogisticRegression objective, C=1; package evaluation), and scores the test
+// songs: accuracy, macro-F1 and macro one-vs-rest ROC-AUC for genres, macro ROC-AUC and macro PR-AUC (average
+// precision) for tags.
+func LinearProbe(d *Data, e *Embeddings) (*Probe, error) {
+	var train, test []int
+	for _, i := range d.Train {
+		if d.Songs[i].Top >= 0 {
+			train = append(train, i)
+		}
+	}
+	for _, i := range d.Test {
+		if d.Songs[i].Top >= 0 {
+			test = append(test, i)
+		}
+	}
+	p := &Probe{TrainSongs: len(train), TestSongs: len(test)}
+	std, err := evaluation.FitStandardizer(gather(e, train), len(train), e.Dim)
+	if err != nil {
+		return nil, err
+	}
+	xTrain, err := std.Transform(gather(e, train))
+	if err != nil {
+		return nil, err
+	}
+	xTest, err := std.Transform(gather(e, test))
+	if err != nil {
+		return nil, err
+	}
+	label := func(rows []int) []int {
+		out := make([]int, len(rows))
+		for i, r := range rows {
+			out[i] = d.Songs[r].Top
+		}
+		return out
+	}
+	k := len(d.TopGenres)
+	m, err := evaluation.FitLogistic(xTrain, len(train), e.Dim, label(train), k, evaluation.LogisticOptions{C: 1})
+	if err != nil {
+		return nil, fmt.Errorf("%s genre probe: %w", e.Name, err)
+	}
+	pred, err := m.Predict(xTest)
+	if err != nil {
+		return nil, err
+	}
+	yTest := label(test)
+	if p.Accuracy, err = evaluation.Accuracy(yTest, pred); err != nil {
+		return nil, err
+	}
+	if p.MacroF1, err = evaluation.MacroF1(yTest, pred); err != nil {
+		return nil, err
+	}
+	proba, err := m.PredictProba(xTest)
+	if err != nil {
+		return nil, err
+	}
+	if auc, err := evaluation.MacroROCAUCOvR(yTest, proba, k); err == nil {
+		p.GenreROCAUC = auc.Macro
+	} else {
+		p.GenreROCAUC = math.NaN()
+	}
+	// Tagging: sub-genres, one-vs-rest, over the sub-genres that have both positive and negative training songs
+	// (a label without one cannot be fitted; those are counted as skipped).
+	count := make([]int, len(d.SubGenres))
+	for _, r := range train {
+		for _, s := range d.Songs[r].Sub {
+			count[s]++
+		}
+	}
+	column := map[int]int{}
+	for s, c := range count {
+		if c > 0 && c < len(train) {
+			column[s] = len(column)
+		}
+	}
+	l := len(column)
+	if l == 0 {
+		p.TagROCAUC, p.TagPRAUC, p.TagLabelsSkipped = math.NaN(), math.NaN(), len(d.SubGenres)
+		return p, nil
+	}
+	tags := func(rows []int) []bool {
+		out := make([]bool, len(rows)*l)
+		for i, r := range rows {
+			for _, s := range d.Songs[r].Sub {
+				if c, ok := column[s]; ok {
+					out[i*l+c] = true
+				}
+			}
+		}
+		return out
+	}
+	ovr, err := evaluation.FitOneVsRest(xTrain, len(train), e.Dim, tags(train), l, evaluation.LogisticOptions{C: 1})
+	if err != nil {
+		return nil, fmt.Errorf("%s tagging probe: %w", e.Name, err)
+	}
+	scores, err := ovr.Scores(xTest)
+	if err != nil {
+		return nil, err
+	}
+	yTags := tags(test)
+	skipped := len(d.SubGenres) - l
+	if auc, err := evaluation.MacroROCAUC(yTags, scores, l); err == nil {
+		p.TagROCAUC, p.TagLabelsSkipped = auc.Macro, skipped+len(auc.Skipped)
+	} else {
+		p.TagROCAUC, p.TagLabelsSkipped = math.NaN(), len(d.SubGenres)
+	}
+	if ap, err := evaluation.MacroAveragePrecision(yTags, scores, l); err == nil {
+		p.TagPRAUC = ap.Macro
+	} else {
+		p.TagPRAUC = math.NaN()
+	}
+	return p, nil
 }

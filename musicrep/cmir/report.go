@@ -1,0 +1,224 @@
+package cmir
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/musicrep/musicrep/musicrep/backends"
+	"github.com/musicrep/musicrep/musicrep/ckpt"
+	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/melon"
+)
+
+// ReportOptions configures RunReport.
+type ReportOptions struct {
+	Dataset        string    // a Melon-layout directory
+	Name           string    // results name: <ResultsRoot>/<Name>.{json,md}, checkpoints <CheckpointRoot>/<Name>/<variant>
+	Preset         string    // paper, small or tiny
+	Epochs         int       // overrides the preset's epochs when > 0
+	Variants       []Variant // default: the full contrastive model and the two baselines
+	Seed           uint64
+	CFFactors      int // default 300
+	CheckpointRoot string
+	ResultsRoot    string
+	Fresh          bool
+	Backend        compute.Backend
+	Progress       io.Writer
+}
+
+// Row is one embeddings set scored on the three tasks.
+type Row struct {
+	Name        string             `json:"name"`
+	Kind        string             `json:"kind"` // learned, baseline
+	Dim         int                `json:"dim"`
+	Metrics     map[string]float64 `json:"metrics"`
+	BestEpoch   int                `json:"best_epoch,omitempty"`
+	ValLoss     float64            `json:"best_val_loss,omitempty"`
+	TrainSecond float64            `json:"train_seconds,omitempty"`
+}
+
+// Report is the task table.
+type Report struct {
+	Name        string   `json:"name"`
+	Created     string   `json:"created"`
+	Backend     string   `json:"backend"`
+	Data        string   `json:"data"`
+	Preset      string   `json:"preset"`
+	Description string   `json:"description"`
+	Rows        []Row    `json:"rows"`
+	Notes       []string `json:"notes"`
+}
+
+// RunReport trains the variants on a Melon-layout dataset (resuming finished runs), embeds every song with each
+// variant's best-validation checkpoint (z, the flattened CNN output, averaged over 256-frame chunks, as
+// contrastive-mir's encode.py), and scores the test songs on the paper's tasks next to two baselines that need
+// no training: the raw mel statistics and the same CNN with random weights. Writes <ResultsRoot>/<Name>.json, .md.
+func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
+	if len(opt.Variants) == 0 {
+		opt.Variants = []Variant{Full, BaselineMF, BaselineGn}
+	}
+	if opt.CheckpointRoot == "" {
+		opt.CheckpointRoot = "checkpoints"
+	}
+	if opt.ResultsRoot == "" {
+		opt.ResultsRoot = filepath.Join("evaluation", "results")
+	}
+	if opt.Backend == nil {
+		var err error
+		if opt.Backend, err = backends.New(""); err != nil {
+			return nil, err
+		}
+	}
+	logf := func(format string, args ...any) {
+		if opt.Progress != nil {
+			fmt.Fprintf(opt.Progress, format+"\n", args...)
+		}
+	}
+	ds, err := melon.Load(opt.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	logf("cmir: %s", ds.Stats())
+	data, err := Prepare(ds, PrepareOptions{Seed: opt.Seed, CFFactors: opt.CFFactors, Progress: opt.Progress})
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Name: opt.Name, Created: time.Now().UTC().Format(time.RFC3339), Backend: backends.Describe(opt.Backend),
+		Data: data.Description, Preset: opt.Preset}
+	settings := map[string]any{}
+	if opt.Epochs > 0 {
+		settings[ParamEpochs] = opt.Epochs
+	}
+	score := func(e *Embeddings, kind string) (Row, error) {
+		p, err := LinearProbe(data, e)
+		if err != nil {
+			return Row{}, err
+		}
+		c := ColdStartContinuation(data, e, 10)
+		return Row{Name: e.Name, Kind: kind, Dim: e.Dim, Metrics: map[string]float64{
+			"genre_accuracy": p.Accuracy, "genre_macro_f1": p.MacroF1, "genre_roc_auc": p.GenreROCAUC,
+			"continuation_hr@10": c.HitRate, "continuation_ndcg@10": c.NDCG,
+			"tag_roc_auc": p.TagROCAUC, "tag_pr_auc": p.TagPRAUC}}, nil
+	}
+	var audio AudioConfig
+	for _, v := range opt.Variants {
+		store, err := NewStore(v, opt.Preset, settings)
+		if err != nil {
+			return nil, err
+		}
+		if audio, err = AudioConfigFromStore(store); err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(opt.CheckpointRoot, opt.Name, string(v))
+		logf("== training %s → %s", v, dir)
+		res, err := Train(ctx, data, TrainConfig{Dir: dir, Store: store, Backend: opt.Backend, Progress: opt.Progress,
+			Fresh: opt.Fresh})
+		if err != nil {
+			return nil, err
+		}
+		best, err := ckpt.Load(res.Best)
+		if err != nil {
+			return nil, err
+		}
+		trained := model.NewStore()
+		if err := best.Restore(trained); err != nil {
+			return nil, err
+		}
+		emb, err := NewEmbedder(opt.Backend, trained, audio)
+		if err != nil {
+			return nil, err
+		}
+		e, err := EmbedSongs(emb, data, string(v), false)
+		if err != nil {
+			return nil, err
+		}
+		row, err := score(e, "learned")
+		if err != nil {
+			return nil, err
+		}
+		row.BestEpoch, row.ValLoss, row.TrainSecond = res.BestEpoch, res.BestValLoss, res.Wall.Seconds()
+		rep.Rows = append(rep.Rows, row)
+	}
+	// Baselines without training.
+	randomEmb, err := NewEmbedder(opt.Backend, model.NewStore(), audio)
+	if err != nil {
+		return nil, err
+	}
+	random, err := EmbedSongs(randomEmb, data, "same CNN, random weights (untrained)", false)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range []*Embeddings{random, RawMelStats(data)} {
+		row, err := score(e, "baseline")
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	rep.Description = fmt.Sprintf("contrastive-mir's tasks on the %d test songs (%d training songs fit the probes): "+
+		"genre classification = multinomial logistic regression (C=1, standardised features) on frozen song "+
+		"embeddings predicting the top-level genre (accuracy, macro-F1, macro one-vs-rest ROC-AUC); playlist "+
+		"continuation = cold start: playlists' test songs held out, every test song a candidate, ranked by cosine "+
+		"to the centroid of the playlist's other songs (HR@10, nDCG@10); automatic tagging = one-vs-rest logistic "+
+		"regressions for the sub-genres (macro ROC-AUC and PR-AUC). Song embedding = z (flattened CNN output) "+
+		"averaged over 256-frame chunks of the song's mel-spectrogram, from each variant's best-validation checkpoint.",
+		len(data.Test), len(data.Train))
+	rep.Notes = []string{"The playlists of generated datasets are simulated from latent listener tastes (see the " +
+		"dataset's README): continuation numbers measure agreement with that simulation, not with real listeners."}
+	return rep, rep.Write(opt.ResultsRoot)
+}
+
+// Write saves the report as JSON and Markdown (atomically).
+func (r *Report) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".json"), append(js, '\n')); err != nil {
+		return err
+	}
+	return corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".md"), []byte(r.Markdown()))
+}
+
+// Markdown renders the task table.
+func (r *Report) Markdown() string {
+	cols := []string{"genre_accuracy", "genre_macro_f1", "genre_roc_auc", "continuation_hr@10", "continuation_ndcg@10",
+		"tag_roc_auc", "tag_pr_auc"}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# contrastive-mir tasks: %s\n\nCreated %s on %s; preset %q.\n\n- Data: %s\n\n%s\n\n", r.Name,
+		r.Created, r.Backend, r.Preset, r.Data, r.Description)
+	fmt.Fprintf(&b, "| embeddings | kind | dim | %s | best epoch | best val loss |\n|---|---|---|%s---|---|\n",
+		strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
+	for _, row := range r.Rows {
+		fmt.Fprintf(&b, "| %s | %s | %d |", row.Name, row.Kind, row.Dim)
+		for _, c := range cols {
+			if v := row.Metrics[c]; math.IsNaN(v) {
+				b.WriteString(" – |")
+			} else {
+				fmt.Fprintf(&b, " %.4f |", v)
+			}
+		}
+		if row.BestEpoch > 0 {
+			fmt.Fprintf(&b, " %d | %.4f |\n", row.BestEpoch, row.ValLoss)
+		} else {
+			b.WriteString(" – | – |\n")
+		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "\n- %s\n", n)
+	}
+	return b.String()
+}
