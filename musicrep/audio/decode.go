@@ -1,0 +1,420 @@
+package audio
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Format is an audio file format that this package decodes.
+type Format int
+
+// The formats [Open] recognises.
+const (
+	FormatUnknown Format = iota
+	FormatWAV
+	FormatVorbis // Ogg Vorbis
+	FormatOpus   // Ogg Opus
+	FormatFLAC
+	FormatMP3
+)
+
+// SupportedFormats lists the formats in words, for error messages.
+const SupportedFormats = "WAV (PCM 8/16/24/32-bit, float32/64), Ogg Vorbis, Ogg Opus, FLAC, MP3"
+
+func (f Format) String() string {
+	switch f {
+	case FormatWAV:
+		return "WAV"
+	case FormatVorbis:
+		return "Ogg Vorbis"
+	case FormatOpus:
+		return "Ogg Opus"
+	case FormatFLAC:
+		return "FLAC"
+	case FormatMP3:
+		return "MP3"
+	}
+	return "unknown"
+}
+
+// ErrUnsupportedFormat is wrapped by the error of a file whose format is none of [SupportedFormats].
+var ErrUnsupportedFormat = errors.New("unsupported audio format")
+
+// ErrTruncated is wrapped by the errors of files that end before their container or frames say they should.
+var ErrTruncated = errors.New("truncated audio file")
+
+// sniffLen is how many leading bytes [DetectFormat] needs to see.
+const sniffLen = 64
+
+// DetectFormat tells the format from the first bytes of a file (at least 64 when the file has them) and, as a hint
+// for headerless MP3 streams only, the file name's extension.
+func DetectFormat(header []byte, name string) (Format, error) {
+	ext := strings.ToLower(filepath.Ext(name))
+	switch {
+	case len(header) >= 12 && (string(header[:4]) == "RIFF" || string(header[:4]) == "RIFX") &&
+		string(header[8:12]) == "WAVE":
+		return FormatWAV, nil
+	case len(header) >= 4 && string(header[:4]) == "fLaC":
+		return FormatFLAC, nil
+	case len(header) >= 4 && string(header[:4]) == "OggS":
+		// The first page carries the codec's identification header: 27-byte page header, the segment table, then
+		// the packet.
+		if len(header) >= 27 {
+			body := 27 + int(header[26])
+			if body < len(header) {
+				p := header[body:]
+				switch {
+				case bytes.HasPrefix(p, []byte("\x01vorbis")):
+					return FormatVorbis, nil
+				case bytes.HasPrefix(p, []byte("OpusHead")):
+					return FormatOpus, nil
+				}
+			}
+		}
+		return FormatUnknown, fmt.Errorf("%w: Ogg container whose first stream is neither Vorbis nor Opus; supported: %s",
+			ErrUnsupportedFormat, SupportedFormats)
+	case len(header) >= 3 && string(header[:3]) == "ID3":
+		// ID3v2 tags precede MP3 frames (and, rarely, FLAC: flac.New skips them, but such files are not produced by
+		// the reference encoders): treat as MP3 unless the extension says FLAC.
+		if ext == ".flac" {
+			return FormatFLAC, nil
+		}
+		return FormatMP3, nil
+	case len(header) >= 2 && header[0] == 0xFF && header[1]&0xE6 == 0xE2:
+		// MPEG audio frame sync (11 bits) with layer III (layer bits 01).
+		return FormatMP3, nil
+	}
+	if len(header) == 0 {
+		return FormatUnknown, errors.New("empty file: no audio data")
+	}
+	return FormatUnknown, fmt.Errorf("%w (extension %q, first bytes % x); supported: %s", ErrUnsupportedFormat, ext,
+		header[:min(len(header), 8)], SupportedFormats)
+}
+
+// source is one format's decoder: it hands out interleaved blocks of samples.
+type source interface {
+	// next returns the next block of interleaved float32 samples, valid until the following call, or io.EOF at
+	// the regular end of the stream.
+	next() ([]float32, error)
+}
+
+// Stream reads decoded audio incrementally. Use [Open] or [NewStream]; call Close when done.
+type Stream struct {
+	name     string
+	format   Format
+	rate     int
+	channels int
+	src      source
+	pending  []float32
+	closer   io.Closer
+	err      error
+}
+
+// Open opens an audio file for streaming decode; the format is sniffed from its content.
+func Open(path string) (*Stream, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("audio: %w", err)
+	}
+	s, err := NewStream(f, path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.closer = f
+	return s, nil
+}
+
+// NewStream decodes audio from r; name is used in error messages and as a format hint (its extension). MP3 needs
+// to scan its frames first: if r is not an io.ReadSeeker it is read into memory.
+func NewStream(r io.Reader, name string) (*Stream, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	header, err := br.Peek(sniffLen)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("audio: %s: %w", name, err)
+	}
+	format, err := DetectFormat(header, name)
+	if err != nil {
+		return nil, fmt.Errorf("audio: %s: %w", name, err)
+	}
+	s := &Stream{name: name, format: format}
+	switch format {
+	case FormatWAV:
+		s.src, s.rate, s.channels, err = newWAVSource(br, name)
+	case FormatVorbis:
+		s.src, s.rate, s.channels, err = newVorbisSource(br, name)
+	case FormatOpus:
+		s.src, s.rate, s.channels, err = newOpusSource(br, name)
+	case FormatFLAC:
+		s.src, s.rate, s.channels, err = newFLACSource(br, name)
+	case FormatMP3:
+		var rs io.ReadSeeker
+		if seeker, ok := r.(io.ReadSeeker); ok {
+			// Nothing has been consumed from br beyond its buffer: rewind the underlying reader.
+			if _, err := seeker.Seek(0, io.SeekStart); err == nil {
+				rs = seeker
+			}
+		}
+		if rs == nil {
+			data, err := io.ReadAll(br)
+			if err != nil {
+				return nil, fmt.Errorf("audio: %s: %w", name, err)
+			}
+			rs = bytes.NewReader(data)
+		}
+		s.src, s.rate, s.channels, err = newMP3Source(rs, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.rate <= 0 || s.channels <= 0 {
+		return nil, fmt.Errorf("audio: %s: invalid %s stream: %d Hz, %d channels", name, format, s.rate, s.channels)
+	}
+	return s, nil
+}
+
+// Name is the file name given to [Open] or [NewStream].
+func (s *Stream) Name() string { return s.name }
+
+// Format is the sniffed file format.
+func (s *Stream) Format() Format { return s.format }
+
+// SampleRate is the stream's sample rate in Hz.
+func (s *Stream) SampleRate() int { return s.rate }
+
+// Channels is the number of interleaved channels.
+func (s *Stream) Channels() int { return s.channels }
+
+// Close closes the file opened by [Open].
+func (s *Stream) Close() error {
+	if s.closer != nil {
+		err := s.closer.Close()
+		s.closer = nil
+		return err
+	}
+	return nil
+}
+
+// Read fills dst with interleaved samples (a multiple of Channels) and returns how many it wrote; it returns io.EOF
+// at the end of the stream and a descriptive error if the file is malformed or truncated.
+func (s *Stream) Read(dst []float32) (int, error) {
+	dst = dst[:len(dst)/s.channels*s.channels]
+	n := 0
+	for n < len(dst) {
+		if len(s.pending) == 0 {
+			if s.err != nil {
+				break
+			}
+			block, err := s.src.next()
+			if err != nil {
+				s.err = err
+				if !errors.Is(err, io.EOF) {
+					s.err = fmt.Errorf("audio: %s: %w", s.name, err)
+				}
+				break
+			}
+			s.pending = block
+		}
+		c := copy(dst[n:], s.pending)
+		s.pending = s.pending[c:]
+		n += c
+	}
+	if n > 0 {
+		return n, nil
+	}
+	if len(dst) == 0 && s.err == nil {
+		return 0, nil
+	}
+	return 0, s.err
+}
+
+// ReadMono fills dst with mono samples, the mean of the channels (as librosa.load(mono=True) and Essentia's
+// MonoLoader mix down), and returns how many it wrote; io.EOF at the end of the stream.
+func (s *Stream) ReadMono(dst []float32) (int, error) {
+	if s.channels == 1 {
+		return s.Read(dst)
+	}
+	n := 0
+	for n < len(dst) {
+		if len(s.pending) == 0 {
+			if s.err != nil {
+				break
+			}
+			block, err := s.src.next()
+			if err != nil {
+				s.err = err
+				if !errors.Is(err, io.EOF) {
+					s.err = fmt.Errorf("audio: %s: %w", s.name, err)
+				}
+				break
+			}
+			s.pending = block
+		}
+		frames := min(len(s.pending)/s.channels, len(dst)-n)
+		mixDown(dst[n:n+frames], s.pending[:frames*s.channels], s.channels)
+		s.pending = s.pending[frames*s.channels:]
+		n += frames
+	}
+	if n > 0 {
+		return n, nil
+	}
+	return 0, s.err
+}
+
+// mixDown writes the mean of each frame's channels into dst. The sum is in float32 in channel order, as numpy's
+// mean over a float32 axis of length 2 does, so stereo mixes match librosa bit for bit.
+func mixDown(dst, interleaved []float32, channels int) {
+	if channels == 2 {
+		for i := range dst {
+			dst[i] = (interleaved[2*i] + interleaved[2*i+1]) / 2
+		}
+		return
+	}
+	inv := 1 / float32(channels)
+	for i := range dst {
+		var sum float32
+		for _, v := range interleaved[i*channels : (i+1)*channels] {
+			sum += v
+		}
+		dst[i] = sum * inv
+	}
+}
+
+// Audio is a decoded signal: interleaved float32 samples.
+type Audio struct {
+	Samples    []float32 // interleaved, len = frames × Channels
+	SampleRate int
+	Channels   int
+}
+
+// Frames is the number of samples per channel.
+func (a *Audio) Frames() int { return len(a.Samples) / a.Channels }
+
+// Duration in seconds.
+func (a *Audio) Duration() float64 { return float64(a.Frames()) / float64(a.SampleRate) }
+
+// Mono returns the mean of the channels (a copy when there is one channel).
+func (a *Audio) Mono() []float32 {
+	out := make([]float32, a.Frames())
+	if a.Channels == 1 {
+		copy(out, a.Samples)
+		return out
+	}
+	mixDown(out, a.Samples, a.Channels)
+	return out
+}
+
+// Decode decodes a whole file into memory.
+func Decode(path string) (*Audio, error) {
+	s, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return readAll(s)
+}
+
+func readAll(s *Stream) (*Audio, error) {
+	a := &Audio{SampleRate: s.rate, Channels: s.channels}
+	buf := make([]float32, 16384*s.channels)
+	for {
+		n, err := s.Read(buf)
+		a.Samples = append(a.Samples, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := checkFinite(a.Samples, s.name, 0); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Load decodes a file, mixes it down to mono and resamples it to rate (0 keeps the file's rate), in a streaming
+// way: only the output signal is held in memory. It is the equivalent of librosa.load(path, sr=rate, mono=True).
+func Load(path string, rate int) ([]float32, error) {
+	s, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	var out []float32
+	err = streamMono(s, rate, DefaultResamplerOptions(), func(block []float32) error {
+		out = append(out, block...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// streamMono decodes s to mono, resamples to rate (0: the stream's rate) and hands out blocks to emit.
+func streamMono(s *Stream, rate int, ropt ResamplerOptions, emit func([]float32) error) error {
+	if rate == 0 {
+		rate = s.rate
+	}
+	var rs *Resampler
+	if rate != s.rate {
+		var err error
+		if rs, err = NewResampler(s.rate, rate, ropt); err != nil {
+			return fmt.Errorf("audio: %s: %w", s.name, err)
+		}
+	}
+	in := make([]float32, 32768)
+	var out []float32
+	var read int64
+	for {
+		n, err := s.ReadMono(in)
+		if n > 0 {
+			if err := checkFinite(in[:n], s.name, read); err != nil {
+				return err
+			}
+			read += int64(n)
+			if rs == nil {
+				if err := emit(in[:n]); err != nil {
+					return err
+				}
+			} else {
+				out = rs.Process(out[:0], in[:n])
+				if err := emit(out); err != nil {
+					return err
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if rs != nil {
+		out = rs.Flush(out[:0])
+		if err := emit(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkFinite rejects NaN and ±Inf samples (a float WAV can hold them; they would poison every frame they touch).
+// offset is the index of x[0] in the signal, for the message.
+func checkFinite(x []float32, name string, offset int64) error {
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("audio: %s: sample %d is %v: the signal must be finite", name, offset+int64(i), v)
+		}
+	}
+	return nil
+}

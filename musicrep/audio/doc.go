@@ -1,0 +1,34 @@
+// Package audio is musicrep's audio front-end: it decodes music files to float32 samples, resamples them to the
+// rate of the audio encoder and computes the log-mel spectrogram that contrastive-mir's audio CNN reads
+// (SEEDS_SPEC.md B1.5).
+//
+// # Decoding
+//
+// [Open] and [Decode] read WAV (PCM 8/16/24/32-bit integer, IEEE float 32/64, WAVE_FORMAT_EXTENSIBLE), Ogg Vorbis,
+// Ogg Opus, FLAC and MP3 (MPEG-1/2/2.5 Layer III). The format is found by content sniffing (magic bytes); the file
+// extension is only a hint used when the content is ambiguous. All decoders are pure Go: the Ogg framing, WAV and
+// the MP3 frame scan are in this package; the codecs are github.com/jfreymuth/vorbis, github.com/pion/opus,
+// github.com/mewkiz/flac and github.com/hajimehoshi/go-mp3. Decoded samples follow libsndfile's conventions (what
+// librosa.load reads through soundfile): integers are scaled by 1/2^(bits-1), Ogg streams are trimmed to their
+// granule positions (Opus pre-skip removed), MP3 encoder delay and padding are removed when the file carries a
+// LAME/Xing header.
+//
+// Errors name the file and, where it is known, the byte offset (WAV, Ogg pages, MP3 frames) or the packet/frame
+// index (Vorbis, Opus, FLAC) at which decoding failed. A stream that ends before its container says it should
+// (an Ogg stream without its end-of-stream page, a WAV data chunk shorter than its header says, an MP3 or FLAC
+// frame cut short) is an error, not a silently shorter signal.
+//
+// # Resampling
+//
+// [Resampler] is a streaming band-limited polyphase resampler: a Kaiser-windowed sinc, linear phase, with a
+// configurable passband, stopband and attenuation ([ResamplerOptions]). The defaults imitate soxr's "HQ" preset
+// that librosa.load uses (pass band to 0.913 of the output Nyquist frequency, stop band from 1.0, 120 dB): see
+// resample.go for the design and mel_golden_test.go for the agreement with librosa.
+//
+// # Mel spectrogram
+//
+// [MelSpectrogram] computes the B1.5 front-end: mono 16 kHz, the centred 29.1 s segment ([CentreSegment]), 512-sample
+// Hann frames every 256 samples, centred frames with zero padding, the power spectrum, 48 Slaney-scale mel bands
+// (0–8 kHz) with area ("unit_tri" / librosa norm="slaney") normalisation, and 20·log10(power) with Essentia's
+// floor (lin2db floors at −100 dB, doubled to −200). [MelFile] does the same from a file in a streaming way.
+package audio

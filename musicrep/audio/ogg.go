@@ -1,0 +1,344 @@
+package audio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/jfreymuth/vorbis"
+	"github.com/pion/opus"
+)
+
+// oggPacket is one logical packet of the first logical stream of an Ogg file.
+type oggPacket struct {
+	data    []byte
+	granule int64 // the page's granule position if this packet is the last one completed on its page, else -1
+	page    int64 // byte offset of the page on which the packet ends
+	index   int   // packet number in the stream, from 0
+	eos     bool  // last packet of the stream
+}
+
+// oggDemuxer splits the first logical stream of an Ogg file (RFC 3533) into packets, checking page CRCs. Pages of
+// other multiplexed streams are skipped; a chained stream ends at its first end-of-stream page.
+type oggDemuxer struct {
+	r       io.Reader
+	pos     int64
+	serial  uint32
+	started bool
+	done    bool
+	queue   []oggPacket
+	partial []byte
+	packets int
+	lastEnd int64 // byte offset just past the last complete page
+	header  [27]byte
+	table   [255]byte
+	body    []byte
+}
+
+var oggCRCTable = func() (t [256]uint32) {
+	for i := range t {
+		r := uint32(i) << 24
+		for range 8 {
+			if r&0x80000000 != 0 {
+				r = r<<1 ^ 0x04C11DB7
+			} else {
+				r <<= 1
+			}
+		}
+		t[i] = r
+	}
+	return t
+}()
+
+func oggCRC(crc uint32, b []byte) uint32 {
+	for _, v := range b {
+		crc = crc<<8 ^ oggCRCTable[byte(crc>>24)^v]
+	}
+	return crc
+}
+
+// next returns the next packet; io.EOF after the end-of-stream packet; an error wrapping ErrTruncated if the file
+// ends before it.
+func (d *oggDemuxer) next() (oggPacket, error) {
+	for len(d.queue) == 0 {
+		if d.done {
+			return oggPacket{}, io.EOF
+		}
+		if err := d.readPage(); err != nil {
+			return oggPacket{}, err
+		}
+	}
+	p := d.queue[0]
+	d.queue = d.queue[1:]
+	return p, nil
+}
+
+func (d *oggDemuxer) readPage() error {
+	at := d.pos
+	n, err := io.ReadFull(d.r, d.header[:])
+	d.pos += int64(n)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: Ogg stream ends at byte %d without its end-of-stream page (%d packets read)",
+				ErrTruncated, at, d.packets)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("%w: Ogg page header at byte %d is cut off at byte %d", ErrTruncated, at, d.pos)
+		}
+		return fmt.Errorf("Ogg page at byte %d: %w", at, err)
+	}
+	h := d.header[:]
+	if string(h[:4]) != "OggS" {
+		return fmt.Errorf("no Ogg page at byte %d (found % x, want \"OggS\"): the file is corrupt", at, h[:4])
+	}
+	if h[4] != 0 {
+		return fmt.Errorf("Ogg page at byte %d has version %d, want 0", at, h[4])
+	}
+	flags := h[5]
+	granule := int64(binary.LittleEndian.Uint64(h[6:]))
+	serial := binary.LittleEndian.Uint32(h[14:])
+	nseg := int(h[26])
+	table := d.table[:nseg]
+	n, err = io.ReadFull(d.r, table)
+	d.pos += int64(n)
+	if err != nil {
+		return fmt.Errorf("%w: Ogg page at byte %d is cut off at byte %d (segment table)", ErrTruncated, at, d.pos)
+	}
+	size := 0
+	for _, s := range table {
+		size += int(s)
+	}
+	if cap(d.body) < size {
+		d.body = make([]byte, size)
+	}
+	body := d.body[:size]
+	n, err = io.ReadFull(d.r, body)
+	d.pos += int64(n)
+	if err != nil {
+		return fmt.Errorf("%w: Ogg page at byte %d (%d-byte body) is cut off at byte %d", ErrTruncated, at, size,
+			d.pos)
+	}
+	want := binary.LittleEndian.Uint32(h[22:])
+	clear(h[22:26])
+	crc := oggCRC(oggCRC(oggCRC(0, h), table), body)
+	binary.LittleEndian.PutUint32(h[22:], want)
+	if crc != want {
+		return fmt.Errorf("Ogg page at byte %d fails its CRC check (stored %#08x, computed %#08x): the file is corrupt",
+			at, want, crc)
+	}
+	d.lastEnd = d.pos
+	if !d.started {
+		if flags&0x02 == 0 {
+			return fmt.Errorf("first Ogg page at byte %d is not a beginning-of-stream page", at)
+		}
+		d.serial, d.started = serial, true
+	} else if serial != d.serial {
+		return nil // another logical stream (e.g. a multiplexed video or a second chained stream's header)
+	}
+	if flags&0x01 == 0 {
+		d.partial = d.partial[:0]
+	} else if len(d.partial) == 0 && d.packets > 0 {
+		// A continuation page whose start we never saw (after a hole): drop the continued fragment.
+		skip := 0
+		for skip < nseg && table[skip] == 255 {
+			skip++
+		}
+		off := 0
+		for _, s := range table[:min(skip+1, nseg)] {
+			off += int(s)
+		}
+		table, body = table[min(skip+1, nseg):], body[off:]
+	}
+	off := 0
+	first := len(d.queue)
+	for _, s := range table {
+		d.partial = append(d.partial, body[off:off+int(s)]...)
+		off += int(s)
+		if s < 255 {
+			pkt := oggPacket{data: bytes.Clone(d.partial), granule: -1, page: at, index: d.packets}
+			d.packets++
+			d.queue = append(d.queue, pkt)
+			d.partial = d.partial[:0]
+		}
+	}
+	if len(d.queue) > first {
+		d.queue[len(d.queue)-1].granule = granule
+	}
+	if flags&0x04 != 0 {
+		d.done = true
+		if len(d.queue) > 0 {
+			d.queue[len(d.queue)-1].eos = true
+		}
+	}
+	return nil
+}
+
+// granuleTrim cuts decoded Ogg audio to what the granule positions say (RFC 7845 §4, Vorbis I spec A.2): the
+// first page's granule fixes the absolute position of the first decoded sample (samples before the stream start
+// are dropped), samples before preSkip (Opus) are dropped, and the last page's granule is the end of the stream.
+type granuleTrim struct {
+	channels int
+	preSkip  int64
+	abs      int64 // absolute position of the next decoded sample, once known
+	known    bool
+	hold     []float32
+}
+
+// push takes one packet's decoded samples and returns those to output (possibly none, or held ones).
+func (t *granuleTrim) push(samples []float32, granule int64, eos bool) []float32 {
+	block := samples
+	if !t.known {
+		t.hold = append(t.hold, samples...)
+		if granule < 0 {
+			return nil
+		}
+		block, t.hold = t.hold, nil
+		t.abs = granule - int64(len(block)/t.channels)
+		t.known = true
+	}
+	n := int64(len(block) / t.channels)
+	start, end := t.abs, t.abs+n
+	t.abs = end
+	lo, hi := max(start, t.preSkip), end
+	if eos && granule >= 0 {
+		hi = min(hi, granule)
+	}
+	if hi <= lo {
+		return nil
+	}
+	return block[(lo-start)*int64(t.channels) : (hi-start)*int64(t.channels)]
+}
+
+type vorbisSource struct {
+	demux oggDemuxer
+	dec   vorbis.Decoder
+	trim  granuleTrim
+	buf   []float32
+}
+
+func newVorbisSource(r io.Reader, name string) (source, int, int, error) {
+	v := &vorbisSource{demux: oggDemuxer{r: r}}
+	for i := range 3 {
+		p, err := v.demux.next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = fmt.Errorf("%w: Ogg stream ends after %d of 3 Vorbis header packets", ErrTruncated, i)
+			}
+			return nil, 0, 0, fmt.Errorf("audio: %s: %w", name, err)
+		}
+		if err := v.dec.ReadHeader(p.data); err != nil {
+			return nil, 0, 0, fmt.Errorf("audio: %s: Vorbis header packet %d (page at byte %d): %w", name, i,
+				p.page, err)
+		}
+	}
+	v.buf = make([]float32, v.dec.BufferSize())
+	v.trim.channels = v.dec.Channels()
+	return v, v.dec.SampleRate(), v.dec.Channels(), nil
+}
+
+func (v *vorbisSource) next() ([]float32, error) {
+	for {
+		p, err := v.demux.next()
+		if err != nil {
+			return nil, err
+		}
+		out, err := v.dec.DecodeInto(p.data, v.buf)
+		if err != nil {
+			return nil, fmt.Errorf("Vorbis packet %d (page at byte %d): %w", p.index, p.page, err)
+		}
+		if block := v.trim.push(out, p.granule, p.eos); len(block) > 0 {
+			return block, nil
+		}
+		if p.eos {
+			return nil, io.EOF
+		}
+	}
+}
+
+// opusRate is the rate Opus always decodes at here (RFC 7845: granule positions count 48 kHz samples).
+const opusRate = 48000
+
+type opusSource struct {
+	demux    oggDemuxer
+	dec      opus.Decoder
+	trim     granuleTrim
+	channels int
+	gain     float32
+	buf      []float32
+}
+
+func newOpusSource(r io.Reader, name string) (source, int, int, error) {
+	o := &opusSource{demux: oggDemuxer{r: r}}
+	fail := func(format string, args ...any) (source, int, int, error) {
+		return nil, 0, 0, fmt.Errorf("audio: %s: Opus: "+format, append([]any{name}, args...)...)
+	}
+	head, err := o.demux.next()
+	if err != nil {
+		return fail("identification header: %w", err)
+	}
+	h := head.data
+	if len(h) < 19 || string(h[:8]) != "OpusHead" {
+		return fail("first packet is not an OpusHead header")
+	}
+	if h[8]>>4 != 0 {
+		return fail("OpusHead version %d is not supported (major version 0 only)", h[8])
+	}
+	channels := int(h[9])
+	preSkip := int64(binary.LittleEndian.Uint16(h[10:]))
+	gainQ8 := int16(binary.LittleEndian.Uint16(h[16:]))
+	family := h[18]
+	if family != 0 && !(family == 1 && channels <= 2 && len(h) >= 21 && h[19] == 1) {
+		return fail("channel mapping family %d with %d channels is not supported (mono or stereo, one stream)",
+			family, channels)
+	}
+	if channels < 1 || channels > 2 {
+		return fail("%d channels is not supported (mono or stereo)", channels)
+	}
+	tags, err := o.demux.next()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = fmt.Errorf("%w: no OpusTags packet", ErrTruncated)
+		}
+		return fail("comment header: %w", err)
+	}
+	if !bytes.HasPrefix(tags.data, []byte("OpusTags")) {
+		return fail("second packet (page at byte %d) is not an OpusTags header", tags.page)
+	}
+	o.dec, err = opus.NewDecoderWithOutput(opusRate, channels)
+	if err != nil {
+		return fail("%v", err)
+	}
+	o.channels = channels
+	o.gain = float32(math.Pow(10, float64(gainQ8)/(20*256)))
+	o.trim = granuleTrim{channels: channels, preSkip: preSkip}
+	o.buf = make([]float32, 5760*channels) // 120 ms at 48 kHz, the longest Opus packet
+	return o, opusRate, channels, nil
+}
+
+func (o *opusSource) next() ([]float32, error) {
+	for {
+		p, err := o.demux.next()
+		if err != nil {
+			return nil, err
+		}
+		n, err := o.dec.DecodeToFloat32(p.data, o.buf)
+		if err != nil {
+			return nil, fmt.Errorf("Opus packet %d (page at byte %d): %w", p.index, p.page, err)
+		}
+		out := o.buf[:n*o.channels]
+		if o.gain != 1 {
+			for i := range out {
+				out[i] *= o.gain
+			}
+		}
+		if block := o.trim.push(out, p.granule, p.eos); len(block) > 0 {
+			return block, nil
+		}
+		if p.eos {
+			return nil, io.EOF
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package audio
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func sine(n, rate int, freq, amp float64) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(amp * math.Sin(2*math.Pi*freq*float64(i)/float64(rate)))
+	}
+	return x
+}
+
+// rmsDB is the RMS level in dB (re full-scale amplitude 1) of x[lo:hi].
+func rmsDB(x []float32, lo, hi int) float64 {
+	var s float64
+	for _, v := range x[lo:hi] {
+		s += float64(v) * float64(v)
+	}
+	return 10 * math.Log10(s/float64(hi-lo)+1e-300)
+}
+
+// A tone in the pass band comes out as the same tone at the new rate: its frequency and amplitude are preserved
+// (the output is compared with the ideal sine sampled at 16 kHz).
+func TestResamplePreservesTones(t *testing.T) {
+	opt := DefaultResamplerOptions()
+	for _, tc := range []struct {
+		in   int
+		freq float64
+	}{
+		{44100, 440}, {44100, 1000}, {48000, 3000}, {22050, 5000}, {44100, 7000}, {16000, 1000}, {8000, 1000},
+	} {
+		x := sine(tc.in, tc.in, tc.freq, 0.5) // 1 s
+		y, err := Resample(x, tc.in, 16000, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int(math.Ceil(float64(len(x)) * 16000 / float64(tc.in))); len(y) != want {
+			t.Errorf("%d → 16000: %d samples, want ceil(n·16000/%d) = %d", tc.in, len(y), tc.in, want)
+		}
+		ideal := sine(len(y), 16000, tc.freq, 0.5)
+		// Away from the edges (where the input's zero padding is felt).
+		lo, hi := 2000, len(y)-2000
+		diff := make([]float32, len(y))
+		for i := range y {
+			diff[i] = y[i] - ideal[i]
+		}
+		snr := rmsDB(ideal, lo, hi) - rmsDB(diff, lo, hi)
+		t.Logf("%5d → 16000 Hz, %4.0f Hz tone: error %.1f dB below the signal", tc.in, tc.freq, -snr)
+		if snr < 90 {
+			t.Errorf("%d → 16000 Hz, %.0f Hz tone: the output differs from the ideal tone at −%.1f dB, want ≤ −90 dB",
+				tc.in, tc.freq, snr)
+		}
+	}
+}
+
+// Tones above the output Nyquist frequency (8 kHz) are removed: what aliases back is ≥ 100 dB down.
+func TestResampleRejectsAliases(t *testing.T) {
+	opt := DefaultResamplerOptions()
+	for _, tc := range []struct {
+		in   int
+		freq float64
+	}{
+		{44100, 8000}, {44100, 8300}, {44100, 12000}, {44100, 20000}, {48000, 9000}, {48000, 23000}, {22050, 10000},
+	} {
+		x := sine(tc.in, tc.in, tc.freq, 1)
+		y, err := Resample(x, tc.in, 16000, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		level := rmsDB(y, 2000, len(y)-2000) - rmsDB(x, 0, len(x))
+		t.Logf("%5d → 16000 Hz, %5.0f Hz tone: %.1f dB", tc.in, tc.freq, level)
+		if level > -100 {
+			t.Errorf("%d → 16000 Hz: a %.0f Hz tone comes through at %.1f dB, want ≤ −100 dB", tc.in, tc.freq, level)
+		}
+	}
+}
+
+// Feeding the input in any chunks gives bit-identical output (MelFile relies on it).
+func TestResampleChunkInvariant(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, 50000)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 0.1)
+	}
+	for _, rates := range [][2]int{{44100, 16000}, {22050, 16000}, {16000, 44100}, {48000, 16000}} {
+		whole, err := Resample(x, rates[0], rates[1], DefaultResamplerOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewResampler(rates[0], rates[1], DefaultResamplerOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []float32
+		for i := 0; i < len(x); {
+			n := min(1+rng.IntN(3000), len(x)-i)
+			got = r.Process(got, x[i:i+n])
+			i += n
+		}
+		got = r.Flush(got)
+		if len(got) != len(whole) {
+			t.Fatalf("%v: chunked %d samples, whole %d", rates, len(got), len(whole))
+		}
+		for i := range got {
+			if got[i] != whole[i] {
+				t.Fatalf("%v: sample %d differs: chunked %v, whole %v", rates, i, got[i], whole[i])
+			}
+		}
+	}
+}
+
+func TestResamplerOptionsChecked(t *testing.T) {
+	for _, opt := range []ResamplerOptions{{0, 1, 100}, {0.9, 0.8, 100}, {0.9, 1, 10}} {
+		if _, err := NewResampler(44100, 16000, opt); err == nil {
+			t.Errorf("NewResampler accepted %+v", opt)
+		}
+	}
+	if _, err := NewResampler(0, 16000, DefaultResamplerOptions()); err == nil {
+		t.Error("NewResampler accepted a zero rate")
+	}
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Times librosa's version of musicrep/audio's BenchmarkMelFile: load (soundfile decode, mono mixdown, soxr_hq
+resampling to 16 kHz), the centred 29.1 s segment, the 48-band log-mel spectrogram (the formula of mel.py).
+
+Usage (from the repository root):
+    .venv-mel/bin/python scripts/golden/mel_bench.py --file musicrep/audio/testdata/northerners_35s.ogg --reps 15
+"""
+import argparse
+import os
+import statistics
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--file", default="musicrep/audio/testdata/northerners_35s.ogg")
+    ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads (numpy's FFT is single-threaded)")
+    args = ap.parse_args()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+
+    import librosa
+    import numpy as np
+
+    def run():
+        y, _ = librosa.load(args.file, sr=16000)
+        L = int(round(29.1 * 16000))
+        s = (len(y) - L) // 2
+        S = librosa.feature.melspectrogram(
+            y=y[s:s + L], sr=16000, n_fft=512, hop_length=256, win_length=512, window="hann", center=True,
+            pad_mode="constant", n_mels=48, fmin=0.0, fmax=8000.0, htk=False, norm="slaney", power=2.0)
+        return (20.0 * np.log10(np.maximum(S, 1e-10))).astype(np.float32)
+
+    run()  # warm-up: imports, numba compilation, caches
+    times = []
+    for _ in range(args.reps):
+        t0 = time.perf_counter()
+        out = run()
+        times.append(time.perf_counter() - t0)
+    print(f"librosa {librosa.__version__}: {args.file}: mel {out.shape}, median {statistics.median(times)*1e3:.1f} ms "
+          f"(min {min(times)*1e3:.1f}, max {max(times)*1e3:.1f}) over {args.reps} runs")
+
+
+if __name__ == "__main__":
+    main()
