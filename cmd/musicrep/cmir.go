@@ -9,6 +9,8 @@ import (
 
 	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/cmir"
+	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/melon"
 )
 
 // cmdCmir trains contrastive-mir's variants on a Melon-layout dataset and writes the task table.
@@ -57,5 +59,75 @@ func cmdCmir(ctx context.Context, args []string) error {
 	}
 	fmt.Print(rep.Markdown())
 	fmt.Printf("\nwrote %s and %s\n", filepath.Join(*results, rep.Name+".json"), filepath.Join(*results, rep.Name+".md"))
+	return nil
+}
+
+// cmdEmbedAudio embeds audio files with a trained contrastive-mir audio encoder and lists the nearest songs of a
+// Melon-layout dataset.
+func cmdEmbedAudio(args []string) error {
+	fs := newFlags("embed-audio")
+	ck := fs.String("checkpoint", "", "a contrastive-mir run (checkpoints/NAME/VARIANT, or its best/ folder)")
+	dataset := fs.String("dataset", "", "Melon-layout directory whose songs are searched (optional)")
+	k := fs.Int("k", 10, "nearest songs per file")
+	out := fs.String("out", "", "write the embeddings (seed JSON format + .npy) to this path without extension")
+	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *ck == "" || fs.NArg() == 0 {
+		return fmt.Errorf("usage: musicrep embed-audio -checkpoint checkpoints/NAME/VARIANT/best [-dataset DIR] FILE...")
+	}
+	b, err := backends.New(*backend)
+	if err != nil {
+		return err
+	}
+	e, c, err := cmir.LoadEmbedder(*ck, b)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("model: %s (%s)\n", c.Path, c.Meta.Info["variant"])
+	var ds *melon.Dataset
+	var data *cmir.Data
+	var songs *cmir.Embeddings
+	if *dataset != "" {
+		if ds, err = melon.Load(*dataset); err != nil {
+			return err
+		}
+		if data, err = cmir.Prepare(ds, cmir.PrepareOptions{SongsOnly: true}); err != nil {
+			return err
+		}
+		if songs, err = cmir.EmbedSongs(e, data, "songs", true); err != nil {
+			return err
+		}
+	}
+	var ids []string
+	var vecs []float32
+	for _, path := range fs.Args() {
+		v, mel, err := e.EmbedFile(path)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, path)
+		vecs = append(vecs, v...)
+		fmt.Printf("%s: %d mel frames → %d chunks → %d-d embedding\n", path, mel.Frames, cmir.Chunks(mel.Frames), len(v))
+		if songs == nil {
+			continue
+		}
+		for i, nb := range cmir.Nearest(ds, data, songs, v, *k) {
+			var names []string
+			for _, g := range append(append([]string{}, nb.Song.Genres...), nb.Song.DetailGenres...) {
+				names = append(names, ds.Genres[g])
+			}
+			fmt.Printf("%3d. %-36s %-24s %s  (cos %.3f)\n", i+1, clip(nb.Song.Name, 36),
+				clip(strings.Join(nb.Song.ArtistNames, ", "), 24), strings.Join(names, " / "), nb.Cosine)
+		}
+	}
+	if *out != "" {
+		j, n, err := inference.Export(*out, ids, vecs, len(vecs)/len(ids))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s and %s\n", j, n)
+	}
 	return nil
 }

@@ -9,6 +9,7 @@
 //	musicrep joint     [-name joint-quick] [-preset quick] [-set "k=v;..."] [-fresh]
 //	musicrep query     -checkpoint checkpoints/NAME [-target fused|audio] [-k 10] "dark heavy metal" ...
 //	musicrep cmir      -dataset DIR [-preset tiny|small|paper] [-variants contrastive,baseline-mf,baseline-gnr]
+//	musicrep embed-audio -checkpoint checkpoints/NAME/VARIANT/best [-dataset DIR] [-k 10] [-out PATH] FILE...
 //	musicrep eval      -protocol paper -embeddings FILE -positives FILE [-candidates 50] [-k 10,15,20,25] [-json]
 //	musicrep eval      -protocol heldout -embeddings FILE [-split-seed 1] [-test-fraction 0.2] [-json]
 //	musicrep reproduce [-name NAME] [-preset quick] [-full] [-set "k=v;..."] [-fresh] [-data DIR]
@@ -54,6 +55,8 @@ func main() {
 		err = cmdQuery(args)
 	case "cmir":
 		err = cmdCmir(ctx, args)
+	case "embed-audio":
+		err = cmdEmbedAudio(args)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -89,6 +92,7 @@ Commands:
   joint      train the joint model held out and report genre, cross-modal, clustering, arithmetic results
   query      free-text search with a joint model ("melancholic love song" → tracks)
   cmir       contrastive-mir on a Melon-layout dataset: train the variants, score genre/continuation/tagging
+  embed-audio  embed audio files with a contrastive-mir encoder; nearest songs of a dataset
 
 Run "musicrep COMMAND -h" for a command's flags. Data: -data DIR, else $MUSICREP_DATA, else ../shared/data.
 Backend: -backend NAME, else $GOMLX_BACKEND, else the pure-Go backend "go".

@@ -49,6 +49,8 @@ type PrepareOptions struct {
 	CFFactors int // BPR factors (300 as contrastive-mir; fewer for small data)
 	CFEpochs  int // BPR epochs (50)
 	Progress  io.Writer
+	// SongsOnly loads the songs (spectrograms, genres) and stops: no split, CF or genre vectors (for search).
+	SongsOnly bool
 }
 
 // Prepare loads every song's mel-spectrogram and builds the splits, CF vectors and genre vectors.
@@ -116,6 +118,12 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 		}
 		songIdx[s.ID] = len(d.Songs)
 		d.Songs = append(d.Songs, song)
+	}
+	if opt.SongsOnly {
+		if len(d.Songs) == 0 {
+			return nil, fmt.Errorf("melon dataset %s: no song has a usable mel-spectrogram", ds.Dir)
+		}
+		return d, nil
 	}
 	if len(d.Songs) < 10 {
 		return nil, fmt.Errorf("melon dataset %s: only %d songs have a usable mel-spectrogram (%d missing, %d "+

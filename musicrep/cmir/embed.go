@@ -23,6 +23,9 @@ func NewEmbedder(backend compute.Backend, store *model.Store, cfg AudioConfig) (
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if backend == nil {
+		return nil, fmt.Errorf("cmir: NewEmbedder needs a backend (backends.New)")
+	}
 	exec, err := model.NewExec(backend, store, func(scope *model.Scope, mel *Node) []*Node {
 		z, zd := AudioEncoder(scope, cfg, mel)
 		return []*Node{z, zd}
