@@ -109,13 +109,24 @@ func (t *Track) HasLyrics() bool { return strings.TrimSpace(t.Lyrics) != "" }
 // Features is one modality's frozen input vectors for a list of tracks, row-aligned with that list.
 // A track may lack the modality: then Present[i] is false and its row holds zeros that must never be used
 // as data (models mask it, baselines skip it).
+//
+// Tag sequences are the one kind of feature that is not a vector: their rows hold token ids (integers stored
+// as float32, 0 = padding, id i = entry i of a vocabulary), and Vocab names the vocabulary file. Such rows
+// are the input of a token encoder (contrastive-mir's tag self-attention or mean); they must never be used
+// as vectors (distances, baselines, normalisation).
 type Features struct {
 	Modality Modality
 	Source   string    // file the vectors came from, for error messages
-	Dim      int       // vector length
+	Dim      int       // vector length (for token ids: the sequence length, max tags)
 	Data     []float32 // row-major, len = len(Present)*Dim
 	Present  []bool    // Present[i] reports whether row i holds a real vector
+	// Vocab is the path of the vocabulary file when the rows hold token ids (tag sequences; see
+	// corpus.ReadVocab), "" for vectors.
+	Vocab string
 }
+
+// TokenIDs reports whether the rows hold token ids (a vocabulary is attached) rather than vectors.
+func (f *Features) TokenIDs() bool { return f.Vocab != "" }
 
 // NumRows returns the number of rows (tracks).
 func (f *Features) NumRows() int { return len(f.Present) }

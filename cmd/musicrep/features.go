@@ -14,8 +14,9 @@ import (
 )
 
 // cmdFeatures computes one modality's features from the raw metadata with musicrep's own extractors (MiniLM
-// text, word-vector tags, graph embeddings), writes them in the seed's format (JSON + .npy) and, for graph
-// methods, compares their neighbourhoods with the shipped RandNE file.
+// text, word-vector tags, tag sequences, graph embeddings), writes them in the seed's format (JSON + .npy; tag
+// sequences also their .vocab.json) and, for graph methods, compares their neighbourhoods with the shipped
+// RandNE file.
 func cmdFeatures(args []string) error {
 	fs := newFlags("features")
 	var help strings.Builder
@@ -55,8 +56,14 @@ func cmdFeatures(args []string) error {
 		fmt.Println(res.Summary)
 	}
 	feats := res.Features
-	fmt.Printf("%s features (%s) for %d tracks, %d present, %d-d, in %s\nwrote %s and %s\n", *method, fm.Modality,
-		feats.NumRows(), feats.NumPresent(), feats.Dim, res.Elapsed.Round(time.Millisecond), res.JSON, res.NPY)
+	if res.Vocab != "" {
+		fmt.Printf("%s features (%s) for %d tracks, %d present, up to %d tag ids each, in %s\nwrote %s, %s and "+
+			"the vocabulary %s\n", *method, fm.Modality, feats.NumRows(), feats.NumPresent(), feats.Dim,
+			res.Elapsed.Round(time.Millisecond), res.JSON, res.NPY, res.Vocab)
+	} else {
+		fmt.Printf("%s features (%s) for %d tracks, %d present, %d-d, in %s\nwrote %s and %s\n", *method, fm.Modality,
+			feats.NumRows(), feats.NumPresent(), feats.Dim, res.Elapsed.Round(time.Millisecond), res.JSON, res.NPY)
+	}
 	if shipped, ok := f.Corpus.Features[musicrep.Graph]; ok && fm.Modality == musicrep.Graph {
 		ov := graphfeat.NeighbourOverlap(feats.Data, feats.Dim, shipped.Data, shipped.Dim, 10)
 		rnd := graphfeat.RandomVectors(feats.NumRows(), feats.Dim, *seed+1)
@@ -64,7 +71,10 @@ func cmdFeatures(args []string) error {
 		fmt.Printf("overlap@10 of track neighbourhoods with the shipped %s: %.3f (random vectors: %.3f)\n",
 			filepath.Base(shipped.Source), ov, base)
 	}
-	if fm.Default {
+	if res.Vocab != "" {
+		fmt.Printf("use them with the joint model's tag encoders: musicrep train -features %s=%s -set "+
+			"\"model=joint;joint_tag_encoder=attention\" (or mean)\n", fm.Modality, res.JSON)
+	} else if fm.Default {
 		fmt.Printf("training and evaluation pick them up for the %s modality (e.g. musicrep train -set "+
 			"\"model=joint\")\n", fm.Modality)
 	} else {

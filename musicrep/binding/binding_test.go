@@ -3,10 +3,10 @@ package binding
 import (
 	"testing"
 
-	"github.com/gomlx/compute/gobackend"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/musicrep/musicrep/musicrep/backends"
 
 	"github.com/musicrep/musicrep/musicrep"
 )
@@ -53,7 +53,7 @@ func TestEmbedBuildsDeclaredVariables(t *testing.T) {
 	if back.String() != arch.String() {
 		t.Fatalf("architecture did not round-trip: %s vs %s", back, arch)
 	}
-	backend, err := gobackend.New("")
+	backend, err := backends.New("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,14 +4,14 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/musicrep/musicrep/musicrep/backends"
 )
 
 // TestEmbedAveragesChunks: a 3.5-chunk song embeds as the mean of its three full chunks embedded one by one
 // (the partial chunk is dropped), and too-short input is an error.
 func TestEmbedAveragesChunks(t *testing.T) {
-	backend, err := gobackend.New("")
+	backend, err := backends.New("")
 	if err != nil {
 		t.Fatal(err)
 	}

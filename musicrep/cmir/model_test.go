@@ -3,10 +3,10 @@ package cmir
 import (
 	"testing"
 
-	"github.com/gomlx/compute/gobackend"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/musicrep/musicrep/musicrep/backends"
 )
 
 // TestPublishedParamCount: the default audio encoder has the seed's 3,989,762 parameters (SEEDS_SPEC B2.1) and
@@ -37,7 +37,7 @@ func countTrainable(store *model.Store, prefix string) int {
 // TestGraphMatchesConfig builds a narrow encoder and the CF encoder, checks the output shapes and that the
 // variables created equal NumParams / CFEncoderParams, and that the scrambled layout changes the output.
 func TestGraphMatchesConfig(t *testing.T) {
-	backend, err := gobackend.New("")
+	backend, err := backends.New("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,19 +4,19 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/compute/gobackend"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/musicrep/musicrep/musicrep/backends"
 )
 
 // TestVariantsLearn: every variant's loss falls over a few Adam steps on one fixed synthetic batch whose
 // modalities share a hidden class (narrow CNN so the pure-Go backend's convolutions stay fast), and the full
 // model logs its three terms.
 func TestVariantsLearn(t *testing.T) {
-	backend, err := gobackend.New("")
+	backend, err := backends.New("")
 	if err != nil {
 		t.Fatal(err)
 	}

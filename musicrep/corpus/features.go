@@ -16,8 +16,13 @@ import (
 // when its vector is exactly all zeros: the seed wrote zero vectors for the tracks without lyrics, and a
 // zero vector carries no information. Missing rows must never be used as data.
 //
+// A file with a vocabulary file next to it (VocabSidecar(path), see Vocab) holds token ids, not vectors (tag
+// sequences): then every value must be a token id of that vocabulary, an integer in [0, vocabulary size],
+// and the result's Vocab is the vocabulary file's path. A row of only padding (zeros) is missing, as above.
+//
 // It is an error for the file to hold ids that are not tracks (the error names the first few and gives the
-// count: the file probably belongs to another dataset), or for no track to be present.
+// count: the file probably belongs to another dataset), for no track to be present, or, next to a vocabulary
+// file, for that file to be malformed or for a value not to be one of its token ids.
 func LoadFeatures(path string, m musicrep.Modality, index map[string]int) (*musicrep.Features, error) {
 	if !slices.Contains(musicrep.ModalityOrder, m) {
 		return nil, fmt.Errorf("loading features from %s: unknown modality %q: use one of %v", path, m, musicrep.ModalityOrder)
@@ -29,6 +34,17 @@ func LoadFeatures(path string, m musicrep.Modality, index map[string]int) (*musi
 	if err != nil {
 		return nil, err
 	}
+	vocabPath := ""
+	if vp := VocabSidecar(path); fileExists(vp) {
+		vocab, err := ReadVocab(vp)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkTokenIDs(path, vp, vocab, ids, data, dim); err != nil {
+			return nil, err
+		}
+		vocabPath = vp
+	}
 	n := len(index)
 	f := &musicrep.Features{
 		Modality: m,
@@ -36,6 +52,7 @@ func LoadFeatures(path string, m musicrep.Modality, index map[string]int) (*musi
 		Dim:      dim,
 		Data:     make([]float32, n*dim),
 		Present:  make([]bool, n),
+		Vocab:    vocabPath,
 	}
 	var unknown []string
 	for r, id := range ids {

@@ -7,8 +7,10 @@ package inference
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -161,6 +163,11 @@ func checkVariables(c *ckpt.Checkpoint, arch string, want map[string][]int) erro
 	return nil
 }
 
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // Backend returns the backend the model runs on.
 func (m *Model) Backend() compute.Backend { return m.backend }
 
@@ -185,6 +192,9 @@ func (m *Model) Embed(features []*musicrep.Features) ([]float32, error) {
 		if f.NumRows() != n {
 			return nil, fmt.Errorf("%s features have %d rows, %s has %d", f.Modality, f.NumRows(),
 				features[0].Modality, n)
+		}
+		if err := m.checkTokens(i, f); err != nil {
+			return nil, err
 		}
 	}
 	for r := range n {
@@ -223,6 +233,30 @@ func (m *Model) Embed(features []*musicrep.Features) ([]float32, error) {
 	return out, nil
 }
 
+// checkTokens checks that the features f of model modality i are what its encoder reads: token ids of the
+// model's tag vocabulary (integers in [0, vocabulary size]; the embedding lookup would clamp others silently)
+// for the attention and mean tag encoders, vectors otherwise.
+func (m *Model) checkTokens(i int, f *musicrep.Features) error {
+	tokens := m.Kind == training.JointArchitectureName && m.Joint.TokenInput(i)
+	if !tokens {
+		if f.TokenIDs() {
+			return fmt.Errorf("the %s features in %s hold token ids (vocabulary %s), but the model in %s reads %s "+
+				"vectors: give the feature vectors it was trained on", f.Modality, f.Source, f.Vocab, m.Checkpoint,
+				f.Modality)
+		}
+		return nil
+	}
+	vocab := m.Joint.TagVocab
+	for k, x := range f.Data {
+		if x != float32(math.Trunc(float64(x))) || x < 0 || int(x) > vocab {
+			return fmt.Errorf("%s features in %s, row %d: value %g is not a tag id of the model in %s, whose %s tag "+
+				"encoder reads tag sequences of %d-tag vocabulary ids (integers in [0, %d]; musicrep features -method "+
+				"tags-seq)", f.Modality, f.Source, k/f.Dim, x, m.Checkpoint, m.Joint.TagEncoder, vocab, vocab)
+		}
+	}
+	return nil
+}
+
 // run executes e and returns its single output's data.
 func run(e *model.Exec, args []any) (out []float32, err error) {
 	defer func() {
@@ -254,6 +288,9 @@ func (m *Model) EmbedModality(f *musicrep.Features) ([]float32, error) {
 	if f.Dim != m.InputDims[i] {
 		return nil, fmt.Errorf("%s features in %s have %d dimensions, the model in %s was trained on %d", f.Modality,
 			f.Source, f.Dim, m.Checkpoint, m.InputDims[i])
+	}
+	if err := m.checkTokens(i, f); err != nil {
+		return nil, err
 	}
 	n := f.NumRows()
 	const batch = 512
@@ -360,14 +397,19 @@ func (m *Model) EmbedFiles(files map[musicrep.Modality]string) ([]string, []floa
 			Present: make([]bool, len(ids)), Source: "(no file)"}
 		if l, ok := byMod[mod]; ok {
 			f.Source = files[mod]
+			if vp := corpus.VocabSidecar(f.Source); fileExists(vp) {
+				f.Vocab = vp // token ids (tag sequences); checked against the model by Embed
+			}
 			if l.dim != f.Dim {
 				return nil, nil, fmt.Errorf("%s: %s vectors have %d dimensions, the model in %s was trained on %d",
 					files[mod], mod, l.dim, m.Checkpoint, f.Dim)
 			}
 			for r, id := range l.ids {
 				row := seen[id]
-				copy(f.Data[row*f.Dim:(row+1)*f.Dim], l.data[r*f.Dim:(r+1)*f.Dim])
-				f.Present[row] = true
+				src := l.data[r*f.Dim : (r+1)*f.Dim]
+				copy(f.Data[row*f.Dim:(row+1)*f.Dim], src)
+				// A tag sequence of only padding is a track without tags: missing, as corpus.LoadFeatures reads it.
+				f.Present[row] = f.Vocab == "" || slices.ContainsFunc(src, func(x float32) bool { return x != 0 })
 			}
 		}
 		feats[i] = f

@@ -3,9 +3,15 @@
 // whichever modalities a track has into one track embedding.
 //
 //	modality m:  x_m ─ row L2-normalise·√D_m ─ Linear(D_m→H) ─ GELU ─ Dropout ─ Linear(H→d) ─ L2-normalise ─ z_m
+//	tags as ids: ids ─ tagfeat.SelfAttention or tagfeat.Mean (table D_w-d) ─ Linear(D_w→d) ─ L2-normalise ─ z_tags
 //	fusion:      w = masked softmax over the present modalities of Linear(d→1)(z_m)   ("attention")
 //	             or uniform over the present modalities                                ("mean")
 //	             f = Σ_m w_m z_m;  f ← f + Linear(H→d)(GELU(Linear(d→H)(f)));  f ← f/‖f‖
+//
+// The tags modality has its dense encoder by default (ParamTagEncoder "mlp", on mean word-vector features); with
+// "attention" or "mean" its features are tag sequences (token ids, musicrep.Features.Vocab set) and its encoder
+// is contrastive-mir's TagSelfAttentionEncoder or TagMeanEncoder (package tagfeat), whose embedding table is a
+// model variable initialised from the word vectors (Architecture.TagTable) and saved with the checkpoint.
 //
 // Missing modalities are masked (never encoded from their zero rows), and a row with no modality at all gives
 // the zero vector. Training (package training) samples modality dropout on the host, aligns the modality
@@ -23,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
 	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/activation"
@@ -30,6 +37,7 @@ import (
 
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/binding"
+	"github.com/musicrep/musicrep/musicrep/tagfeat"
 )
 
 // Hyperparameter keys of the joint model's architecture.
@@ -46,6 +54,25 @@ const (
 	ParamDropout = "joint_dropout"
 	// ParamFusion selects the fusion weights: "attention" (learned, masked softmax) or "mean".
 	ParamFusion = "joint_fusion"
+	// ParamTagEncoder selects the encoder of the tags modality: "mlp" (the dense encoder of every modality, on
+	// word-vector features), "attention" (contrastive-mir's 4-head tag self-attention) or "mean" (its tag mean
+	// encoder); the last two read tag sequences (token ids, `musicrep features -method tags-seq`).
+	ParamTagEncoder = "joint_tag_encoder"
+	// ParamTagHeads is the number of attention heads of the "attention" tag encoder (contrastive-mir: 4).
+	ParamTagHeads = "joint_tag_heads"
+	// ParamTagVocab is the number of distinct tags of the tag encoders (their table has one more row, the
+	// padding); taken from the tags features' vocabulary file.
+	ParamTagVocab = "joint_tag_vocab"
+	// ParamTagDim is the size of the tag encoders' word vectors; taken from the vocabulary file. The sequence
+	// length (max tags) is the tags modality's input dim (ParamInputDims).
+	ParamTagDim = "joint_tag_dim"
+)
+
+// Tag encoders (ParamTagEncoder).
+const (
+	TagEncoderMLP       = "mlp"
+	TagEncoderAttention = "attention"
+	TagEncoderMean      = "mean"
 )
 
 // Fusion kinds.
@@ -62,6 +89,14 @@ type Architecture struct {
 	Hidden     int
 	Dropout    float64
 	Fusion     string
+	TagEncoder string // TagEncoderMLP, TagEncoderAttention or TagEncoderMean
+	TagHeads   int    // heads of the attention tag encoder
+	TagVocab   int    // distinct tags of the attention and mean tag encoders
+	TagDim     int    // their word-vector size
+	// TagTable is the initial embedding table of the attention or mean tag encoder ((TagVocab+1)×TagDim,
+	// row 0 padding): needed only when its variable is created (a new training run); nil when a checkpoint is
+	// loaded, whose table variable holds the (trained) values.
+	TagTable []float32
 }
 
 // ArchitectureFromStore reads the architecture from the store's root scope.
@@ -88,6 +123,11 @@ func ArchitectureFromStore(store *model.Store) (Architecture, error) {
 	a.Hidden = model.GetParamOr(scope, ParamHidden, 512)
 	a.Dropout = model.GetParamOr(scope, ParamDropout, 0.1)
 	a.Fusion = model.GetParamOr(scope, ParamFusion, FusionAttention)
+	// Checkpoints written before the tag encoders existed have none of these keys: the dense encoder.
+	a.TagEncoder = model.GetParamOr(scope, ParamTagEncoder, TagEncoderMLP)
+	a.TagHeads = model.GetParamOr(scope, ParamTagHeads, 4)
+	a.TagVocab = model.GetParamOr(scope, ParamTagVocab, 0)
+	a.TagDim = model.GetParamOr(scope, ParamTagDim, 0)
 	return a, a.Validate()
 }
 
@@ -108,6 +148,10 @@ func (a Architecture) SetInStore(store *model.Store) {
 	scope.SetParam(ParamHidden, a.Hidden)
 	scope.SetParam(ParamDropout, a.Dropout)
 	scope.SetParam(ParamFusion, a.Fusion)
+	scope.SetParam(ParamTagEncoder, a.TagEncoder)
+	scope.SetParam(ParamTagHeads, a.TagHeads)
+	scope.SetParam(ParamTagVocab, a.TagVocab)
+	scope.SetParam(ParamTagDim, a.TagDim)
 }
 
 // Validate checks that the architecture can be built.
@@ -130,7 +174,33 @@ func (a Architecture) Validate() error {
 			return fmt.Errorf("joint model: input dim %d for %s must be ≥ 1", d, a.Modalities[i])
 		}
 	}
+	switch a.TagEncoder {
+	case TagEncoderMLP, TagEncoderAttention, TagEncoderMean:
+	default:
+		return fmt.Errorf("joint model: %s=%q: use %q, %q or %q", ParamTagEncoder, a.TagEncoder, TagEncoderMLP,
+			TagEncoderAttention, TagEncoderMean)
+	}
+	if a.Index(musicrep.Tags) < 0 || a.TagEncoder == TagEncoderMLP {
+		return nil
+	}
+	switch {
+	case a.TagVocab < 1 || a.TagDim < 1:
+		return fmt.Errorf("joint model: %s=%s needs the tag vocabulary: %s=%d and %s=%d must be ≥ 1 (they are "+
+			"taken from the tags features' vocabulary file, musicrep features -method tags-seq)", ParamTagEncoder,
+			a.TagEncoder, ParamTagVocab, a.TagVocab, ParamTagDim, a.TagDim)
+	case a.TagEncoder == TagEncoderAttention && a.TagHeads < 1:
+		return fmt.Errorf("joint model: %s=%d must be ≥ 1", ParamTagHeads, a.TagHeads)
+	case a.TagTable != nil && len(a.TagTable) != (a.TagVocab+1)*a.TagDim:
+		return fmt.Errorf("joint model: the initial tag table has %d values, want (%s+1)·%s = (%d+1)·%d = %d",
+			len(a.TagTable), ParamTagVocab, ParamTagDim, a.TagVocab, a.TagDim, (a.TagVocab+1)*a.TagDim)
+	}
 	return nil
+}
+
+// TokenInput reports whether modality i reads token ids (the tags modality with the attention or mean tag
+// encoder) rather than feature vectors.
+func (a Architecture) TokenInput(i int) bool {
+	return a.Modalities[i] == musicrep.Tags && a.TagEncoder != TagEncoderMLP
 }
 
 // Index returns the position of modality m in a.Modalities, or -1.
@@ -143,11 +213,18 @@ func (a Architecture) Index(m musicrep.Modality) int {
 	return -1
 }
 
-// VariableShapes lists every trainable variable of the model (path → shape), for checkpoint checks.
+// VariableShapes lists every variable of the model (path → shape), for checkpoint checks: the trainable ones
+// and the frozen embedding table of the mean tag encoder (see FrozenVariable).
 func (a Architecture) VariableShapes() map[string][]int {
 	out := map[string][]int{}
 	for i, m := range a.Modalities {
 		p := "/encoder/" + string(m)
+		if a.TokenInput(i) {
+			for path, dims := range a.tagEncoderShapes() {
+				out[path] = dims
+			}
+			continue
+		}
 		out[p+"/hidden/weights"] = []int{a.InputDims[i], a.Hidden}
 		out[p+"/hidden/biases"] = []int{a.Hidden}
 		out[p+"/output/weights"] = []int{a.Hidden, a.Dim}
@@ -164,10 +241,60 @@ func (a Architecture) VariableShapes() map[string][]int {
 	return out
 }
 
+// tagEncoderShapes lists the variables of the attention or mean tag encoder (in the sub-scope named after it,
+// /encoder/tags/attention or /encoder/tags/mean) and of its projection into the space (/encoder/tags/output).
+func (a Architecture) tagEncoderShapes() map[string][]int {
+	p := "/encoder/" + string(musicrep.Tags)
+	e := p + "/" + a.TagEncoder
+	v, w := a.TagVocab, a.TagDim
+	out := map[string][]int{
+		e + "/" + tagfeat.EmbeddingsVariable: {v + 1, w},
+		e + "/layer_normalization/gain":      {w},
+		e + "/layer_normalization/offset":    {w},
+		p + "/output/weights":                {w, a.Dim},
+		p + "/output/biases":                 {a.Dim},
+	}
+	if a.TagEncoder == TagEncoderAttention {
+		h := a.TagHeads
+		out[e+"/query/weights"] = []int{w, h * w}
+		out[e+"/key/weights"] = []int{w, h * w}
+		out[e+"/value/weights"] = []int{w, h * w}
+		out[e+"/output/weights"] = []int{h * w, w}
+	} else {
+		out[e+"/projection/weights"] = []int{w, w}
+	}
+	return out
+}
+
+// FrozenVariable reports whether the variable at path is part of the model but not trained: the embedding
+// table of the mean tag encoder (contrastive-mir freezes it).
+func (a Architecture) FrozenVariable(path string) bool {
+	return a.TagEncoder == TagEncoderMean && a.Index(musicrep.Tags) >= 0 &&
+		path == "/encoder/"+string(musicrep.Tags)+"/"+TagEncoderMean+"/"+tagfeat.EmbeddingsVariable
+}
+
+// TagEncoderParams is the number of trainable parameters of the attention or mean tag encoder with its
+// projection into the space (tagfeat.SelfAttentionParams or tagfeat.MeanParams, plus TagDim·d + d); 0 for the
+// dense encoder.
+func (a Architecture) TagEncoderParams() int {
+	i := a.Index(musicrep.Tags)
+	if i < 0 || !a.TokenInput(i) {
+		return 0
+	}
+	proj := a.TagDim*a.Dim + a.Dim
+	if a.TagEncoder == TagEncoderAttention {
+		return tagfeat.SelfAttentionParams(a.TagVocab, a.TagDim, a.TagHeads) + proj
+	}
+	return tagfeat.MeanParams(a.TagDim) + proj
+}
+
 // NumParams is the number of trainable parameters of the model (the training objective may add a temperature).
 func (a Architecture) NumParams() int {
 	n := 0
-	for _, dims := range a.VariableShapes() {
+	for path, dims := range a.VariableShapes() {
+		if a.FrozenVariable(path) {
+			continue
+		}
 		size := 1
 		for _, d := range dims {
 			size *= d
@@ -182,6 +309,14 @@ func (a Architecture) String() string {
 	parts := make([]string, len(a.Modalities))
 	for i, m := range a.Modalities {
 		parts[i] = fmt.Sprintf("%s %d", m, a.InputDims[i])
+		if a.TokenInput(i) {
+			enc := "mean encoder (frozen table)"
+			if a.TagEncoder == TagEncoderAttention {
+				enc = fmt.Sprintf("%d-head self-attention encoder", a.TagHeads)
+			}
+			parts[i] = fmt.Sprintf("%s: %d tag ids → %s over %d×%d word vectors", m, a.InputDims[i], enc,
+				a.TagVocab+1, a.TagDim)
+		}
 	}
 	s := fmt.Sprintf("joint d=%d H=%d [%s] → per-modality encoders → %s fusion (%d params)", a.Dim, a.Hidden,
 		strings.Join(parts, ", "), a.Fusion, a.NumParams())
@@ -210,13 +345,25 @@ func l2Normalize(x *Node) *Node {
 }
 
 // EncodeModality maps the [B, D_i] features of modality i to its unit-norm [B, d] embedding in the shared space.
-// Rows of missing tracks produce some vector; the caller masks them.
+// Rows of missing tracks produce some vector; the caller masks them. For a token-input modality (TokenInput)
+// x holds token ids as floats (0 = padding), which are converted to int32 for the tag encoder.
 func EncodeModality(scope *model.Scope, a Architecture, i int, x *Node) *Node {
 	if x.Rank() != 2 || x.Shape().Dimensions[1] != a.InputDims[i] {
 		panic(fmt.Sprintf("joint.EncodeModality: %s features have shape %s, the model expects [batch, %d]",
 			a.Modalities[i], x.Shape(), a.InputDims[i]))
 	}
 	s := enter(enter(scope, "encoder"), string(a.Modalities[i]))
+	if a.TokenInput(i) {
+		ids := ConvertDType(x, dtypes.Int32)
+		enc := enter(s, a.TagEncoder)
+		var h *Node // [B, TagDim]
+		if a.TagEncoder == TagEncoderAttention {
+			h = tagfeat.SelfAttention(enc, ids, a.TagTable, a.TagVocab, a.TagDim, a.TagHeads, a.Dropout)
+		} else {
+			h = tagfeat.Mean(enc, ids, a.TagTable, a.TagVocab, a.TagDim, a.Dropout)
+		}
+		return l2Normalize(binding.Linear(enter(s, "output"), h, a.Dim))
+	}
 	h := MulScalar(l2Normalize(x), math.Sqrt(float64(a.InputDims[i])))
 	h = activation.Gelu(binding.Linear(enter(s, "hidden"), h, a.Hidden))
 	h = layers.DropoutStatic(s, h, a.Dropout)

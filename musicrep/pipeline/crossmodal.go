@@ -80,6 +80,11 @@ func CrossModalEvaluation(m *inference.Model, c *corpus.Corpus, split *Split, op
 			}
 			add("learned", m.Checkpoint, d, res.Metrics())
 
+			add("chance", "expected value of a random ranking", 0, res.Chance.Metrics())
+			t.NumQueries += res.NumQueries
+			if fa.Vocab != "" || fb.Vocab != "" {
+				continue // token ids (tag sequences) are not vectors: no raw-feature ridge baseline
+			}
 			// Raw features + ridge map, fitted on the training tracks having both modalities.
 			var fit []int
 			for _, r := range split.Train {
@@ -105,8 +110,6 @@ func CrossModalEvaluation(m *inference.Model, c *corpus.Corpus, split *Split, op
 			}
 			add("baseline", fmt.Sprintf("raw %s → raw %s by ridge regression (λ=%g) on %d training tracks", a, b,
 				opt.RidgeLambda, len(fit)), fb.Dim, raw.Metrics())
-			add("chance", "expected value of a random ranking", 0, res.Chance.Metrics())
-			t.NumQueries += res.NumQueries
 		}
 	}
 	t.Description = fmt.Sprintf("cross-modal retrieval on Fairouz, %s. For each ordered modality pair A→B, each "+

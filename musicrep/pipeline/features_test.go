@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/musicrep/musicrep/musicrep"
@@ -64,5 +65,66 @@ func TestCommittedFeaturesAreReproducible(t *testing.T) {
 				t.Fatalf("%s row %d (%s): cosine %.7f with the recomputed features", committed, i, ids[i], c)
 			}
 		}
+	}
+}
+
+// TestTagSequenceFeatures extracts the tag sequences of every track, loads them back as token ids with their
+// vocabulary, builds joint training data from them (the initial tag table) and checks that the baselines leave
+// them out; a later vector extraction to the same path removes the stale vocabulary file.
+func TestTagSequenceFeatures(t *testing.T) {
+	f := fairouz(t)
+	out := filepath.Join(t.TempDir(), "seq")
+	res, err := ExtractFeatures(f, TagSequenceMethod, FeatureOptions{Out: out})
+	if err != nil {
+		if os.Getenv("MUSICREP_REQUIRE_MODELS") != "1" {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	t.Log(res.Summary)
+	if res.Vocab != out+".vocab.json" || res.Features.Dim != TagSequenceLength || res.Features.NumPresent() != 773 {
+		t.Fatalf("vocab %s, dim %d, %d present", res.Vocab, res.Features.Dim, res.Features.NumPresent())
+	}
+	vocab, err := corpus.ReadVocab(res.Vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vocab.Dim != 100 || vocab.TagSet != "keywords" || vocab.MaxTags != TagSequenceLength || vocab.Size() < 100 {
+		t.Fatalf("vocabulary: %d tags, dim %d, tag set %q", vocab.Size(), vocab.Dim, vocab.TagSet)
+	}
+	feats, err := corpus.LoadFeatures(res.NPY, musicrep.Tags, f.Corpus.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if feats.Vocab != res.Vocab || feats.NumPresent() != 773 {
+		t.Fatalf("loaded: vocab %q, %d present", feats.Vocab, feats.NumPresent())
+	}
+	// Each row is its tags' ids, then padding.
+	for r := range feats.NumRows() {
+		row := feats.Row(r)
+		for j := 1; j < len(row); j++ {
+			if row[j-1] == 0 && row[j] != 0 {
+				t.Fatalf("row %d: a tag after padding: %v", r, row)
+			}
+		}
+	}
+	f.Corpus.Features[musicrep.Tags] = feats
+	data, err := f.TrainingData("", []musicrep.Modality{musicrep.Audio, musicrep.Tags}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data.TagDim != 100 || len(data.TagTable) != (vocab.Size()+1)*100 {
+		t.Fatalf("training data: tag table %d values, dim %d", len(data.TagTable), data.TagDim)
+	}
+	for _, b := range Baselines(f.Corpus, []musicrep.Modality{musicrep.Audio, musicrep.Tags}) {
+		if strings.Contains(b.Name, "tags") {
+			t.Errorf("baseline %q scores the tag ids", b.Name)
+		}
+	}
+	if _, err := ExtractFeatures(f, "tags", FeatureOptions{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(res.Vocab); !os.IsNotExist(err) {
+		t.Errorf("the stale vocabulary file %s is still there: %v", res.Vocab, err)
 	}
 }

@@ -225,10 +225,22 @@ func (f *Fairouz) TrainingData(pairsFile string, modalities []musicrep.Modality,
 			return nil, fmt.Errorf("no %s features loaded; available: %v", m, f.Corpus.Modalities())
 		}
 		d.Features = append(d.Features, feat)
+		if feat.TokenIDs() && m == musicrep.Tags {
+			// Tag sequences: the joint model's tag encoder starts from the vocabulary's word vectors.
+			vocab, err := corpus.ReadVocab(feat.Vocab)
+			if err != nil {
+				return nil, err
+			}
+			d.TagTable, d.TagDim = vocab.Table, vocab.Dim
+		}
 	}
 	names := make([]string, len(d.Features))
 	for i, feat := range d.Features {
 		names[i] = fmt.Sprintf("%s (%s, %d-d)", feat.Modality, filepath.Base(feat.Source), feat.Dim)
+		if feat.TokenIDs() {
+			names[i] = fmt.Sprintf("%s (%s, up to %d tag ids, vocabulary %s)", feat.Modality,
+				filepath.Base(feat.Source), feat.Dim, filepath.Base(feat.Vocab))
+		}
 	}
 	d.Description = desc + "; modalities " + strings.Join(names, ", ")
 	return d, nil
@@ -292,7 +304,9 @@ func LoadEmbeddings(path string, c *corpus.Corpus) (*Embeddings, error) {
 
 // Baselines returns the trivial baselines for the given modalities: each raw modality alone, and (with two or
 // more) the concatenation of the L2-normalised raw modalities. Tracks missing a modality keep a zero block.
-// nil modalities means every loaded modality.
+// nil modalities means every loaded modality. Features holding token ids (tag sequences) are left out: ids are
+// labels, not coordinates, so distances between rows of ids mean nothing (their word-vector counterpart,
+// `musicrep features -method tags`, is the raw tags baseline).
 func Baselines(c *corpus.Corpus, modalities []musicrep.Modality) []*Embeddings {
 	if modalities == nil {
 		modalities = c.Modalities()
@@ -301,7 +315,7 @@ func Baselines(c *corpus.Corpus, modalities []musicrep.Modality) []*Embeddings {
 	var blocks []evaluation.Block
 	for _, m := range musicrep.SortModalities(modalities) {
 		f, ok := c.Features[m]
-		if !ok {
+		if !ok || f.TokenIDs() {
 			continue
 		}
 		note := ""

@@ -8,10 +8,10 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/gobackend"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/musicrep/musicrep/musicrep/backends"
 )
 
 var (
@@ -23,7 +23,7 @@ var (
 // newBackend returns the tests' pure-Go backend (one instance: tensors cannot cross backend instances).
 func newBackend(t *testing.T) compute.Backend {
 	t.Helper()
-	backendOnce.Do(func() { backend, backendErr = gobackend.New("") })
+	backendOnce.Do(func() { backend, backendErr = backends.New("") })
 	if backendErr != nil {
 		t.Fatal(backendErr)
 	}

@@ -51,7 +51,9 @@ const (
 // available (audio + graph). Shuffling is on by default; set shuffle=false for the seed's fixed batch order.
 // model=joint uses the joint_* keys: 128-d shared space, 512 hidden units, attention fusion, CLIP's InfoNCE
 // (initial τ 0.07, learnable) over every modality pair plus the fused-view terms, modality dropout 0.5, 128
-// tracks per step; learning_rate, num_epochs, shuffle and seed are shared.
+// tracks per step; the tags modality has the dense encoder (joint_tag_encoder=mlp, on word-vector features;
+// attention or mean read tag sequences with contrastive-mir's tag encoders, 4 heads); learning_rate,
+// num_epochs, shuffle and seed are shared.
 func DefaultHyperparameters() map[string]any {
 	return map[string]any{
 		ParamLearningRate:              1e-3,
@@ -78,6 +80,10 @@ func DefaultHyperparameters() map[string]any {
 		joint.ParamHidden:              512,
 		joint.ParamDropout:             0.1,
 		joint.ParamFusion:              joint.FusionAttention,
+		joint.ParamTagEncoder:          joint.TagEncoderMLP,
+		joint.ParamTagHeads:            4,
+		joint.ParamTagVocab:            0, // filled from the tags features' vocabulary file
+		joint.ParamTagDim:              0, // filled from the tags features' vocabulary file
 		ParamJointLoss:                 "infonce",
 		ParamJointTemperature:          0.07,
 		ParamJointPairs:                "all",

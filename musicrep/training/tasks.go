@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,13 @@ func newTask(store *model.Store, data *Data) (task, error) {
 	case ArchitectureName:
 		if err := data.Validate(); err != nil {
 			return nil, err
+		}
+		for _, f := range data.Features {
+			if f.TokenIDs() {
+				return nil, fmt.Errorf("the %s features in %s hold token ids (vocabulary %s), which the binding "+
+					"model cannot read: give word-vector features (musicrep features -method tags), or train the "+
+					"joint model (model=joint;%s=attention)", f.Modality, f.Source, f.Vocab, joint.ParamTagEncoder)
+			}
 		}
 		arch, err := bindingArchForData(store, data)
 		if err != nil {
@@ -269,13 +277,62 @@ type jointTask struct {
 	nbrs     [][]int32       // positive partners per row, for the neighbour term
 }
 
+// tagSequenceInput checks that the features suit the tag encoder: token ids (tag sequences, Features.Vocab set)
+// only for the tags modality and only with the attention or mean tag encoder, which in turn needs them and the
+// initial table (data.TagTable). It returns the vocabulary size and that table; nil for the dense encoder.
+func tagSequenceInput(mods []musicrep.Modality, data *Data, tagEncoder string) (vocab int, table []float32, err error) {
+	for i, m := range mods {
+		f := data.Features[i]
+		switch {
+		case m != musicrep.Tags && f.TokenIDs():
+			return 0, nil, fmt.Errorf("the %s features in %s hold token ids (vocabulary %s): only the tags modality "+
+				"has a token encoder; give %s feature vectors", m, f.Source, f.Vocab, m)
+		case m != musicrep.Tags:
+			continue
+		case tagEncoder == joint.TagEncoderMLP && f.TokenIDs():
+			return 0, nil, fmt.Errorf("the tags features in %s hold token ids (tag sequences, vocabulary %s) but "+
+				"%s=%s needs word-vector features: set %s=attention or mean, or give vector features (musicrep "+
+				"features -method tags)", f.Source, f.Vocab, joint.ParamTagEncoder, tagEncoder, joint.ParamTagEncoder)
+		case tagEncoder != joint.TagEncoderMLP && !f.TokenIDs():
+			return 0, nil, fmt.Errorf("%s=%s needs tags features that hold token ids (tag sequences with their "+
+				"vocabulary file: musicrep features -method tags-seq, then -features tags=FILE), but %s holds %d-d "+
+				"vectors", joint.ParamTagEncoder, tagEncoder, f.Source, f.Dim)
+		case tagEncoder == joint.TagEncoderMLP:
+			continue
+		}
+		if data.TagDim < 1 || len(data.TagTable) < data.TagDim || len(data.TagTable)%data.TagDim != 0 {
+			return 0, nil, fmt.Errorf("%s=%s: no initial tag table for the vocabulary %s of %s (training data "+
+				"TagTable has %d values, TagDim %d): load it from the vocabulary file (corpus.ReadVocab)",
+				joint.ParamTagEncoder, tagEncoder, f.Vocab, f.Source, len(data.TagTable), data.TagDim)
+		}
+		vocab, table = len(data.TagTable)/data.TagDim-1, data.TagTable
+		if err := checkTokenIDs(f, vocab); err != nil {
+			return 0, nil, err
+		}
+	}
+	return vocab, table, nil
+}
+
 func newJointTask(store *model.Store, data *Data) (*jointTask, error) {
-	_, dims, err := inputDims(store, joint.ParamModalities, data)
+	mods, dims, err := inputDims(store, joint.ParamModalities, data)
 	if err != nil {
 		return nil, err
 	}
-	arch, err := joint.ArchitectureFromStore(withParam(store, joint.ParamInputDims, dims))
+	resolved := withParam(store, joint.ParamInputDims, dims)
+	vocab, table, err := tagSequenceInput(mods, data,
+		model.GetParamOr(store.RootScope(), joint.ParamTagEncoder, joint.TagEncoderMLP))
 	if err != nil {
+		return nil, err
+	}
+	if table != nil {
+		resolved = withParam(withParam(resolved, joint.ParamTagVocab, vocab), joint.ParamTagDim, data.TagDim)
+	}
+	arch, err := joint.ArchitectureFromStore(resolved)
+	if err != nil {
+		return nil, err
+	}
+	arch.TagTable = table
+	if err := arch.Validate(); err != nil {
 		return nil, err
 	}
 	obj, err := jointObjectiveFromStore(store.RootScope(), arch.Modalities)
@@ -293,7 +350,13 @@ func newJointTask(store *model.Store, data *Data) (*jointTask, error) {
 	}
 	t := &jointTask{arch: arch, obj: obj, data: data}
 	if obj.NeighbourWeight > 0 {
-		t.nbrs = RawNeighbours(data.Features, data.Tracks, obj.Neighbours)
+		feats := slices.Clone(data.Features)
+		for i, f := range feats {
+			if arch.TokenInput(i) { // neighbours by the mean word vector of the tags, not by the ids
+				feats[i] = meanTokenVectors(f, data.TagTable, data.TagDim)
+			}
+		}
+		t.nbrs = RawNeighbours(feats, data.Tracks, obj.Neighbours)
 	}
 	if obj.MarginWeight > 0 {
 		if err := data.Validate(); err != nil {
@@ -335,7 +398,7 @@ func (t *jointTask) fillResult(r *Result)          { r.Joint = t.arch }
 
 func (t *jointTask) compatKeys() []string {
 	return []string{ParamModel, joint.ParamModalities, joint.ParamDim, joint.ParamHidden, joint.ParamDropout,
-		joint.ParamFusion, ParamJointLoss, ParamJointTemperature, ParamJointPairs, ParamJointFusionWeight,
+		joint.ParamFusion, joint.ParamTagEncoder, joint.ParamTagHeads, ParamJointLoss, ParamJointTemperature, ParamJointPairs, ParamJointFusionWeight,
 		ParamJointMarginWeight, ParamJointModalityDropout, ParamJointBatchSize, ParamJointSelfWeight,
 		ParamJointInputDropout, ParamJointNeighbourWeight, ParamJointNeighbours, ParamLearningRate, ParamShuffle,
 		ParamSeed}
@@ -388,8 +451,8 @@ func (t *jointTask) modelFn(scope *model.Scope, _ any, in []*Node) []*Node {
 		aug := scope.In("augment")
 		for i := range k {
 			m := string(t.arch.Modalities[i])
-			v1 := joint.EncodeModality(scope, t.arch, i, layers.DropoutStatic(aug.In("%s_1", m), x[i], t.obj.InputDropout))
-			v2 := joint.EncodeModality(scope, t.arch, i, layers.DropoutStatic(aug.In("%s_2", m), x[i], t.obj.InputDropout))
+			v1 := joint.EncodeModality(scope, t.arch, i, t.inputDropout(aug.In("%s_1", m), i, x[i]))
+			v2 := joint.EncodeModality(scope, t.arch, i, t.inputDropout(aug.In("%s_2", m), i, x[i]))
 			self = Add(self, pairLoss(v1, v2, full[i]))
 		}
 		total = Add(total, MulScalar(self, t.obj.SelfWeight))
@@ -408,6 +471,16 @@ func (t *jointTask) modelFn(scope *model.Scope, _ any, in []*Node) []*Node {
 		return []*Node{total, fFull, fPartner}
 	}
 	return []*Node{total}
+}
+
+// inputDropout makes one noisy view of modality i's features for the self terms: feature dropout of vectors, or,
+// for token ids, token dropout (a dropped tag becomes padding; ids are never scaled). Training graphs only.
+func (t *jointTask) inputDropout(scope *model.Scope, i int, x *Node) *Node {
+	if !t.arch.TokenInput(i) {
+		return layers.DropoutStatic(scope, x, t.obj.InputDropout)
+	}
+	kept := GreaterThan(layers.DropoutStatic(scope, OnesLike(x), t.obj.InputDropout), ZerosLike(x))
+	return Where(kept, x, ZerosLike(x))
 }
 
 func (t *jointTask) lossFn(labels, predictions []*Node) *Node {
@@ -489,6 +562,44 @@ func (t *jointTask) batch(examples []int, seed uint64, epoch, step int) train.Ba
 		inputs = append(inputs, tensors.FromFlatDataAndDimensions(valid, n))
 	}
 	return train.Batch{Inputs: inputs, Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n)}}
+}
+
+// checkTokenIDs verifies that every value of the token-id features f is an id of a vocabulary of the given size
+// (an integer in [0, vocab]): an id outside the table would be clamped silently by the embedding lookup.
+func checkTokenIDs(f *musicrep.Features, vocab int) error {
+	for k, x := range f.Data {
+		if x != float32(math.Trunc(float64(x))) || x < 0 || int(x) > vocab {
+			return fmt.Errorf("tags features %s row %d: value %g is not a token id of the vocabulary %s (integers "+
+				"in [0, %d]); regenerate the features and the vocabulary together", f.Source, k/f.Dim, x, f.Vocab,
+				vocab)
+		}
+	}
+	return nil
+}
+
+// meanTokenVectors returns vector features for token-id features: each present row is the mean of its tokens'
+// table rows (padding left out), which is what the word-vector tag features are, up to the tags truncated by the
+// sequence length.
+func meanTokenVectors(f *musicrep.Features, table []float32, dim int) *musicrep.Features {
+	out := &musicrep.Features{Modality: f.Modality, Source: f.Source + " (mean word vectors)", Dim: dim,
+		Data: make([]float32, f.NumRows()*dim), Present: slices.Clone(f.Present)}
+	for r := range f.NumRows() {
+		row := out.Row(r)
+		n := 0
+		for _, id := range f.Row(r) {
+			if id == 0 {
+				continue
+			}
+			n++
+			for j, v := range table[int(id)*dim : (int(id)+1)*dim] {
+				row[j] += v
+			}
+		}
+		for j := range row {
+			row[j] /= float32(max(n, 1))
+		}
+	}
+	return out
 }
 
 // gatherFeatures returns, per modality, the [len(rows), D] features of the given rows.

@@ -49,6 +49,11 @@ type Data struct {
 	Label       []float32 // 1 positive, 0 negative
 	Tracks      []int32   // rows the joint model trains on (e.g. the training split)
 	Description string    // provenance, recorded in checkpoints
+	// TagTable is the initial embedding table of the joint model's attention or mean tag encoder, when the tags
+	// features hold token ids (Features.Vocab set): (vocabulary size + 1) × TagDim, row-major, row 0 the
+	// padding (zeros), row i the word vector of token i (corpus.Vocab.Table).
+	TagTable []float32
+	TagDim   int
 }
 
 // Validate checks the data's consistency for a binding-model run.
