@@ -13,7 +13,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test vet fmt-check unit data-check reproduce reproduce-full joint bench bench-text clean
+.PHONY: all build test vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -35,8 +35,8 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-unit: models
-	MUSICREP_REQUIRE_MODELS=1 $(GO) test -count=1 -timeout 30m ./...
+unit: models audio-setup
+	MUSICREP_REQUIRE_MODELS=1 MUSICREP_REQUIRE_AUDIO=1 $(GO) test -count=1 -timeout 30m ./...
 
 data-check:
 	@dir=$${MUSICREP_DATA:-../shared/data}; \
@@ -47,6 +47,11 @@ data-check:
 ## export, evaluate both protocols with baselines; results in evaluation/results/. PRESET=paper for 200 epochs.
 reproduce: build
 	./$(BIN) reproduce -preset $(PRESET)
+
+## audio-setup: Debian's mma, fluidsynth and fluid-soundfont-gm (musicrep melon-generate renders genre-labelled
+## audio with them; apt-get, needs root or passwordless sudo).
+audio-setup:
+	scripts/setup-audio.sh
 
 reproduce-full: build
 	./$(BIN) reproduce -full

@@ -8,6 +8,7 @@
 //	musicrep features  -method minilm|minilm-lyrics|tags|tags-genres|tags-all|randne|deepwalk [-limit N] [-out PATH]
 //	musicrep joint     [-name joint-quick] [-preset quick] [-set "k=v;..."] [-fresh]
 //	musicrep query     -checkpoint checkpoints/NAME [-target fused|audio] [-k 10] "dark heavy metal" ...
+//	musicrep melon-generate [-out out/melon-tiny] [-size tiny|medium] [-seed 1] [-real wesnoth]
 //	musicrep cmir      -dataset DIR [-preset tiny|small|paper] [-variants contrastive,baseline-mf,baseline-gnr]
 //	musicrep embed-audio -checkpoint checkpoints/NAME/VARIANT/best [-dataset DIR] [-k 10] [-out PATH] FILE...
 //	musicrep eval      -protocol paper -embeddings FILE -positives FILE [-candidates 50] [-k 10,15,20,25] [-json]
@@ -53,6 +54,8 @@ func main() {
 		err = cmdJoint(ctx, args)
 	case "query":
 		err = cmdQuery(args)
+	case "melon-generate":
+		err = cmdMelonGenerate(ctx, args)
 	case "cmir":
 		err = cmdCmir(ctx, args)
 	case "embed-audio":
@@ -91,6 +94,7 @@ Commands:
   reproduce  the main job: train the published configuration, export, evaluate both protocols with baselines
   joint      train the joint model held out and report genre, cross-modal, clustering, arithmetic results
   query      free-text search with a joint model ("melancholic love song" → tracks)
+  melon-generate  write a Melon-layout dataset from rendered mma styles (and real tracks), simulated playlists
   cmir       contrastive-mir on a Melon-layout dataset: train the variants, score genre/continuation/tagging
   embed-audio  embed audio files with a contrastive-mir encoder; nearest songs of a dataset
 
