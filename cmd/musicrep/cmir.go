@@ -21,6 +21,7 @@ func cmdCmir(ctx context.Context, args []string) error {
 	name := fs.String("name", "", "results name (default cmir-PRESET): evaluation/results/NAME.*, checkpoints/NAME/VARIANT")
 	preset := fs.String("preset", "tiny", "paper (published CNN and schedule), small or tiny")
 	epochs := fs.Int("epochs", 0, "override the preset's number of epochs")
+	batch := fs.Int("batch", 0, "override the preset's batch size (songs per step)")
 	variants := fs.String("variants", "contrastive,baseline-mf,baseline-gnr", "comma-separated: contrastive, "+
 		"contrastive-gnr, contrastive-mf, baseline-mf, baseline-gnr, baseline-mf-gnr")
 	cfFactors := fs.Int("cf-factors", 300, "BPR factors of the CF modality")
@@ -51,7 +52,7 @@ func cmdCmir(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := cmir.RunReport(ctx, cmir.ReportOptions{Dataset: *dataset, Name: *name, Preset: *preset, Epochs: *epochs,
+	rep, err := cmir.RunReport(ctx, cmir.ReportOptions{Dataset: *dataset, Name: *name, Preset: *preset, Epochs: *epochs, BatchSize: *batch,
 		Variants: vs, Seed: *seed, CFFactors: *cfFactors, ResultsRoot: *results, Fresh: *fresh, Backend: b,
 		Progress: os.Stderr})
 	if err != nil {

@@ -26,6 +26,7 @@ type ReportOptions struct {
 	Name           string    // results name: <ResultsRoot>/<Name>.{json,md}, checkpoints <CheckpointRoot>/<Name>/<variant>
 	Preset         string    // paper, small or tiny
 	Epochs         int       // overrides the preset's epochs when > 0
+	BatchSize      int       // overrides the preset's batch size when > 0
 	Variants       []Variant // default: the full contrastive model and the two baselines
 	Seed           uint64
 	CFFactors      int // default 300
@@ -98,6 +99,9 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	settings := map[string]any{}
 	if opt.Epochs > 0 {
 		settings[ParamEpochs] = opt.Epochs
+	}
+	if opt.BatchSize > 0 {
+		settings[ParamBatch] = opt.BatchSize
 	}
 	score := func(e *Embeddings, kind string) (Row, error) {
 		p, err := LinearProbe(data, e)
