@@ -13,13 +13,7 @@ import (
 
 // melonMel computes the arena_mel spectrograms of generated datasets with musicrep's front-end (package audio):
 // the centred 29.1 s at 16 kHz, 48 Slaney mel bands, dB as contrastive-mir (48 × 1,819 frames).
-var melonMel melongen.MelFunc = func(wavPath string) ([]float32, int, error) {
-	m, err := audio.MelFile(wavPath, audio.DefaultMelOptions())
-	if err != nil {
-		return nil, 0, err
-	}
-	return m.Data, m.Frames, nil
-}
+var melonMel melongen.MelFunc = audio.ArenaMel
 
 // cmdMelonGenerate writes a dataset in the Melon layout from real instrument sounds (mma styles rendered with
 // fluidsynth), optionally with real recordings, and simulated playlists.

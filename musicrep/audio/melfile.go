@@ -101,3 +101,14 @@ func MelFile(path string, opt MelOptions) (*Mel, error) {
 	}
 	return ms.finish(), nil
 }
+
+// ArenaMel is the arena_mel spectrogram of one audio file as the Melon layout stores it: MelFile with
+// DefaultMelOptions (the centred 29.1 s at 16 kHz, 48 Slaney bands, 2 × dB), returned as the 48 × T row-major
+// values and T. It has the signature of melongen.MelFunc.
+func ArenaMel(path string) ([]float32, int, error) {
+	m, err := MelFile(path, DefaultMelOptions())
+	if err != nil {
+		return nil, 0, err
+	}
+	return m.Data, m.Frames, nil
+}
