@@ -5,7 +5,7 @@
 //	musicrep hparams   [-preset NAME] [-set "k=v;..."]
 //	musicrep train     -name NAME [-preset quick|paper|tiny] [-set "k=v;..."] [-heldout] [-fresh] [-data DIR] [-backend go]
 //	musicrep export    -checkpoint checkpoints/NAME [-out embeddings/NAME] [-data DIR]
-//	musicrep features  -method minilm|minilm-lyrics|tags|tags-genres|tags-all|randne|deepwalk [-limit N] [-out PATH]
+//	musicrep features  -method minilm|minilm-lyrics|tags|tags-seq|tags-genres|tags-all|randne|deepwalk [-limit N] [-out PATH]
 //	musicrep joint     [-name joint-quick] [-preset quick] [-set "k=v;..."] [-fresh]
 //	musicrep query     -checkpoint checkpoints/NAME [-target fused|audio] [-k 10] "dark heavy metal" ...
 //	musicrep melon-generate [-out out/melon-tiny] [-size tiny|medium] [-seed 1] [-real wesnoth]
