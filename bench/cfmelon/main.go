@@ -1,0 +1,61 @@
+// Command cfmelon compares musicrep's BPR (package cf) with the implicit package's BPR on the playlists of a
+// Melon-layout dataset: it holds out 20 % of every train.json playlist (seeded), trains on the rest, and reports
+// HR@10 / nDCG@10 and the fit time; it writes the split to -split so bench/cf_melon.py can fit implicit on exactly
+// the same data.
+//
+//	go run ./bench/cfmelon -dataset out/melon-medium -split out/bench/cf_melon_split.json
+//	.venv-cf/bin/python bench/cf_melon.py out/bench/cf_melon_split.json
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/musicrep/musicrep/musicrep/cf"
+	"github.com/musicrep/musicrep/musicrep/melon"
+)
+
+func main() {
+	dataset := flag.String("dataset", "", "Melon-layout directory")
+	split := flag.String("split", "", "write the held-out split here (JSON)")
+	factors := flag.Int("factors", 64, "BPR factors")
+	epochs := flag.Int("epochs", 50, "BPR epochs")
+	flag.Parse()
+	ds, err := melon.Load(*dataset)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var playlists [][]int
+	for _, p := range ds.Train {
+		var items []int
+		for _, s := range p.Songs {
+			items = append(items, ds.Index[s])
+		}
+		playlists = append(playlists, items)
+	}
+	visible, held := cf.HoldOut(playlists, 0.2, 7)
+	start := time.Now()
+	m, err := cf.Train(visible, len(ds.Songs), cf.Options{Factors: *factors, Epochs: *epochs, LearningRate: 0.05,
+		Reg: 0.01, Seed: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fit := time.Since(start)
+	res := cf.Evaluate(m.Score, visible, held, 10)
+	pop := cf.Evaluate(cf.Popularity(visible, len(ds.Songs)), visible, held, 10)
+	out := map[string]any{"num_items": len(ds.Songs), "visible": visible, "held_out": held, "factors": *factors,
+		"epochs": *epochs, "musicrep": map[string]any{"hr@10": res.HitRate, "ndcg@10": res.NDCG, "fit_seconds": fit.Seconds()},
+		"popularity": map[string]any{"hr@10": pop.HitRate, "ndcg@10": pop.NDCG}}
+	fmt.Printf("musicrep BPR (%d factors, %d epochs): HR@10 %.4f nDCG@10 %.4f, fit %.2f s; popularity HR@10 %.4f nDCG@10 %.4f; %d playlists, %d held-out songs\n",
+		*factors, *epochs, res.HitRate, res.NDCG, fit.Seconds(), pop.HitRate, pop.NDCG, res.Playlists, res.HeldOut)
+	if *split != "" {
+		b, _ := json.Marshal(out)
+		if err := os.WriteFile(*split, b, 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
