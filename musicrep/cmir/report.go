@@ -2,11 +2,9 @@ package cmir
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -184,17 +182,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 
 // Write saves the report as JSON and Markdown (atomically).
 func (r *Report) Write(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	js, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".json"), append(js, '\n')); err != nil {
-		return err
-	}
-	return corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".md"), []byte(r.Markdown()))
+	return corpus.WriteReport(dir, r.Name, r, r.Markdown())
 }
 
 // Markdown renders the task table.

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,4 +53,20 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 		_ = d.Close()
 	}
 	return nil
+}
+
+// WriteReport saves a result as <dir>/<name>.json (indented JSON of v) and <dir>/<name>.md (markdown), each
+// written atomically; dir is created if needed.
+func WriteReport(dir, name string, v any, markdown string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, name+".json"), append(js, '\n')); err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, name+".md"), []byte(markdown))
 }

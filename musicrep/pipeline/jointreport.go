@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -235,17 +234,7 @@ func gatherRows(e *Embeddings, rows []int) []float32 {
 
 // Write saves the report as <dir>/<name>.json and <dir>/<name>.md (atomically).
 func (r *JointReport) Write(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	js, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".json"), append(js, '\n')); err != nil {
-		return err
-	}
-	return corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".md"), []byte(r.Markdown()))
+	return corpus.WriteReport(dir, r.Name, r, r.Markdown())
 }
 
 // Markdown renders the report.

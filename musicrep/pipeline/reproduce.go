@@ -2,10 +2,8 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -272,17 +270,7 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 
 // Write saves the report as <dir>/<name>.json and <dir>/<name>.md (atomically).
 func (r *Report) Write(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	js, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".json"), append(js, '\n')); err != nil {
-		return err
-	}
-	return corpus.WriteFileAtomic(filepath.Join(dir, r.Name+".md"), []byte(r.Markdown()))
+	return corpus.WriteReport(dir, r.Name, r, r.Markdown())
 }
 
 // Markdown renders the report.
