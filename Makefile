@@ -17,6 +17,7 @@ PRESET ?= quick
 
 include mk/lab.mk
 include mk/models.mk
+include mk/xla.mk
 
 all: build
 
@@ -24,9 +25,10 @@ build:
 	$(GO) build -o $(BIN) ./cmd/musicrep
 
 ## test: formatting, vet, the data checksum check, every Go test (real data from ../shared/data or
-## $$MUSICREP_DATA; includes an end-to-end CLI run), every notebook executed headless (small settings under CI)
-## and notebook 03 run through the JupyterLab UI in headless Chromium.
-test: fmt-check vet data-check unit notebooks browser-test
+## $$MUSICREP_DATA; includes an end-to-end CLI run), the XLA CPU backend against the pure-Go one (mk/xla.mk),
+## every notebook executed headless (small settings under CI) and notebook 03 run through the JupyterLab UI in
+## headless Chromium.
+test: fmt-check vet data-check unit unit-xla notebooks browser-test
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

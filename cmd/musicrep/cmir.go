@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/cmir"
 	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/melon"
@@ -48,7 +47,7 @@ func cmdCmir(ctx context.Context, args []string) error {
 		}
 		vs = append(vs, v)
 	}
-	b, err := backends.New(*backend)
+	b, err := openBackend(*backend)
 	if err != nil {
 		return err
 	}
@@ -78,7 +77,7 @@ func cmdEmbedAudio(args []string) error {
 	if *ck == "" || fs.NArg() == 0 {
 		return fmt.Errorf("usage: musicrep embed-audio -checkpoint checkpoints/NAME/VARIANT/best [-dataset DIR] FILE...")
 	}
-	b, err := backends.New(*backend)
+	b, err := openBackend(*backend)
 	if err != nil {
 		return err
 	}

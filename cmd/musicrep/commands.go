@@ -12,7 +12,6 @@ import (
 
 	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep"
-	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/pipeline"
@@ -127,7 +126,7 @@ func (t *trainFlags) register(fs *flag.FlagSet, defaultName, defaultPreset strin
 }
 
 func (t *trainFlags) options() (pipeline.TrainOptions, *pipeline.Fairouz, error) {
-	backend, err := backends.New(t.backend)
+	backend, err := openBackend(t.backend)
 	if err != nil {
 		return pipeline.TrainOptions{}, nil, err
 	}
@@ -191,7 +190,7 @@ func cmdExport(args []string) error {
 	if *ck == "" {
 		return fmt.Errorf("give the checkpoint with -checkpoint checkpoints/NAME")
 	}
-	b, err := backends.New(*backend)
+	b, err := openBackend(*backend)
 	if err != nil {
 		return err
 	}
@@ -467,7 +466,7 @@ func cmdQuery(args []string) error {
 	if *ck == "" || fs.NArg() == 0 {
 		return fmt.Errorf(`usage: musicrep query -checkpoint checkpoints/NAME "dark heavy metal" ["another query" ...]`)
 	}
-	b, err := backends.New(*backend)
+	b, err := openBackend(*backend)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/musicrep/musicrep/musicrep"
-	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/graphfeat"
 	"github.com/musicrep/musicrep/musicrep/pipeline"
 )
@@ -44,7 +43,7 @@ func cmdFeatures(args []string) error {
 	}
 	opt := pipeline.FeatureOptions{Out: *out, Dim: *dim, Seed: *seed, Limit: *limit, Progress: os.Stderr}
 	if fm.Modality == musicrep.Text {
-		if opt.Backend, err = backends.New(*backend); err != nil {
+		if opt.Backend, err = openBackend(*backend); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,10 @@
 //	musicrep eval      -protocol paper -embeddings FILE -positives FILE [-candidates 50] [-k 10,15,20,25] [-json]
 //	musicrep eval      -protocol heldout -embeddings FILE [-split-seed 1] [-test-fraction 0.2] [-json]
 //	musicrep reproduce [-name NAME] [-preset quick] [-full] [-set "k=v;..."] [-fresh] [-data DIR]
+//
+// Commands that compute take -backend (default $GOMLX_BACKEND, else the pure-Go backend "go") and print the
+// backend they run on to stderr. "xla:cpu" and "xla:cuda" need the XLA build (`make build-xla` →
+// bin/musicrep-xla) and a PJRT plugin (`make xla-setup`; see musicrep/backends).
 package main
 
 import (
@@ -24,6 +28,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/gomlx/compute"
+
+	"github.com/musicrep/musicrep/musicrep/backends"
 )
 
 func main() {
@@ -101,4 +109,15 @@ Commands:
 Run "musicrep COMMAND -h" for a command's flags. Data: -data DIR, else $MUSICREP_DATA, else ../shared/data.
 Backend: -backend NAME, else $GOMLX_BACKEND, else the pure-Go backend "go".
 `)
+}
+
+// openBackend starts the GoMLX backend named by a -backend flag (empty: $GOMLX_BACKEND, else the pure-Go
+// backend) and logs which one runs, on stderr.
+func openBackend(config string) (compute.Backend, error) {
+	b, err := backends.New(config)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "musicrep: backend %s\n", backends.Describe(b))
+	return b, nil
 }

@@ -1,13 +1,19 @@
 // Package backends chooses the GoMLX compute backend that musicrep runs on, and says which one it chose.
 //
 // The pure-Go backend ("go") is compiled in and is the default: it runs on any CPU with no native library.
-// Other backends (XLA through PJRT) are used only when they are compiled in and named explicitly, with the
-// -backend flag or the GOMLX_BACKEND environment variable.
+// XLA through PJRT ("xla:cpu", "xla:cuda") is compiled in only with the build tag xla (`make build-xla`, which
+// needs cgo) and is used only when named explicitly, with the -backend flag or the GOMLX_BACKEND environment
+// variable. Its plugins are shared libraries, loaded when the backend starts: `make xla-setup` installs the CPU
+// plugin into the repository's .pjrt folder (see scripts/setup-xla.sh), and [New] looks there, in
+// $MUSICREP_PJRT_DIR and in go-xla's own search path (PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla, ...).
+// Asking for a backend that is not compiled in, or a plugin that is not installed, is an error that says what
+// to install; it never downloads anything and never hangs.
 package backends
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -39,6 +45,11 @@ func New(config string) (backend compute.Backend, err error) {
 		config = Default
 	}
 	name, _, _ := strings.Cut(config, ":")
+	if isXLA(name) && !XLACompiled {
+		return nil, fmt.Errorf("backend %q: this binary was built without XLA; build it with `make build-xla` "+
+			"(go build -tags xla, needs cgo and a C compiler) and install a PJRT plugin with `make xla-setup`, "+
+			"or use the pure-Go backend (-backend go)", config)
+	}
 	available := compute.List()
 	if !slices.Contains(available, name) {
 		slices.Sort(available)
@@ -47,6 +58,11 @@ func New(config string) (backend compute.Backend, err error) {
 	}
 	if name == gobackend.BackendName && !strings.Contains(config, "ops_") {
 		config = withOption(config, "ops_sequential")
+	}
+	if isXLA(name) {
+		if config, err = resolvePlugin(config); err != nil {
+			return nil, err
+		}
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -58,6 +74,94 @@ func New(config string) (backend compute.Backend, err error) {
 		return nil, fmt.Errorf("backend %q failed to start: %w", config, err)
 	}
 	return backend, nil
+}
+
+// isXLA reports whether a backend name is go-xla's (it registers "xla" and the aliases below).
+func isXLA(name string) bool {
+	switch name {
+	case "xla", "stablehlo", "hlo", "shlo", "pjrt":
+		return true
+	}
+	return false
+}
+
+// PluginDirs returns the folders, besides go-xla's own search path, where [New] looks for PJRT plugins
+// (files named pjrt_c_api_<name>_plugin.so): $MUSICREP_PJRT_DIR, then the nearest .pjrt in the working
+// directory or one of its parents (so tests, notebooks and the CLI run from anywhere in the repository find
+// the one `make xla-setup` installs), then .pjrt next to the executable's folder (bin/../.pjrt). Only existing
+// folders are returned.
+func PluginDirs() []string {
+	var dirs []string
+	add := func(d string) {
+		if d == "" {
+			return
+		}
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
+		}
+		if st, err := os.Stat(d); err == nil && st.IsDir() && !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	add(os.Getenv("MUSICREP_PJRT_DIR"))
+	if wd, err := os.Getwd(); err == nil {
+		for dir := wd; ; dir = filepath.Dir(dir) {
+			if st, err := os.Stat(filepath.Join(dir, ".pjrt")); err == nil && st.IsDir() {
+				add(filepath.Join(dir, ".pjrt"))
+				break
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		add(filepath.Join(filepath.Dir(exe), "..", ".pjrt"))
+	}
+	return dirs
+}
+
+// resolvePlugin turns "xla:NAME[,options]" into "xla:/abs/path/pjrt_c_api_NAME_plugin.so[,options]" when the
+// plugin is in one of PluginDirs and not already in go-xla's search path (which is read once, at start-up,
+// from PJRT_PLUGIN_LIBRARY_PATH), and fails with an installation hint when it is nowhere.
+func resolvePlugin(config string) (string, error) {
+	name, rest, _ := strings.Cut(config, ":")
+	plugin, opts, _ := strings.Cut(rest, ",")
+	if plugin == "" {
+		plugin = "cpu"
+	}
+	if filepath.IsAbs(plugin) {
+		if _, err := os.Stat(plugin); err != nil {
+			return "", fmt.Errorf("backend %q: PJRT plugin file: %w", config, err)
+		}
+		return config, nil
+	}
+	found := xlaPlugins()
+	if _, ok := found[plugin]; ok {
+		return config, nil
+	}
+	for _, dir := range PluginDirs() {
+		p := filepath.Join(dir, "pjrt_c_api_"+plugin+"_plugin.so")
+		if _, err := os.Stat(p); err == nil {
+			if opts != "" {
+				return name + ":" + p + "," + opts, nil
+			}
+			return name + ":" + p, nil
+		}
+	}
+	names := make([]string, 0, len(found))
+	for n := range found {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	hint := "run `make xla-setup` (installs the CPU plugin from the PyPI wheel xla-cpu-pjrt into .pjrt/)"
+	if plugin != "cpu" {
+		hint = fmt.Sprintf("link the plugin as pjrt_c_api_%s_plugin.so into .pjrt/ or $MUSICREP_PJRT_DIR "+
+			"(for CUDA: `scripts/setup-xla.sh cuda`, which uses JAX's jax-cuda13-pjrt wheel)", plugin)
+	}
+	return "", fmt.Errorf("backend %q: PJRT plugin %q not found (found: [%s]; searched $PJRT_PLUGIN_LIBRARY_PATH, "+
+		"~/.local/lib/go-xla, /usr/local/lib/go-xla, the system library path and %v); %s",
+		config, plugin, strings.Join(names, " "), PluginDirs(), hint)
 }
 
 // withOption appends a backend option to a "name:opt,opt" configuration.

@@ -1,0 +1,18 @@
+# XLA/PJRT backend (musicrep/backends). Included from the Makefile.
+#   make xla-setup   the XLA CPU PJRT plugin (PyPI wheel xla-cpu-pjrt, hash-pinned) into .pjrt/, and gcc for cgo
+#   make build-xla   bin/musicrep-xla: the CLI with the XLA backend compiled in (go build -tags xla, cgo);
+#                    run it with -backend xla:cpu (or xla:cuda after `scripts/setup-xla.sh cuda`)
+#   make unit-xla    the XLA tests: xla:cpu against the pure-Go backend (part of `make test`)
+.PHONY: xla-setup build-xla unit-xla
+
+XLA_BIN := bin/musicrep-xla
+
+xla-setup:
+	scripts/setup-xla.sh cpu
+
+build-xla:
+	CGO_ENABLED=1 $(GO) build -tags xla -o $(XLA_BIN) ./cmd/musicrep
+
+unit-xla: xla-setup
+	CGO_ENABLED=1 $(GO) vet -tags xla ./musicrep/backends ./musicrep/training ./musicrep/cmir ./cmd/musicrep
+	CGO_ENABLED=1 $(GO) test -count=1 -tags xla -timeout 20m -run 'XLA' ./musicrep/backends ./musicrep/training ./musicrep/cmir ./cmd/musicrep

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs a PJRT plugin for musicrep's XLA backend into the repository's .pjrt folder (idempotent), where
+# musicrep/backends looks for it (see its package doc). Nothing goes into $HOME or the system.
+#
+#   scripts/setup-xla.sh cpu    (default) the XLA CPU plugin from the PyPI wheel xla-cpu-pjrt, pinned with its
+#                               hash in scripts/xla-cpu-requirements.txt → .pjrt/pjrt_c_api_cpu_plugin.so
+#   scripts/setup-xla.sh cuda   the CUDA plugin: JAX's jax-cuda13-pjrt wheel. If the Python on PATH already has
+#                               it (the GPU machines this project is tested on carry JAX), that copy is linked;
+#                               otherwise jax-cuda13-pjrt and the NVIDIA CUDA 13 runtime wheels are installed into
+#                               .pjrt/site-cuda. Writes .pjrt/cuda-env.sh, which puts the NVIDIA libraries on
+#                               LD_LIBRARY_PATH: source it before running musicrep with -backend xla:cuda.
+#
+# Then build the XLA-enabled binary: `make build-xla` (go build -tags xla → bin/musicrep-xla; needs cgo and gcc)
+# and run e.g. `bin/musicrep-xla train -backend xla:cpu ...` or GOMLX_BACKEND=xla:cpu.
+set -euo pipefail
+# shellcheck source=scripts/lab-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lab-env.sh"
+LAB_LOG_PREFIX=setup-xla
+what="${1:-cpu}"
+case "$what" in cpu | cuda) ;; *) lab_die "unknown argument: $what (use cpu or cuda)" ;; esac
+cd "$MUSICREP_ROOT"
+mkdir -p .pjrt .cache
+exec 8>"$MUSICREP_ROOT/.cache/setup-xla.lock"
+flock 8
+
+pip_python() { # a Python with pip, for `pip install --target` (the project venv, created if needed)
+	if ! { [[ -x "$LAB_VENV/bin/python" ]] && "$LAB_VENV/bin/python" -m pip --version >/dev/null 2>&1; }; then
+		lab_log "creating .venv with $LAB_PYTHON"
+		rm -rf "$LAB_VENV"
+		"$LAB_PYTHON" -m venv "$LAB_VENV"
+	fi
+	echo "$LAB_VENV/bin/python"
+}
+
+# cgo (go build -tags xla) needs a C compiler.
+if ! command -v gcc >/dev/null 2>&1; then
+	command -v apt-get >/dev/null 2>&1 || lab_die "gcc not found: install a C compiler (cgo builds go-xla)"
+	apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q)
+	if [[ $EUID -ne 0 ]]; then
+		sudo -n true 2>/dev/null || lab_die "gcc not found and no passwordless sudo: sudo apt-get install -y gcc libc6-dev"
+		apt=(sudo -n "${apt[@]}")
+	fi
+	lab_log "installing gcc libc6-dev with apt-get (cgo)"
+	"${apt[@]}" install --no-install-recommends gcc libc6-dev >/dev/null 2>&1 ||
+		{ "${apt[@]}" update >/dev/null 2>&1 || true; "${apt[@]}" install --no-install-recommends gcc libc6-dev >/dev/null; }
+	command -v gcc >/dev/null 2>&1 || lab_die "gcc still missing after apt-get install"
+fi
+
+if [[ "$what" == cpu ]]; then
+	stamp=.pjrt/.cpu.sha256
+	want="$(sha256sum scripts/xla-cpu-requirements.txt | cut -d' ' -f1)"
+	so=.pjrt/site/xla_plugins/xla_cpu_pjrt/xla_cpu_pjrt.so
+	if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" || ! -f "$so" ]]; then
+		lab_log "installing xla-cpu-pjrt (63 MB wheel, 259 MB plugin) into .pjrt/site"
+		rm -rf .pjrt/site
+		"$(pip_python)" -m pip install --no-input --disable-pip-version-check -q --no-deps --require-hashes \
+			--target .pjrt/site -r scripts/xla-cpu-requirements.txt
+		echo "$want" >"$stamp"
+	fi
+	ln -sfn "site/xla_plugins/xla_cpu_pjrt/xla_cpu_pjrt.so" .pjrt/pjrt_c_api_cpu_plugin.so
+	lab_log "CPU plugin: $MUSICREP_ROOT/.pjrt/pjrt_c_api_cpu_plugin.so"
+	exit 0
+fi
+
+# cuda
+py="$(command -v python3 || true)"
+so=""
+if [[ -n "$py" ]] && loc="$("$py" -m pip show -f jax-cuda13-pjrt 2>/dev/null)"; then
+	base="$(awk '/^Location:/{print $2}' <<<"$loc")"
+	rel="$(grep -o 'jax_plugins/xla_cuda13/xla_cuda_plugin.so' <<<"$loc" | head -1)"
+	[[ -n "$base" && -n "$rel" && -f "$base/$rel" ]] && so="$base/$rel" && site="$base"
+fi
+if [[ -z "$so" ]]; then
+	lab_log "installing jax-cuda13-pjrt and the NVIDIA CUDA 13 wheels into .pjrt/site-cuda (several GB)"
+	"$(pip_python)" -m pip install --no-input --disable-pip-version-check -q --target .pjrt/site-cuda \
+		"jax-cuda13-pjrt==${JAX_CUDA_PJRT_VERSION:-0.12.1}" \
+		"nvidia-cuda-runtime" "nvidia-cublas" "nvidia-cudnn-cu13" "nvidia-cufft" "nvidia-cusolver" \
+		"nvidia-cusparse" "nvidia-nccl-cu13" "nvidia-nvjitlink" "nvidia-cuda-nvrtc" "nvidia-cuda-cupti" \
+		"nvidia-nvshmem-cu13"
+	site="$MUSICREP_ROOT/.pjrt/site-cuda"
+	so="$site/jax_plugins/xla_cuda13/xla_cuda_plugin.so"
+fi
+[[ -f "$so" ]] || lab_die "no CUDA PJRT plugin found or installed (looked for $so)"
+ln -sfn "$so" .pjrt/pjrt_c_api_cuda_plugin.so
+libs=""
+for d in "$site"/nvidia/*/lib "$site"/nvidia/cu13/lib; do [[ -d "$d" ]] && libs="${libs:+$libs:}$d"; done
+printf 'export LD_LIBRARY_PATH=%q${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\n' "$libs" >.pjrt/cuda-env.sh
+lab_log "CUDA plugin: $so (linked as .pjrt/pjrt_c_api_cuda_plugin.so); source .pjrt/cuda-env.sh before running"
