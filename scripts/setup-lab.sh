@@ -6,6 +6,7 @@
 #   .venv/                                   JupyterLab 4 + nbconvert/nbclient, pinned in requirements-lab.txt
 #   .venv/share/jupyter/kernels/gonb/        the GoNB kernel spec for that Jupyter, with .cache/bin on PATH,
 #                                            GOTOOLCHAIN=local and GOMLX_BACKEND=go in the kernel's environment
+#                                            (MUSICREP_LAB_BACKEND=xla:cpu|xla:cuda for an XLA kernel)
 # With --browser, also what the browser test needs:
 #   tests/browser/node_modules               `npm ci` (playwright-core, no browser download)
 #   /usr/bin/chromium                        Debian's chromium, apt-get installed if missing (needs root)
@@ -80,21 +81,32 @@ fi
 # --- GoNB kernel spec for the venv's Jupyter -------------------------------------------------------------------
 # gonb --install writes kernel.json + logo into $JUPYTER_DATA_DIR/kernels/gonb (and checks goimports/gopls);
 # we then rewrite kernel.json to add the kernel's environment. Rewritten only when it would change.
+# MUSICREP_LAB_BACKEND (default go) becomes the kernel's GOMLX_BACKEND; an xla:* backend also makes the kernel
+# build cells with -tags=xla (cgo) and, for xla:cuda, puts the NVIDIA libraries of `scripts/setup-xla.sh cuda` on
+# LD_LIBRARY_PATH (the CUDA image, docker/Dockerfile.cuda, does this).
 go_dir="$(dirname "$(command -v go)")"
-want_spec="$("$LAB_VENV/bin/python" - "$LAB_BIN/gonb" "$LAB_BIN" "$go_dir" <<'PY'
+lab_backend="${MUSICREP_LAB_BACKEND:-go}"
+cuda_libs="$(cat "$MUSICREP_ROOT/.pjrt/cuda-ld-library-path" 2>/dev/null || true)"
+want_spec="$("$LAB_VENV/bin/python" - "$LAB_BIN/gonb" "$LAB_BIN" "$go_dir" "$lab_backend" "$cuda_libs" <<'PY'
 import json, sys
-gonb, bin_dir, go_dir = sys.argv[1:4]
+gonb, bin_dir, go_dir, backend, cuda_libs = sys.argv[1:6]
+env = {
+    # ${PATH} is substituted by jupyter_client with the launching process' PATH.
+    "PATH": f"{bin_dir}:{go_dir}:${{PATH}}",
+    "GOTOOLCHAIN": "local",
+    "GOMLX_BACKEND": backend,
+}
+if backend.startswith("xla"):
+    env["GOFLAGS"] = "-tags=xla"
+    env["CGO_ENABLED"] = "1"
+    if backend.startswith("xla:cuda") and cuda_libs:
+        env["LD_LIBRARY_PATH"] = cuda_libs
 print(json.dumps({
     "argv": [gonb, "--kernel", "{connection_file}"],
     "display_name": "Go (gonb)",
     "language": "go",
     "interrupt_mode": "message",
-    "env": {
-        # ${PATH} is substituted by jupyter_client with the launching process' PATH.
-        "PATH": f"{bin_dir}:{go_dir}:${{PATH}}",
-        "GOTOOLCHAIN": "local",
-        "GOMLX_BACKEND": "go",
-    },
+    "env": env,
     "metadata": {"installed_by": "musicrep scripts/setup-lab.sh"},
 }, indent=1))
 PY

@@ -85,4 +85,5 @@ ln -sfn "$so" .pjrt/pjrt_c_api_cuda_plugin.so
 libs=""
 for d in "$site"/nvidia/*/lib "$site"/nvidia/cu13/lib; do [[ -d "$d" ]] && libs="${libs:+$libs:}$d"; done
 printf 'export LD_LIBRARY_PATH=%q${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\n' "$libs" >.pjrt/cuda-env.sh
+printf '%s\n' "$libs" >.pjrt/cuda-ld-library-path # read by scripts/setup-lab.sh for the kernel's environment
 lab_log "CUDA plugin: $so (linked as .pjrt/pjrt_c_api_cuda_plugin.so); source .pjrt/cuda-env.sh before running"
