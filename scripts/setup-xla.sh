@@ -6,7 +6,8 @@
 #                               hash in scripts/xla-cpu-requirements.txt → .pjrt/pjrt_c_api_cpu_plugin.so
 #   scripts/setup-xla.sh cuda   the CUDA plugin: JAX's jax-cuda13-pjrt wheel. If the Python on PATH already has
 #                               it (the GPU machines this project is tested on carry JAX), that copy is linked;
-#                               otherwise jax-cuda13-pjrt and the NVIDIA CUDA 13 runtime wheels are installed into
+#                               otherwise jax-cuda13-pjrt and the NVIDIA CUDA 13 wheels JAX's `with-cuda` extra
+#                               lists (jax-cuda13-plugin's metadata, lower bounds copied) are installed into
 #                               .pjrt/site-cuda. Writes .pjrt/cuda-env.sh, which puts the NVIDIA libraries on
 #                               LD_LIBRARY_PATH: source it before running musicrep with -backend xla:cuda.
 #
@@ -74,16 +75,19 @@ if [[ -z "$so" ]]; then
 	lab_log "installing jax-cuda13-pjrt and the NVIDIA CUDA 13 wheels into .pjrt/site-cuda (several GB)"
 	"$(pip_python)" -m pip install --no-input --disable-pip-version-check -q --target .pjrt/site-cuda \
 		"jax-cuda13-pjrt==${JAX_CUDA_PJRT_VERSION:-0.12.1}" \
-		"nvidia-cuda-runtime" "nvidia-cublas" "nvidia-cudnn-cu13" "nvidia-cufft" "nvidia-cusolver" \
-		"nvidia-cusparse" "nvidia-nccl-cu13" "nvidia-nvjitlink" "nvidia-cuda-nvrtc" "nvidia-cuda-cupti" \
-		"nvidia-nvshmem-cu13"
+		"nvidia-cublas>=13.0.0.19" "nvidia-cuda-cupti>=13.0.48" "nvidia-cuda-nvcc>=13.0.48" \
+		"nvidia-cuda-runtime>=13.0.48" "nvidia-cudnn-cu13>=9.12.0.46,<10" "nvidia-cufft>=12.0.0.15" \
+		"nvidia-cusolver>=12.0.3.29" "nvidia-cusparse>=12.6.2.49" "nvidia-nccl-cu13>=2.27.7" \
+		"nvidia-nvjitlink>=13.0.39" "nvidia-cuda-nvrtc>=13.0.48" "nvidia-nvshmem-cu13>=3.3.20" "nvidia-nvvm"
 	site="$MUSICREP_ROOT/.pjrt/site-cuda"
 	so="$site/jax_plugins/xla_cuda13/xla_cuda_plugin.so"
 fi
 [[ -f "$so" ]] || lab_die "no CUDA PJRT plugin found or installed (looked for $so)"
 ln -sfn "$so" .pjrt/pjrt_c_api_cuda_plugin.so
 libs=""
-for d in "$site"/nvidia/*/lib "$site"/nvidia/cu13/lib; do [[ -d "$d" ]] && libs="${libs:+$libs:}$d"; done
+for d in "$site"/nvidia/*/lib; do
+	if [[ -d "$d" ]]; then libs="${libs:+$libs:}$d"; fi
+done
 printf 'export LD_LIBRARY_PATH=%q${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\n' "$libs" >.pjrt/cuda-env.sh
 printf '%s\n' "$libs" >.pjrt/cuda-ld-library-path # read by scripts/setup-lab.sh for the kernel's environment
 lab_log "CUDA plugin: $so (linked as .pjrt/pjrt_c_api_cuda_plugin.so); source .pjrt/cuda-env.sh before running"
