@@ -25,6 +25,10 @@ const (
 	ParamModalities      = binding.ParamModalities
 	ParamCheckpointEvery = "checkpoint_every_epochs" // write a checkpoint every this many epochs
 	ParamKeepCheckpoints = "keep_checkpoints"        // how many checkpoints to keep on disk
+	// ParamDataParallel is the number of devices each step's batch is split over (data-parallel training, see
+	// the package documentation); 0 or 1 = one device. A setting of this run, not of the model: a run may be
+	// resumed with another value.
+	ParamDataParallel = "data_parallel"
 	// ParamModel selects the model: "binding" (binding_music's fused MLP, trained on labelled pairs) or "joint"
 	// (per-modality encoders into one space plus a fusion head, trained contrastively on tracks).
 	ParamModel = "model"
@@ -53,7 +57,7 @@ const (
 // (initial τ 0.07, learnable) over every modality pair plus the fused-view terms, modality dropout 0.5, 128
 // tracks per step; the tags modality has the dense encoder (joint_tag_encoder=mlp, on word-vector features;
 // attention or mean read tag sequences with contrastive-mir's tag encoders, 4 heads); learning_rate,
-// num_epochs, shuffle and seed are shared.
+// num_epochs, shuffle and seed are shared. data_parallel=0 trains on one device.
 func DefaultHyperparameters() map[string]any {
 	return map[string]any{
 		ParamLearningRate:              1e-3,
@@ -65,6 +69,7 @@ func DefaultHyperparameters() map[string]any {
 		ParamPairs:                     "51k",
 		ParamCheckpointEvery:           1,
 		ParamKeepCheckpoints:           2,
+		ParamDataParallel:              0,
 		binding.ParamModalities:        "audio,graph",
 		binding.ParamInputDims:         "", // filled from the feature files
 		binding.ParamContraction:       2,

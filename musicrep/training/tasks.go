@@ -30,6 +30,7 @@ type task interface {
 	unit() string               // what an example is ("pairs", "tracks")
 	numExamples() int           // examples per epoch
 	batchSize(*model.Scope) int // examples per step
+	batchSizeParam() string     // the hyperparameter that sets it
 	compatKeys() []string       // hyperparameters a resumed run must share with its checkpoint
 	setInStore(*model.Store)    // records the resolved architecture
 	fillResult(*Result)         // architecture fields of Result
@@ -126,6 +127,7 @@ func (t *bindingTask) unit() string                  { return "pairs" }
 func (t *bindingTask) numExamples() int              { return len(t.data.Anchor) }
 func (t *bindingTask) setInStore(store *model.Store) { t.arch.SetInStore(store) }
 func (t *bindingTask) fillResult(r *Result)          { r.Architecture = t.arch }
+func (t *bindingTask) batchSizeParam() string        { return ParamBatchSize }
 func (t *bindingTask) batchSize(scope *model.Scope) int {
 	return model.GetParamOr(scope, ParamBatchSize, 32)
 }
@@ -393,6 +395,7 @@ func (t *jointTask) name() string                  { return JointArchitectureNam
 func (t *jointTask) unit() string                  { return "tracks" }
 func (t *jointTask) numExamples() int              { return len(t.data.Tracks) }
 func (t *jointTask) batchSize(*model.Scope) int    { return t.obj.BatchSize }
+func (t *jointTask) batchSizeParam() string        { return ParamJointBatchSize }
 func (t *jointTask) setInStore(store *model.Store) { t.arch.SetInStore(store) }
 func (t *jointTask) fillResult(r *Result)          { r.Joint = t.arch }
 

@@ -1,5 +1,3 @@
-// Package training trains musicrep's binding model: one defaults function for every hyperparameter, a training
-// entry point with resumable, never-half-written checkpoints, a per-step loss log and progress output.
 package training
 
 import (
@@ -156,6 +154,12 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Data parallelism is a setting of this run (checked before anything on disk changes), not of the model.
+	dataParallelN := model.GetParamOr(store.RootScope(), ParamDataParallel, 0)
+	if err := checkDataParallel(backend, dataParallelN, tk.batchSizeParam(), tk.batchSize(store.RootScope()),
+		tk.numExamples()); err != nil {
+		return nil, err
+	}
 
 	// Resume?
 	res = &Result{Dir: cfg.Dir, Backend: backends.Describe(backend), Model: tk.String()}
@@ -188,6 +192,7 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 				fresh.SetParam("/"+key, v)
 			}
 		}
+		fresh.SetParam("/"+ParamDataParallel, dataParallelN) // the devices of this run, not of the checkpoint's
 		store = fresh
 		res.ResumedFrom = resumed.Path
 		logf("resuming from %s (epoch %d, step %d of that epoch, global step %d)", resumed.Path,
@@ -211,7 +216,13 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 
 	numPairs := tk.numExamples()
-	stepsPerEpoch := (numPairs + batchSize - 1) / batchSize
+	var par *dataParallel
+	if dataParallelN > 1 {
+		if par, err = newDataParallel(dataParallelN); err != nil {
+			return nil, err
+		}
+	}
+	stepsPerEpoch := par.stepsPerEpoch(numPairs, batchSize)
 	startEpoch, startStep := 0, 0
 	if resumed != nil {
 		startEpoch, startStep = resumed.Meta.Epoch, resumed.Meta.StepInEpoch
@@ -220,6 +231,14 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 	logf("model: %s", tk)
 	logf("data: %s; %d %s, batch %d, %d steps/epoch, epochs %d..%d of %d, shuffle=%v, seed=%d",
 		cfg.Data.Description, numPairs, tk.unit(), batchSize, stepsPerEpoch, startEpoch+1, epochs, epochs, shuffle, seed)
+	if par != nil {
+		logf("data-parallel: each batch split over %d devices (%d %s each), variables replicated",
+			par.numDevices(), batchSize/par.numDevices(), tk.unit())
+		if last := numPairs % batchSize; last != par.usable(last) {
+			logf("data-parallel: the last batch of each epoch has %d %s, not a multiple of %d: %d of them are "+
+				"skipped each epoch", last, tk.unit(), par.numDevices(), last-par.usable(last))
+		}
+	}
 
 	opt := optimizer.Adam().LearningRate(lr).Done()
 	var trainer *train.Trainer
@@ -286,10 +305,19 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 				return res, ctx.Err()
 			}
 			lo, hi := step*batchSize, min(numPairs, (step+1)*batchSize)
+			if par != nil {
+				hi = lo + par.usable(hi-lo)
+			}
 			batch := tk.batch(order[lo:hi], uint64(seed), epoch, step)
 			var metrics []*tensors.Tensor
 			var stepErr error
-			if err := catch(func() { metrics, stepErr = trainer.TrainStep(batch) }); err != nil || stepErr != nil {
+			if err := catch(func() {
+				if par != nil {
+					metrics, stepErr = par.step(trainer, batch)
+				} else {
+					metrics, stepErr = trainer.TrainStep(batch)
+				}
+			}); err != nil || stepErr != nil {
 				err = errors.Join(err, stepErr)
 				return res, fmt.Errorf("training step %d (epoch %d): %w", globalStep+1, epoch+1, err)
 			}

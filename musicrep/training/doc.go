@@ -1,0 +1,37 @@
+// Package training trains musicrep's models (binding_music's binding model and the joint model): one defaults
+// function for every hyperparameter, a training entry point with resumable, never-half-written checkpoints, a
+// per-step loss log and progress output.
+//
+// # Data-parallel training
+//
+// The hyperparameter data_parallel=N (default 0: one device) splits every step's batch over N devices of the
+// backend, e.g. on a machine with 8 GPUs (with a binary built with XLA, `make build-xla`):
+//
+//	musicrep train -backend xla:cuda -set "data_parallel=8" ...
+//
+// The batch (batch_size, or joint_batch_size for the joint model) is the global batch and must be a multiple of
+// N; each device gets an equal, contiguous share of it along the example axis (the binding model's inputs are
+// [anchors; others] stacked, so a device may hold only anchors or only others: XLA adds the communication the
+// pairing then needs). Every variable — weights, Adam's moments, the random-number state — is replicated
+// on all N devices. The step is GoMLX's Trainer.DistributedTrainStep with the AutoSharding strategy over a 1-D
+// device mesh (axis "data"): the graph is the ordinary program over the global batch, annotated with how its
+// inputs are sharded, and XLA's partitioner splits it and adds the collectives, the all-reduce of the
+// gradients among them. So a step computes the single-device loss of the global batch and the same update, up
+// to float32 rounding; the joint model's contrastive negatives come from the whole global batch, and (on
+// xla:cpu, tested) dropout draws the same masks as on one device. (GoMLX's other strategy, SPMD, runs a per-device program and leaves
+// the gradient all-reduce to the model code; its optimizers do not do it, so each device would train its own
+// replica on its own shard.) An epoch's last batch, when shorter than the others, is cut to a multiple of N
+// (progress says how many examples that skips); if it is shorter than N it is skipped.
+//
+// Everything else is as on one device: the loss log, progress lines, the OnStep callback, checkpoints (they hold
+// ordinary full values, merged from the replicas, so they load for single-device inference), interruption and
+// resume. data_parallel belongs to the run, not to the model: a checkpoint of a data-parallel run resumes on
+// one device, or with another data_parallel, continuing the same training.
+//
+// Limits: the pure-Go backend has one device and no collective operations, so it refuses data_parallel ≥ 2, as
+// does any backend with fewer than N devices. xla:cpu exposes virtual CPU devices (4 with the plugin from `make
+// xla-setup`): they run the same partitioned program and are what the tests use, but they share the machine's
+// cores and give no speed-up. Data-parallel training has only been tested on xla:cpu's virtual devices
+// (parallel_xla_test.go: losses and weights match a single-device run, resume is exact); no multi-GPU machine
+// was available, so neither xla:cuda's NCCL collectives nor any speed-up has been measured.
+package training
