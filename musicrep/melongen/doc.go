@@ -3,7 +3,8 @@
 // chord charts, rendered to 16 kHz mono audio by fluidsynth with the FluidR3 General MIDI soundfont;
 // optionally real recordings are added (Options.Real = "wesnoth": the Battle for Wesnoth soundtrack); the
 // playlists are SIMULATED from latent listener tastes (no playlist or listening data is available here) and
-// say so in the dataset's README.md.
+// say so in the dataset's README.md. The large size (100,000 songs, for time and memory scale tests) is not
+// rendered: its spectrograms are derived from a rendered dataset (see Derived spectrograms).
 //
 //	sum, err := melongen.Generate(ctx, melongen.Options{Out: "out/melon-tiny", Size: "tiny", Seed: 1,
 //		Mel: melFunc, Progress: os.Stderr})
@@ -53,7 +54,14 @@
 //
 // tiny (CI): 30 songs of 3 genres (Latin, Jazz, Rock; their first two families), 6 artists, 40 playlists of
 // 10–12 songs from 10 listeners; about 15–30 s on two cores. medium (benchmarks): 2,000 songs of all 10
-// synthetic genres (~118 families), ~250 artists, 3,000 playlists of 10–50 songs from 600 listeners.
+// synthetic genres (119 families; by chance a family or two get no song), ~250 artists, 3,000 playlists of
+// 10–50 songs from 600 listeners. large (scale tests): 100,000 songs, 12,500 artists, 150,000 playlists (the
+// real Melon dataset has 148,826) of 10–50 songs from 30,000 listeners, spectrograms derived from a rendered
+// dataset (Options.DeriveFrom, required).
+//
+// Options.Songs (-songs) overrides any size's song count; playlists, listeners and a fixed artist count scale
+// in proportion (Size.WithSongs). Beyond 20,000 songs, and for large, playlists come from the scalable
+// sampler (see Playlists).
 //
 // # Songs
 //
@@ -72,8 +80,40 @@
 // listener's taste with popularity skew, titled and tagged with genre, tempo and context words; split
 // 80/10/10 into train/val/test.json. musicrep_gen.json keeps the latent variables for evaluation.
 //
+// simulatePlaylists costs O(songs) per playlist and simulateListeners O(artists) memory per listener, fine for
+// medium but ~10^10 steps and 3 GB for large. Sizes with Size.Scalable use simulatePlaylistsScalable instead:
+// the same model with another random stream (hashed artist weights, per-listener tables, one song at a time
+// with rejection), O(playlist length) per playlist; planning the large size takes ~30 s of CPU. tiny and medium
+// keep the exact sampler, so their datasets are unchanged.
+//
 // # Mel-spectrograms
 //
 // Options.Mel (a MelFunc) computes arena_mel/<id/1000>/<id>.npy (48 × frames, float32) from each WAV; without
 // it the dataset has no arena_mel and its README says so.
+//
+// # Derived spectrograms
+//
+// Rendering 100,000 songs would take ~10 hours on two cores. With Options.DeriveFrom (-derive-from DIR, a
+// rendered tiny or medium output with arena_mel) nothing is rendered: the catalogue is the base dataset's
+// families and grooves, the songs are planned as usual, and each song's spectrogram is one rendered base song
+// of its family (of its groove where the base has one) transformed in the mel domain (Transformations, in
+// order): segments of 1–4 bars reordered, time-stretched by the tempo ratio, the bands shifted by the key
+// difference on the Slaney mel scale, a second song of the family mixed in 12–24 dB below in the power domain,
+// a gain offset and a spectral tilt. Songs keep their family's timbre and rhythm (on the medium base, a derived
+// song's mean band profile correlates 0.95 with its family's rendered songs against 0.88 with other families'),
+// and songs derived from the same base song are near-duplicates, which the dataset's README.md and
+// musicrep_gen.json ("derivation", per song "derived") say: quality numbers on a derived dataset are
+// optimistic; it is for time and memory scale tests.
+//
+// Family policy: a family without a base song cannot be derived (a stand-in would put another family's sound
+// under its label), so it is left out of the plan and the README names it; a base that lacks a whole top-level
+// genre of the size, or more than 5% of its families, is refused with the families named and -size medium
+// suggested (a tiny base serves -size tiny -songs N only). The medium of seed 1 lacks Jazz54.
+//
+// Files are float16 .npy (as the real Melon arena_mel; musicrep/melon and musicrep/cmir read them), written
+// to a temporary name and renamed; the derivation streams (the base spectrograms, 0.7 GB for medium, and one
+// spectrogram per worker in memory) over Options.Workers. A rerun with the same seed, size and base keeps the
+// complete files (.melongen-derive.json holds the fingerprint); any other run starts over. Disk: 128 + 96 ×
+// frames bytes per song, 176 kB in 4 KiB blocks at the base's 1,819 frames: 17.6 GB for 100,000 songs;
+// Options.Frames (-frames) stores shorter spectrograms: 1,024 frames 10.2 GB, 512 frames 5.3 GB.
 package melongen

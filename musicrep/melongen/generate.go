@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,10 +26,21 @@ type MelFunc func(wavPath string) (data []float32, frames int, err error)
 // Options configure Generate.
 type Options struct {
 	Out     string // output directory (created; if it exists it must be empty or a previous melongen output)
-	Size    string // "tiny" (default) or "medium"; see Sizes
+	Size    string // "tiny" (default), "medium" or "large"; see Sizes
 	Seed    uint64 // everything random derives from it
 	Real    string // "" or a RealSources key ("wesnoth"): add those real recordings as songs
-	Workers int    // parallel renders (default 2)
+	Workers int    // parallel renders or derivations (default 2)
+	// Songs overrides the size's song count (0: the size's); its playlists, listeners and a fixed artist count
+	// scale in proportion (see Size.WithSongs).
+	Songs int
+	// DeriveFrom is a base dataset (a tiny or medium melon-generate output with arena_mel): the songs'
+	// spectrograms are then derived from its rendered songs of the same style family by mel-domain
+	// transformations (see Transformations) instead of rendered, and stored as float16. Nothing is rendered and
+	// no external tool is needed. Size large requires it.
+	DeriveFrom string
+	// Frames is the length of derived spectrograms (0: each base song's, 1,819 frames = 29.1 s for a rendered
+	// base). Disk use is 128 + 96 × Frames bytes per song (see DerivedDiskUse).
+	Frames int
 	// Mel computes the arena_mel spectrograms. Nil: the dataset has no arena_mel directory (the README says so).
 	Mel MelFunc
 	// DropAudio deletes each WAV once its mel-spectrogram is written (needs Mel); by default the WAVs stay in
@@ -53,14 +65,46 @@ type Size struct {
 	Listeners        int
 	MinLen, MaxLen   int     // songs per playlist
 	Seconds          float64 // planned song length before fluidsynth's release tail (≥ MinSeconds)
+	// Derived sizes cannot be rendered in reasonable time: their spectrograms are derived from a rendered base
+	// dataset (Options.DeriveFrom).
+	Derived bool
+	// Scalable selects the playlist sampler that scales to 100,000s of songs (simulatePlaylistsScalable: the
+	// same model, another random stream). Sizes without it keep the exact sampler, whose cost grows with
+	// playlists × songs, so that their datasets stay as they were generated before.
+	Scalable bool
+}
+
+// scalableAbove is the song count above which WithSongs switches to the scalable playlist sampler.
+const scalableAbove = 20000
+
+// WithSongs returns the size with n songs: playlists, listeners and a fixed artist count scale in proportion
+// (rounded, at least 1), and more than 20,000 songs select the scalable playlist sampler.
+func (s Size) WithSongs(n int) Size {
+	if n <= 0 || n == s.Songs {
+		return s
+	}
+	f := float64(n) / float64(s.Songs)
+	scale := func(x int) int { return max(1, int(math.Round(float64(x)*f))) }
+	s.Songs, s.Playlists, s.Listeners = n, scale(s.Playlists), scale(s.Listeners)
+	if s.Artists > 0 {
+		s.Artists = scale(s.Artists)
+	}
+	if n > scalableAbove {
+		s.Scalable = true
+	}
+	return s
 }
 
 // Sizes are the named sizes: tiny is for CI (renders in well under a minute on two cores), medium for
-// benchmarks.
+// benchmarks, large (derived from a rendered tiny/medium dataset, see Options.DeriveFrom) for time and memory
+// scale tests: 100,000 songs and 150,000 playlists (the real Melon dataset has 148,826), the medium's 1.5
+// playlists and 0.3 listeners per song.
 var Sizes = map[string]Size{
 	"tiny": {Name: "tiny", Songs: 30, Genres: []string{"GN0100", "GN0200", "GN0300"}, FamiliesPerGenre: 2,
 		Artists: 6, Playlists: 40, Listeners: 10, MinLen: 10, MaxLen: 12, Seconds: 32},
 	"medium": {Name: "medium", Songs: 2000, Playlists: 3000, Listeners: 600, MinLen: 10, MaxLen: 50, Seconds: 32},
+	"large": {Name: "large", Songs: 100000, Playlists: 150000, Listeners: 30000, MinLen: 10, MaxLen: 50, Seconds: 32,
+		Derived: true, Scalable: true},
 }
 
 // Summary reports what Generate wrote.
@@ -76,6 +120,11 @@ type Summary struct {
 	Rendered, Reused        int     // songs rendered now, songs whose audio/mel from a previous run was kept
 	AudioSeconds            float64 // total length of the songs rendered now
 	WithMel                 int
+	Derived                 int      // spectrograms derived now (Options.DeriveFrom)
+	Base                    string   // the base dataset of a derivation
+	BaseSongs               int      // its rendered songs that derived songs use
+	DerivedFrames           int      // frames of every derived spectrogram (0 if they differ)
+	LeftOutFamilies         []string // families of the size the base has no song of (left out of the plan)
 	DroppedGrooves          []string // grooves that did not render on this machine
 	SkippedReal             []string // real recordings left out (shorter than MinSeconds)
 	Elapsed, RenderDuration time.Duration
@@ -93,6 +142,15 @@ func (s *Summary) String() string {
 		fmt.Fprintf(&b, "metadata only: no audio rendered; total %s", s.Elapsed.Round(time.Millisecond))
 		return b.String()
 	}
+	if s.Base != "" {
+		fmt.Fprintf(&b, "derived %d float16 spectrograms from %d rendered songs of %s in %s, reused %d, %d with "+
+			"mel-spectrograms; total %s", s.Derived, s.BaseSongs, s.Base, s.RenderDuration.Round(time.Millisecond),
+			s.Reused, s.WithMel, s.Elapsed.Round(time.Millisecond))
+		if len(s.LeftOutFamilies) > 0 {
+			fmt.Fprintf(&b, "\nfamilies left out (no base song): %s", strings.Join(s.LeftOutFamilies, ", "))
+		}
+		return b.String()
+	}
 	fmt.Fprintf(&b, "rendered %d songs (%.1f min of audio) in %s, reused %d, %d with mel-spectrograms; total %s",
 		s.Rendered, s.AudioSeconds/60, s.RenderDuration.Round(time.Millisecond), s.Reused, s.WithMel,
 		s.Elapsed.Round(time.Millisecond))
@@ -104,7 +162,8 @@ const truthFile = "musicrep_gen.json"
 // Generate writes a dataset in the Melon layout (see package melon) to opt.Out: synthetic songs rendered from
 // mma accompaniment styles with fluidsynth, optionally real recordings, simulated playlists and, with
 // opt.Mel, mel-spectrograms. It is deterministic in opt.Seed and opt.Size (given the same mma grooves render
-// on the machine).
+// on the machine). With opt.DeriveFrom the spectrograms are derived from a rendered base dataset instead (see
+// Options.DeriveFrom), deterministically in the seed, the size and the base.
 func Generate(ctx context.Context, opt Options) (*Summary, error) {
 	t0 := time.Now()
 	if opt.Out == "" {
@@ -123,8 +182,24 @@ func Generate(ctx context.Context, opt Options) (*Summary, error) {
 	if !ok {
 		return nil, fmt.Errorf("melongen: unknown size %q (use %s)", opt.Size, strings.Join(sortedKeys(Sizes), " or "))
 	}
+	if opt.Songs < 0 || opt.Frames < 0 || (opt.Frames > 0 && opt.Frames < 16) {
+		return nil, fmt.Errorf("melongen: Songs %d and Frames %d must be ≥ 0 (Frames 0 or ≥ 16)", opt.Songs, opt.Frames)
+	}
+	size = size.WithSongs(opt.Songs)
 	if opt.Workers <= 0 {
 		opt.Workers = 2
+	}
+	if opt.DeriveFrom != "" {
+		return generateDerived(ctx, opt, size, t0)
+	}
+	if size.Derived {
+		return nil, fmt.Errorf("melongen: size %s has %d songs, too many to render (~%.0f hours on 2 cores): its "+
+			"spectrograms are derived from a rendered dataset; give Options.DeriveFrom (-derive-from DIR), e.g. "+
+			"out/melon-medium made by `musicrep melon-generate -size medium`", size.Name, size.Songs,
+			float64(size.Songs)*0.75/3600)
+	}
+	if opt.Frames > 0 {
+		return nil, errors.New("melongen: Frames (-frames) applies to derived spectrograms only (with DeriveFrom)")
 	}
 	if opt.Gain <= 0 {
 		opt.Gain = 0.5
@@ -185,34 +260,17 @@ func Generate(ctx context.Context, opt Options) (*Summary, error) {
 			tracks = tracks[:opt.RealLimit]
 		}
 	}
-	ds, err := planDataset(opt.Seed, size, catalog, opt.Real, tracks)
+	ds, err := planDataset(opt.Seed, size, catalog, opt.Real, tracks, nil)
 	if err != nil {
 		return nil, err
 	}
-	byID, splits, genreNames := ds.byID, ds.splits, ds.genreNames
-	sum.Songs, sum.Artists, sum.Albums = len(ds.byID), len(ds.truth.Artists), ds.albums
-	sum.Genres, sum.SubGenres = ds.genres, ds.subGenres
-	for _, s := range byID {
-		if s.Real != nil {
-			sum.Real++
-		} else {
-			sum.Synthetic++
-		}
-	}
-	sum.Train, sum.Val, sum.Test, sum.Listeners = len(splits["train"]), len(splits["val"]), len(splits["test"]),
-		len(ds.truth.Listeners)
-
+	byID, genreNames := ds.byID, ds.genreNames
 	// 3. Metadata files.
-	for name, v := range map[string]any{"song_meta.json": ds.meta, "train.json": splits["train"],
-		"val.json": splits["val"], "test.json": splits["test"]} {
-		if err := writeRecords(filepath.Join(opt.Out, name), v); err != nil {
-			return nil, err
-		}
-	}
-	if err := writeJSON(filepath.Join(opt.Out, "genre_gn_all.json"), genreNames); err != nil {
+	if err := writeMetadata(opt.Out, ds, sum); err != nil {
 		return nil, err
 	}
-	if err := writeJSON(filepath.Join(opt.Out, truthFile), ds.truth); err != nil {
+	// A derivation's state: rendering replaces its spectrograms.
+	if err := os.Remove(filepath.Join(opt.Out, deriveStateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 
@@ -234,6 +292,111 @@ func Generate(ctx context.Context, opt Options) (*Summary, error) {
 	}
 	sum.Elapsed = time.Since(t0)
 	readme := datasetReadme(opt, size, sum, catalog, realSrc, realDir, genreNames)
+	if err := corpus.WriteFileAtomic(filepath.Join(opt.Out, "README.md"), []byte(readme)); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// writeMetadata writes the JSON files of a planned dataset and fills the counts of sum.
+func writeMetadata(out string, ds *dataset, sum *Summary) error {
+	sum.Songs, sum.Artists, sum.Albums = len(ds.byID), len(ds.truth.Artists), ds.albums
+	sum.Genres, sum.SubGenres = ds.genres, ds.subGenres
+	for _, s := range ds.byID {
+		if s.Real != nil {
+			sum.Real++
+		} else {
+			sum.Synthetic++
+		}
+	}
+	splits := ds.splits
+	sum.Train, sum.Val, sum.Test, sum.Listeners = len(splits["train"]), len(splits["val"]), len(splits["test"]),
+		len(ds.truth.Listeners)
+	for name, v := range map[string]any{"song_meta.json": ds.meta, "train.json": splits["train"],
+		"val.json": splits["val"], "test.json": splits["test"]} {
+		if err := writeRecords(filepath.Join(out, name), v); err != nil {
+			return err
+		}
+	}
+	if err := writeJSON(filepath.Join(out, "genre_gn_all.json"), ds.genreNames); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(out, truthFile), ds.truth)
+}
+
+// generateDerived is Generate with Options.DeriveFrom: the catalogue comes from the base dataset, the songs are
+// planned as usual, and their spectrograms are derived from the base's.
+func generateDerived(ctx context.Context, opt Options, size Size, t0 time.Time) (*Summary, error) {
+	if opt.Real != "" {
+		return nil, errors.New("melongen: real recordings (-real) cannot be derived: leave out Real with DeriveFrom")
+	}
+	progress := opt.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	base, err := loadBase(opt.DeriveFrom)
+	if err != nil {
+		return nil, err
+	}
+	if base.Dir == opt.Out {
+		return nil, fmt.Errorf("melongen: the output directory %s is the base dataset: choose another -out", opt.Out)
+	}
+	catalog, leftOut, err := base.catalog(size)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOut(opt.Out); err != nil {
+		return nil, err
+	}
+	if old, _ := filepath.Glob(filepath.Join(opt.Out, ".work-*")); len(old) > 0 {
+		for _, d := range old {
+			_ = os.RemoveAll(d)
+		}
+	}
+	sum := &Summary{Out: opt.Out, Size: size.Name, Seed: opt.Seed, Base: base.Dir, LeftOutFamilies: leftOut}
+	if len(leftOut) > 0 {
+		fmt.Fprintf(progress, "melongen: the base has no song of %s: left out of the plan\n", strings.Join(leftOut, ", "))
+	}
+	// The base songs' frame counts are needed to plan the segment orders.
+	if err := base.loadMels(ctx, opt.Workers, progress); err != nil {
+		return nil, err
+	}
+	tPlan := time.Now()
+	ds, err := planDataset(opt.Seed, size, catalog, "", nil, func(songs []*songRec) error {
+		return planDerivations(opt.Seed, songs, base, opt.Frames)
+	})
+	if err != nil {
+		return nil, err
+	}
+	sum.BaseSongs = usedBase(ds.byID)
+	for i, s := range ds.byID {
+		if i == 0 {
+			sum.DerivedFrames = s.Derive.Frames
+		} else if s.Derive.Frames != sum.DerivedFrames {
+			sum.DerivedFrames = 0
+			break
+		}
+	}
+	ds.truth.Derivation = &derivationInfo{Note: derivedNote(len(ds.byID), sum.BaseSongs, base.Dir), Base: base.Dir,
+		BaseSize: base.Size, BaseSeed: base.Seed, BaseSongs: sum.BaseSongs, Transformations: Transformations,
+		DType: "float16", Frames: opt.Frames, LeftOut: leftOut, Version: deriveVersion}
+	if err := writeMetadata(opt.Out, ds, sum); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "melongen: planned %d songs, %d playlists from %d listeners in %s\n", sum.Songs,
+		sum.Train+sum.Val+sum.Test, sum.Listeners, time.Since(tPlan).Round(time.Millisecond))
+	if opt.MetadataOnly {
+		if _, err := prepareDeriveDir(opt.Out, deriveFingerprint(base, ds.byID)); err != nil {
+			return nil, err
+		}
+	} else if err := deriveAll(ctx, opt, base, ds.byID, progress, sum); err != nil {
+		return nil, err
+	}
+	if err := removeStale(opt.Out, ds.byID); err != nil {
+		return nil, err
+	}
+	sum.Elapsed = time.Since(t0)
+	readme := datasetReadme(opt, size, sum, catalog, RealSource{}, "", ds.genreNames)
 	if err := corpus.WriteFileAtomic(filepath.Join(opt.Out, "README.md"), []byte(readme)); err != nil {
 		return nil, err
 	}
@@ -272,22 +435,7 @@ func catalogOf(catalog []catalogFamily, top string) []catalogFamily {
 // buildCatalog reads the grooves of the families the size uses and keeps those that render.
 func buildCatalog(ctx context.Context, tools *Tools, size Size, work string, workers int) ([]catalogFamily, []string,
 	error) {
-	use := map[string]bool{}
-	for _, g := range size.Genres {
-		use[g] = true
-	}
-	var fams []Family
-	perGenre := map[string]int{}
-	for _, f := range Families() {
-		if len(use) > 0 && !use[f.Top()] {
-			continue
-		}
-		if size.FamiliesPerGenre > 0 && perGenre[f.Top()] >= size.FamiliesPerGenre {
-			continue
-		}
-		perGenre[f.Top()]++
-		fams = append(fams, f)
-	}
+	fams := sizeFamilies(size)
 	out := make([]catalogFamily, len(fams))
 	droppedBy := make([][]string, len(fams))
 	errs := make([]error, len(fams))

@@ -259,7 +259,7 @@ func TestPlanMedium(t *testing.T) {
 		}
 		catalog = append(catalog, catalogFamily{Family: f, Grooves: grooves})
 	}
-	ds, err := planDataset(1, size, catalog, "", nil)
+	ds, err := planDataset(1, size, catalog, "", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 
@@ -22,8 +23,9 @@ type songRec struct {
 	Tempo      int    // beats per minute; 0 for real recordings
 	TempoNorm  float64
 	Pop        float64
-	Plan       *songPlan  // synthetic songs
-	Real       *realTrack // real recordings
+	Plan       *songPlan   // synthetic songs
+	Real       *realTrack  // real recordings
+	Derive     *derivation // derived spectrograms (Options.DeriveFrom): how, from which base songs
 }
 
 type artistRec struct {
@@ -46,18 +48,20 @@ type albumRec struct {
 
 // genTruth is musicrep_gen.json: the latent variables behind the dataset, for evaluation.
 type genTruth struct {
-	Generator string        `json:"generator"`
-	Size      string        `json:"size"`
-	Seed      uint64        `json:"seed"`
-	Songs     []truthSong   `json:"songs"`
-	Artists   []artistRec   `json:"artists"`
-	Listeners []listener    `json:"listeners"`
-	Playlists []truthPlayer `json:"playlists"`
+	Generator string `json:"generator"`
+	Size      string `json:"size"`
+	Seed      uint64 `json:"seed"`
+	// Derivation says how the spectrograms of a derived dataset were made (nil: rendered).
+	Derivation *derivationInfo `json:"derivation,omitempty"`
+	Songs      []truthSong     `json:"songs"`
+	Artists    []artistRec     `json:"artists"`
+	Listeners  []listener      `json:"listeners"`
+	Playlists  []truthPlayer   `json:"playlists"`
 }
 
 type truthSong struct {
 	ID          int      `json:"id"`
-	Source      string   `json:"source"` // "mma" or the real source's name
+	Source      string   `json:"source"` // "mma", "derived" or the real source's name
 	Family      string   `json:"family,omitempty"`
 	Groove      string   `json:"groove,omitempty"`
 	Tempo       int      `json:"tempo,omitempty"`
@@ -66,6 +70,10 @@ type truthSong struct {
 	Chords      []string `json:"chords,omitempty"`
 	File        string   `json:"file,omitempty"` // real recordings: the source file
 	Artist      int      `json:"artist"`
+	// Derived songs: the base songs and transformation parameters of the spectrogram (Family, Groove, Tempo,
+	// BeatsPerBar and Key are then those realised: the base song's groove, its tempo × stretch, its key +
+	// semitones; no chords, the planned ones are not played).
+	Derived *derivation `json:"derived,omitempty"`
 }
 
 type truthPlayer struct {
@@ -96,15 +104,21 @@ type dataset struct {
 }
 
 // planDataset plans the songs (synthetic from the catalogue, then the real tracks), the simulated listeners
-// and playlists and the split, deterministically in seed.
-func planDataset(seed uint64, size Size, catalog []catalogFamily, realName string, tracks []realTrack) (*dataset,
-	error) {
+// and playlists and the split, deterministically in seed. derive, if not nil, is called on the planned songs
+// before the playlists are drawn (it may change their realised tempo).
+func planDataset(seed uint64, size Size, catalog []catalogFamily, realName string, tracks []realTrack,
+	derive func([]*songRec) error) (*dataset, error) {
 	songs, artists, albums, err := planSongs(seed, size, catalog)
 	if err != nil {
 		return nil, err
 	}
 	if len(tracks) > 0 {
 		songs, artists, albums = addReal(seed, tracks, songs, artists, albums)
+	}
+	if derive != nil {
+		if err := derive(songs); err != nil {
+			return nil, err
+		}
 	}
 
 	// Simulated listeners and playlists.
@@ -114,9 +128,15 @@ func planDataset(seed uint64, size Size, catalog []catalogFamily, realName strin
 	}
 	genres := sortedKeys(genreSongs)
 	lrng := stream(seed, "listeners")
-	listeners := simulateListeners(lrng, size.Listeners, genres, genreSongs, len(artists))
-	prng := stream(seed, "playlists")
-	pls := simulatePlaylists(prng, size.Playlists, listeners, songs, genres, genreSongs, size.MinLen, size.MaxLen)
+	listeners := simulateListeners(lrng, size.Listeners, genres, genreSongs, len(artists), size.Scalable)
+	var pls []playlistRec
+	if size.Scalable {
+		pls = simulatePlaylistsScalable(seed, size.Playlists, listeners, songs, genres, genreSongs, size.MinLen,
+			size.MaxLen, runtime.GOMAXPROCS(0))
+	} else {
+		prng := stream(seed, "playlists")
+		pls = simulatePlaylists(prng, size.Playlists, listeners, songs, genres, genreSongs, size.MinLen, size.MaxLen)
+	}
 	order := stream(seed, "split").Perm(len(pls))
 	nTrain, nVal := len(pls)*8/10, len(pls)/10
 	splits := map[string][]melon.Playlist{}
@@ -149,7 +169,14 @@ func planDataset(seed uint64, size Size, catalog []catalogFamily, realName strin
 			ArtistIDs: []int{artists[s.Artist].ID}, ArtistNames: []string{artists[s.Artist].Name},
 			Genres: []string{s.Top}, DetailGenres: []string{s.Sub}, IssueDate: al.Date}
 		ts := truthSong{ID: s.ID, Artist: s.Artist}
-		if s.Plan != nil {
+		if d := s.Derive; d != nil {
+			// What the spectrogram realises; see derivation.
+			ts.Source, ts.Family, ts.Tempo, ts.Derived = "derived", s.FamilyName, s.Tempo, d
+			if b := d.base; b != nil {
+				ts.Groove, ts.BeatsPerBar = b.Groove, b.BeatsPerBar
+				ts.Key = pitchNames[(b.Key+d.Semitones+12)%12] + " " + b.Mode
+			}
+		} else if s.Plan != nil {
 			p := s.Plan
 			ts.Source, ts.Family, ts.Groove, ts.Tempo, ts.BeatsPerBar = "mma", s.FamilyName, p.Groove, p.Tempo,
 				p.BeatsPerBar

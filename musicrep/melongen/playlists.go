@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/musicrep/musicrep/musicrep/melon"
@@ -93,8 +94,10 @@ func tempoClass(bpm float64) int {
 	return 1
 }
 
-// simulateListeners draws the latent tastes.
-func simulateListeners(rng *rand.Rand, n int, genres []string, genreSongs map[string][]int, nArtists int) []listener {
+// simulateListeners draws the latent tastes. With lazyArtists the artist weights are not drawn here (they would
+// take listeners × artists memory: 3 GB for the large size) but computed when needed by lazyArtistWeight.
+func simulateListeners(rng *rand.Rand, n int, genres []string, genreSongs map[string][]int, nArtists int,
+	lazyArtists bool) []listener {
 	pop := make([]float64, len(genres))
 	for i, g := range genres {
 		pop[i] = float64(len(genreSongs[g]))
@@ -128,9 +131,11 @@ func simulateListeners(rng *rand.Rand, n int, genres []string, genreSongs map[st
 		if rng.Float64() < 0.75 {
 			lis.TempoSig = 0.12 + 0.18*rng.Float64()
 		}
-		lis.artistW = make([]float64, nArtists)
-		for a := range lis.artistW {
-			lis.artistW[a] = gamma(rng, 0.5)
+		if !lazyArtists {
+			lis.artistW = make([]float64, nArtists)
+			for a := range lis.artistW {
+				lis.artistW[a] = gamma(rng, 0.5)
+			}
 		}
 		out[l] = lis
 	}
@@ -297,4 +302,224 @@ func dedupe(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// The scalable sampler (Size.Scalable). simulatePlaylists costs O(songs) per playlist (every song's weight,
+// a key for each, a sort) and simulateListeners O(artists) memory per listener: for 100,000 songs, 150,000
+// playlists and 30,000 listeners that is ~10^10 operations and 3 GB. simulatePlaylistsScalable draws from the
+// same model with another random stream in O(playlist length) expected time per playlist:
+//
+//   - a listener's Gamma(0.5) artist weights are a hash of (seed, listener, artist) (lazyArtistWeight:
+//     erfinv(u)² for a uniform u, which is Gamma(0.5)-distributed), computed when a table needs them;
+//   - playlists are grouped by listener; for each genre a listener's playlists draw from, one cumulative table
+//     over the genre's (artist, genre) units of artist weight × the unit's summed popularity is built;
+//   - a playlist draws songs one at a time: a genre by its mixture, a unit from the listener's table, a song
+//     of the unit by popularity, accepted with probability tempo fit / 1.02 (rejection sampling gives
+//     exactly the weights artist × popularity × tempo fit within the genre); a song already drawn is drawn
+//     again, which is sampling without replacement, as Efraimidis–Spirakis keys do in simulatePlaylists;
+//   - each playlist has its own random stream (seed, playlist index): the result does not depend on the
+//     number of workers.
+
+// lazyArtistWeight is listener l's Gamma(0.5) weight for artist a: erfinv(u)² for a uniform u hashed from
+// (seed, l, a) (the Gamma(0.5) CDF is erf(√x)).
+func lazyArtistWeight(seed uint64, l, a int) float64 {
+	h := splitmix(seed ^ splitmix(uint64(l)<<32|uint64(uint32(a))) ^ 0x6c69737465)
+	e := math.Erfinv((float64(h>>11) + 0.5) / (1 << 53))
+	return e * e
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// unit is the songs of one artist in one genre, with cumulative popularities.
+type unit struct {
+	artist int
+	songs  []int // indices into the songs
+	cumPop []float64
+}
+
+// searchCum returns the first index whose cumulative weight exceeds u (u in [0, cum[last])).
+func searchCum(cum []float64, u float64) int {
+	return min(sort.Search(len(cum), func(i int) bool { return cum[i] > u }), len(cum)-1)
+}
+
+func simulatePlaylistsScalable(seed uint64, n int, ls []listener, songs []*songRec, genres []string,
+	genreSongs map[string][]int, minLen, maxLen, workers int) []playlistRec {
+	// Units per genre, listener-independent.
+	units := make([][]unit, len(genres))
+	for gi, g := range genres {
+		at := map[int]int{}
+		for _, i := range genreSongs[g] {
+			a := songs[i].Artist
+			k, ok := at[a]
+			if !ok {
+				k = len(units[gi])
+				at[a] = k
+				units[gi] = append(units[gi], unit{artist: a})
+			}
+			u := &units[gi][k]
+			prev := 0.0
+			if len(u.cumPop) > 0 {
+				prev = u.cumPop[len(u.cumPop)-1]
+			}
+			u.songs = append(u.songs, i)
+			u.cumPop = append(u.cumPop, prev+songs[i].Pop)
+		}
+	}
+	// Each playlist's listener, by activity.
+	rng := stream(seed, "playlists")
+	cumAct := make([]float64, len(ls))
+	var acc float64
+	for i, l := range ls {
+		acc += l.Activity
+		cumAct[i] = acc
+	}
+	byListener := make([][]int, len(ls))
+	for p := range n {
+		l := searchCum(cumAct, rng.Float64()*acc)
+		byListener[l] = append(byListener[l], p)
+	}
+	out := make([]playlistRec, n)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for l := range jobs {
+				tables := make([][]float64, len(genres))
+				for _, p := range byListener[l] {
+					out[p] = scalablePlaylist(seed, p, &ls[l], songs, genres, units, tables, minLen, maxLen)
+				}
+			}
+		}()
+	}
+	for l := range ls {
+		if len(byListener[l]) > 0 {
+			jobs <- l
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return out
+}
+
+// scalablePlaylist draws playlist p of listener l; tables caches the listener's per-genre unit tables.
+func scalablePlaylist(seed uint64, p int, l *listener, songs []*songRec, genres []string, units [][]unit,
+	tables [][]float64, minLen, maxLen int) playlistRec {
+	rng := rand.New(rand.NewPCG(splitmix(seed^0x706c61796c697374), uint64(p)))
+	mix := make([]float64, len(genres))
+	for i, g := range genres {
+		mix[i] = l.Genres[g]
+	}
+	focus := ""
+	if rng.Float64() < 0.6 {
+		fi := weightedPick(rng, mix)
+		focus = genres[fi]
+		for i := range mix {
+			mix[i] *= 0.15
+		}
+		mix[fi] += 0.85
+	}
+	cumMix := make([]float64, len(mix))
+	var total float64
+	for i, x := range mix {
+		total += x
+		cumMix[i] = total
+	}
+	fit := func(s *songRec) float64 {
+		if l.TempoSig <= 0 || s.Tempo <= 0 {
+			return 1
+		}
+		d := (s.TempoNorm - l.TempoMu) / l.TempoSig
+		return (math.Exp(-0.5*d*d) + 0.02) / 1.02
+	}
+	table := func(gi int) []float64 {
+		if tables[gi] == nil {
+			cum := make([]float64, len(units[gi]))
+			var acc float64
+			for k, u := range units[gi] {
+				acc += lazyArtistWeight(seed, l.ID, u.artist) * u.cumPop[len(u.cumPop)-1]
+				cum[k] = acc
+			}
+			tables[gi] = cum
+		}
+		return tables[gi]
+	}
+	length := min(minLen+rng.IntN(maxLen-minLen+1), len(songs))
+	taken := make(map[int]bool, length)
+	var idx []int
+	for tries := 0; len(idx) < length && tries < 200*length+1000; tries++ {
+		gi := searchCum(cumMix, rng.Float64()*total)
+		cum := table(gi)
+		if len(cum) == 0 || cum[len(cum)-1] <= 0 {
+			continue
+		}
+		u := &units[gi][searchCum(cum, rng.Float64()*cum[len(cum)-1])]
+		i := u.songs[searchCum(u.cumPop, rng.Float64()*u.cumPop[len(u.cumPop)-1])]
+		if rng.Float64() >= fit(songs[i]) || taken[i] {
+			continue
+		}
+		taken[i] = true
+		idx = append(idx, i)
+	}
+	if len(idx) < length {
+		// The listener's weights are concentrated on few songs, all drawn: the rest by exact keys over every
+		// song not yet in the playlist (rare; O(songs)).
+		type keyed struct {
+			i   int
+			key float64
+		}
+		var cand []keyed
+		for gi := range genres {
+			cum := table(gi)
+			if len(cum) == 0 || cum[len(cum)-1] <= 0 {
+				continue
+			}
+			var z float64
+			w := map[int]float64{}
+			for _, u := range units[gi] {
+				aw := lazyArtistWeight(seed, l.ID, u.artist)
+				for k, i := range u.songs {
+					pop := u.cumPop[k]
+					if k > 0 {
+						pop -= u.cumPop[k-1]
+					}
+					w[i] = aw * pop * fit(songs[i])
+					z += w[i]
+				}
+			}
+			for _, u := range units[gi] {
+				for _, i := range u.songs {
+					if !taken[i] && w[i] > 0 {
+						cand = append(cand, keyed{i, math.Log(rng.Float64()) / (w[i] * mix[gi] / z)})
+					}
+				}
+			}
+		}
+		sort.Slice(cand, func(a, b int) bool {
+			if cand[a].key != cand[b].key {
+				return cand[a].key > cand[b].key
+			}
+			return cand[a].i < cand[b].i
+		})
+		for _, c := range cand[:min(len(cand), length-len(idx))] {
+			idx = append(idx, c.i)
+		}
+	}
+	rec := playlistRec{Listener: l.ID, Focus: focus}
+	for _, i := range idx {
+		rec.Songs = append(rec.Songs, songs[i].ID)
+	}
+	rec.Title, rec.Tags = describePlaylist(rng, songs, idx)
+	start := time.Date(2013, 1, 1, 0, 0, 0, 0, time.UTC)
+	span := time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC).Sub(start)
+	rec.LikeCount = int(math.Exp(2 + 1.5*rng.NormFloat64()))
+	rec.UpdatedAt = start.Add(time.Duration(rng.Int64N(int64(span/time.Second))) * time.Second).
+		Format("2006-01-02 15:04:05.000")
+	return rec
 }

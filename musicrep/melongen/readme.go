@@ -15,9 +15,17 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 	w("This directory was generated, not collected. It follows the layout of the Melon Playlist Dataset " +
 		"(song_meta.json, genre_gn_all.json, train/val/test.json, arena_mel/) so that musicrep/melon reads it " +
 		"like the real one, but:\n\n")
-	w("- the synthetic songs are accompaniment patterns of the style library of mma (Musical MIDI " +
-		"Accompaniment) played on random chord progressions and rendered with real instrument samples (the " +
-		"FluidR3 General MIDI soundfont) by fluidsynth;\n")
+	derived := opt.DeriveFrom != ""
+	if derived {
+		w("- **the arena_mel spectrograms are DERIVED, not rendered.** %s The songs are planned like those of "+
+			"the rendered sizes (style families of mma's library, artists, albums, tempo, key); the base songs are "+
+			"mma accompaniment patterns rendered with real instrument samples (the FluidR3 General MIDI "+
+			"soundfont) by fluidsynth;\n", derivedNote(sum.Songs, sum.BaseSongs, sum.Base))
+	} else {
+		w("- the synthetic songs are accompaniment patterns of the style library of mma (Musical MIDI " +
+			"Accompaniment) played on random chord progressions and rendered with real instrument samples (the " +
+			"FluidR3 General MIDI soundfont) by fluidsynth;\n")
+	}
 	if sum.Real > 0 {
 		w("- %d songs are real recordings (%s, see below);\n", sum.Real, realSrc.Package)
 	}
@@ -29,14 +37,32 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 	if opt.Real != "" {
 		realOpt = fmt.Sprintf(", Real: %q", opt.Real)
 	}
-	w("```\nmelongen.Generate(ctx, melongen.Options{Size: %q, Seed: %d%s})\n", size.Name, opt.Seed, realOpt)
-	w("musicrep melon-generate -size %s -seed %d", size.Name, opt.Seed)
+	extraOpt, extraFlags := "", ""
+	if opt.Songs > 0 {
+		extraOpt += fmt.Sprintf(", Songs: %d", opt.Songs)
+		extraFlags += fmt.Sprintf(" -songs %d", opt.Songs)
+	}
+	if derived {
+		extraOpt += fmt.Sprintf(", DeriveFrom: %q", opt.DeriveFrom)
+		extraFlags += " -derive-from " + opt.DeriveFrom
+		if opt.Frames > 0 {
+			extraOpt += fmt.Sprintf(", Frames: %d", opt.Frames)
+			extraFlags += fmt.Sprintf(" -frames %d", opt.Frames)
+		}
+	}
+	w("```\nmelongen.Generate(ctx, melongen.Options{Size: %q, Seed: %d%s%s})\n", size.Name, opt.Seed, realOpt, extraOpt)
+	w("musicrep melon-generate -size %s -seed %d%s", size.Name, opt.Seed, extraFlags)
 	if opt.Real != "" {
 		w(" -real %s", opt.Real)
 	}
 	w(" -out DIR\n```\n\n")
-	w("Everything random derives from the seed; the same seed gives the same song_meta.json, playlists, mma " +
-		"sources and (fluidsynth being deterministic) the same audio, as long as the same mma grooves render.\n\n")
+	if derived {
+		w("Everything random derives from the seed; the same seed and base dataset give the same song_meta.json, "+
+			"playlists and spectrograms (%s is the base used here).\n\n", sum.Base)
+	} else {
+		w("Everything random derives from the seed; the same seed gives the same song_meta.json, playlists, mma " +
+			"sources and (fluidsynth being deterministic) the same audio, as long as the same mma grooves render.\n\n")
+	}
 
 	w("## Contents\n\n")
 	w("| | |\n|---|---|\n")
@@ -48,6 +74,20 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 	w("| playlists (simulated) | %d train / %d val / %d test (80/10/10), %d–%d songs each, from %d simulated "+
 		"listeners |\n", sum.Train, sum.Val, sum.Test, size.MinLen, size.MaxLen, sum.Listeners)
 	switch {
+	case derived && opt.MetadataOnly:
+		w("| audio | none (derived dataset) |\n| arena_mel | not derived (metadata only) |\n")
+	case derived:
+		frames := fmt.Sprintf("%d = %.1f s (-frames)", opt.Frames, float64(opt.Frames)/framesPerSecond)
+		if opt.Frames == 0 && sum.DerivedFrames > 0 {
+			frames = fmt.Sprintf("%d = %.1f s, as the base songs", sum.DerivedFrames,
+				float64(sum.DerivedFrames)/framesPerSecond)
+		} else if opt.Frames == 0 {
+			frames = "as its base song"
+		}
+		w("| audio | none (derived dataset) |\n")
+		w("| arena_mel | arena_mel/<id/1000>/<id>.npy, %d mel bands × frames (%s), **float16** dB, DERIVED for %d "+
+			"songs from %d rendered base songs (%s per song) |\n", 48, frames, sum.WithMel, sum.BaseSongs,
+			"128 + 96 × frames bytes")
 	case opt.MetadataOnly:
 		w("| audio | not rendered (metadata only) |\n| arena_mel | none |\n")
 	default:
@@ -63,8 +103,13 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 			w("| arena_mel | **none**: generated without a mel function; compute the spectrograms from audio/ |\n")
 		}
 	}
-	w("| generation time | %s (%d songs rendered, %d reused from a previous run, %d workers) |\n\n",
-		sum.Elapsed.Round(1e8), sum.Rendered, sum.Reused, opt.Workers)
+	if derived {
+		w("| generation time | %s (%d spectrograms derived, %d reused from a previous run, %d workers) |\n\n",
+			sum.Elapsed.Round(1e8), sum.Derived, sum.Reused, opt.Workers)
+	} else {
+		w("| generation time | %s (%d songs rendered, %d reused from a previous run, %d workers) |\n\n",
+			sum.Elapsed.Round(1e8), sum.Rendered, sum.Reused, opt.Workers)
+	}
 
 	w("## Files\n\n")
 	w("- `song_meta.json`: one record per song: song_name, album_id/album_name, artist_id_basket/" +
@@ -75,27 +120,41 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 	w("- `genre_gn_all.json`: genre code → name.\n")
 	w("- `train.json`, `val.json`, `test.json`: the simulated playlists (id, plylst_title, tags, songs, " +
 		"like_cnt, updt_date).\n")
-	w("- `src/<id>.mma` and `src/<id>.mid`: each synthetic song's mma source (groove, tempo, chords, mma " +
-		"random seed) and the MIDI mma made of it; `src/<id>.txt` for real recordings.\n")
-	w("- `%s`: the latent variables (ground truth for evaluation, not part of the Melon layout): per song the "+
-		"style family, groove, tempo, key and chords; per artist the home genre, favourite families, tempo "+
-		"preference and keys; per listener the genre mixture and tempo preference; per playlist its "+
-		"listener, split and focus genre.\n\n", truthFile)
+	if derived {
+		w("- `%s`: the latent variables (ground truth for evaluation, not part of the Melon layout): "+
+			"\"derivation\" (the base dataset, the transformations, the statement above); per song the style "+
+			"family, the groove, tempo and key its spectrogram realises and \"derived\": the base song and mix "+
+			"song ids (in the base dataset) and every transformation parameter (songs with the same base_song "+
+			"are near-duplicates); per artist the home genre, favourite families, tempo preference and keys; per "+
+			"listener the genre mixture and tempo preference; per playlist its listener, split and focus genre.\n\n",
+			truthFile)
+	} else {
+		w("- `src/<id>.mma` and `src/<id>.mid`: each synthetic song's mma source (groove, tempo, chords, mma " +
+			"random seed) and the MIDI mma made of it; `src/<id>.txt` for real recordings.\n")
+		w("- `%s`: the latent variables (ground truth for evaluation, not part of the Melon layout): per song the "+
+			"style family, groove, tempo, key and chords; per artist the home genre, favourite families, tempo "+
+			"preference and keys; per listener the genre mixture and tempo preference; per playlist its "+
+			"listener, split and focus genre.\n\n", truthFile)
+	}
 
 	w("## Songs\n\n")
-	t := sum.Tools
-	w("- Tools: mma %s (%s, groove library %s), fluidsynth (%s), soundfont %s.\n", t.MMAVersion, t.MMA, t.MMALib,
-		t.FluidVer, t.SoundFont)
-	w("- Each synthetic artist has a home genre, 1–3 favourite style families in it, a tempo preference and "+
-		"three favourite keys; ~10%% of its songs cross over to another genre. Artists have %d–15 songs "+
-		"(where the size allows), in albums of 3–8.\n", min(5, size.Songs/max(1, sum.Artists)))
-	w("- A song: a family → one of its grooves (the artist's usual variation 60%% of the time) → a tempo in "+
-		"the family's range placed by the artist's tempo preference (± noise) → a key (artist's keys 80%%) → "+
-		"an AABA-like form of 4-bar chord phrases in the style's idiom (12-bar forms for the blues), long "+
-		"enough for %.0f s, rendered with `mma` and then `fluidsynth -ni -F out.wav -r %d -g %g <soundfont> "+
-		"song.mid` (stereo, mixed to mono here).\n", size.Seconds, SampleRate, opt.Gain)
-	w("- Grooves that did not render on the generating machine were left out: %s.\n\n",
-		orNone(sum.DroppedGrooves))
+	if derived {
+		derivedSongs(w, size, sum, opt)
+	} else {
+		t := sum.Tools
+		w("- Tools: mma %s (%s, groove library %s), fluidsynth (%s), soundfont %s.\n", t.MMAVersion, t.MMA, t.MMALib,
+			t.FluidVer, t.SoundFont)
+		w("- Each synthetic artist has a home genre, 1–3 favourite style families in it, a tempo preference and "+
+			"three favourite keys; ~10%% of its songs cross over to another genre. Artists have %d–15 songs "+
+			"(where the size allows), in albums of 3–8.\n", min(5, size.Songs/max(1, sum.Artists)))
+		w("- A song: a family → one of its grooves (the artist's usual variation 60%% of the time) → a tempo in "+
+			"the family's range placed by the artist's tempo preference (± noise) → a key (artist's keys 80%%) → "+
+			"an AABA-like form of 4-bar chord phrases in the style's idiom (12-bar forms for the blues), long "+
+			"enough for %.0f s, rendered with `mma` and then `fluidsynth -ni -F out.wav -r %d -g %g <soundfont> "+
+			"song.mid` (stereo, mixed to mono here).\n", size.Seconds, SampleRate, opt.Gain)
+		w("- Grooves that did not render on the generating machine were left out: %s.\n\n",
+			orNone(sum.DroppedGrooves))
+	}
 
 	w("## Genres\n\n| code | name | style family (mma library file) | grooves used | tempo (bpm) |\n" +
 		"|---|---|---|---|---|\n")
@@ -135,6 +194,12 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 		"the commonest style family and a context word; the title is built from the same words. like_cnt is "+
 		"log-normal, updt_date uniform in 2013–2024. The playlists are split at random 80/10/10.\n\n",
 		sum.Listeners, size.MinLen, size.MaxLen)
+	if size.Scalable {
+		w("This size uses the scalable sampler of the same model: a listener's artist weights are a hash of " +
+			"(seed, listener, artist) (erfinv(u)² for a uniform u, i.e. Gamma(0.5)), and a playlist draws one song at a " +
+			"time (genre by mixture, artist by weight × popularity, song by popularity, accepted with " +
+			"probability ∝ tempo fit; repeats are redrawn), in O(playlist length) instead of O(songs).\n\n")
+	}
 
 	w("## Licences\n\n")
 	w("- Instrument sounds: FluidR3_GM soundfont by Frank Wen (Debian package fluid-soundfont-gm), MIT " +
@@ -146,6 +211,10 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 		w("- Real recordings (%d songs, from %s): %s Left out (shorter than %.0f s): %s.\n", sum.Real, realDir,
 			realSrc.License, MinSeconds, orNone(sum.SkippedReal))
 	}
+	if derived {
+		w("- The derived spectrograms are transformations of spectrograms of the rendered songs above (same " +
+			"sources and licences).\n")
+	}
 	w("- The metadata and simulated playlists were generated by musicrep/melongen.\n")
 	return b.String()
 }
@@ -155,4 +224,39 @@ func orNone(xs []string) string {
 		return "none"
 	}
 	return strings.Join(xs, ", ")
+}
+
+// derivedSongs writes the Songs section of a derived dataset: how the songs are planned and how their
+// spectrograms are derived.
+func derivedSongs(w func(string, ...any), size Size, sum *Summary, opt Options) {
+	w("- Planned as in the rendered sizes: each synthetic artist has a home genre, 1–3 favourite style families " +
+		"in it, a tempo preference and three favourite keys; ~10%% of its songs cross over to another genre; " +
+		"albums of 3–8 songs. A song: a family → one of its grooves that the base dataset has → a tempo in the " +
+		"family's range (artist preference ± noise) → a key (artist's keys 80%%). Its chords are planned but " +
+		"not played: the spectrogram comes from a base song.\n")
+	w("- Spectrogram: one rendered song of the base dataset %s of the same family (of the same groove where "+
+		"the base has one), transformed in the mel domain:\n", sum.Base)
+	for i, t := range Transformations {
+		w("  %d. %s;\n", i+1, t)
+	}
+	if len(sum.LeftOutFamilies) > 0 {
+		w("- Families left out: the base dataset has no rendered song of %s, so no song of the size is planned in "+
+			"them (a stand-in family would put another family's sound under their label).\n",
+			strings.Join(sum.LeftOutFamilies, ", "))
+	}
+	w("- Every song's base song, mix song and parameters are in %s (\"derived\"). Groove, tempo and key there "+
+		"are those realised: the base song's groove, its tempo × stretch, its key + semitones (a key change "+
+		"by shifting mel bands is an approximation: it also shifts the timbre).\n", truthFile)
+	w("- %d songs are derived from %d base songs (%.0f per base song on average): songs sharing a base "+
+		"song are near-duplicates and fall into different playlists and splits. Numbers measured on this "+
+		"dataset are optimistic; use it for time and memory scale tests.\n", sum.Songs, sum.BaseSongs,
+		float64(sum.Songs)/float64(max(1, sum.BaseSongs)))
+	frames := sum.DerivedFrames
+	if frames == 0 { // they vary: the estimate for the common rendered length
+		frames = 1819
+	}
+	w("- Disk: float16, %d + 96 × frames bytes per song; %s for %d songs of %d frames (4 KiB blocks); "+
+		"-frames 1024 would need %s, -frames 512 %s.\n\n", len(npyF16Header(48, frames)), humanBytes(
+		derivedDiskBytes(sum.Songs, frames)), sum.Songs, frames, humanBytes(derivedDiskBytes(sum.Songs, 1024)),
+		humanBytes(derivedDiskBytes(sum.Songs, 512)))
 }
