@@ -28,11 +28,17 @@ func cmdCmir(ctx context.Context, args []string) error {
 	results := fs.String("results", filepath.Join("evaluation", "results"), "where to write NAME.json and NAME.md")
 	fresh := fs.Bool("fresh", false, "discard existing checkpoints instead of resuming")
 	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	stream := fs.Bool("stream", false, "read spectrograms from disk when needed instead of loading them all "+
+		"(for datasets larger than memory: 100,000 songs take 35 GB as float32)")
+	maxSongs := fs.Int("max-songs", 0, "use a seeded random subset of this many songs (0: all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *dataset == "" {
 		return fmt.Errorf("give the dataset with -dataset DIR (make one with musicrep melon-generate)")
+	}
+	if *maxSongs < 0 {
+		return fmt.Errorf("-max-songs %d: give a positive number of songs, or 0 for all", *maxSongs)
 	}
 	if *name == "" {
 		*name = "cmir-" + *preset
@@ -53,7 +59,7 @@ func cmdCmir(ctx context.Context, args []string) error {
 	}
 	rep, err := cmir.RunReport(ctx, cmir.ReportOptions{Dataset: *dataset, Name: *name, Preset: *preset, Epochs: *epochs, BatchSize: *batch,
 		Variants: vs, Seed: *seed, CFFactors: *cfFactors, ResultsRoot: *results, Fresh: *fresh, Backend: b,
-		Progress: os.Stderr})
+		Progress: os.Stderr, Stream: *stream, MaxSongs: *maxSongs})
 	if err != nil {
 		return err
 	}

@@ -174,10 +174,12 @@ func (t *trainBench) step() error {
 		t.epoch++
 		t.pos = 0
 	}
-	in := t.data.batch(t.order[t.pos:t.pos+t.batch], t.rng)
+	in, err := t.data.batch(t.order[t.pos:t.pos+t.batch], t.rng)
+	if err != nil {
+		return err
+	}
 	t.pos += t.batch
 	var metrics []*tensors.Tensor
-	var err error
 	if cerr := catch(func() {
 		metrics, err = t.trainer.TrainStep(train.Batch{Inputs: in, Labels: []*tensors.Tensor{tensors.FromScalar(float32(0))}})
 	}); cerr != nil {

@@ -13,7 +13,7 @@ import (
 // Song is one song ready for training: its full mel-spectrogram, CF vector, genre ids and labels.
 type Song struct {
 	ID       int
-	Mel      []float32 // Bands × Frames, row-major
+	Mel      []float32 // Bands × Frames, row-major; nil when the Data streams spectrograms (Data.SongMel reads it)
 	Frames   int
 	CF       []float32 // CFDim values; nil for songs outside the CF model (test songs)
 	GenreIDs []int32   // vocabulary ids + 1 of the song's genre and sub-genre codes (at most MaxTags)
@@ -41,6 +41,8 @@ type Data struct {
 	SkippedNoMel     int
 	SkippedShort     int
 	Description      string
+	// source is the dataset the songs come from; streamed spectrograms are read from it.
+	source *melon.Dataset
 }
 
 // PrepareOptions configures Prepare.
@@ -51,6 +53,14 @@ type PrepareOptions struct {
 	Progress  io.Writer
 	// SongsOnly loads the songs (spectrograms, genres) and stops: no split, CF or genre vectors (for search).
 	SongsOnly bool
+	// Stream keeps no spectrogram in memory: each is checked once here, then read from its file whenever a
+	// batch or an embedding needs it (Data.SongMel). Memory stays at a few hundred bytes per song instead of
+	// 4·48·frames (350 KB for Melon's 1,819 frames: 35 GB for 100,000 songs); each epoch then reads the
+	// training songs' files again (the OS page cache serves them when they fit).
+	Stream bool
+	// MaxSongs, when positive, keeps a random subset of that many songs (seeded by Seed; the rest of the
+	// dataset is ignored, and playlists keep only the subset's songs): for stating a subset of a large dataset.
+	MaxSongs int
 }
 
 // Prepare loads every song's mel-spectrogram and builds the splits, CF vectors and genre vectors.
@@ -66,7 +76,7 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 			fmt.Fprintf(opt.Progress, format+"\n", args...)
 		}
 	}
-	d := &Data{CFIndex: map[int]int{}}
+	d := &Data{CFIndex: map[int]int{}, source: ds}
 	vocab := map[string]int{}
 	top := map[string]int{}
 	sub := map[string]int{}
@@ -94,7 +104,23 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 	}
 	d.Vocab, d.TopGenres, d.SubGenres = index(vocab), index(top), index(sub)
 	songIdx := map[int]int{}
-	for _, s := range ds.Songs {
+	keep := func(int) bool { return true }
+	if opt.MaxSongs > 0 && opt.MaxSongs < len(ds.Songs) {
+		perm := rand.New(rand.NewPCG(opt.Seed, 0x5b5e7)).Perm(len(ds.Songs))
+		chosen := make(map[int]bool, opt.MaxSongs)
+		for _, i := range perm[:opt.MaxSongs] {
+			chosen[i] = true
+		}
+		keep = func(i int) bool { return chosen[i] }
+		logf("cmir: a random subset of %d of the %d songs (seed %d)", opt.MaxSongs, len(ds.Songs), opt.Seed)
+	}
+	for si, s := range ds.Songs {
+		if !keep(si) {
+			continue
+		}
+		if opt.Progress != nil && si > 0 && si%20000 == 0 {
+			logf("cmir: checked the spectrograms of %d/%d songs", si, len(ds.Songs))
+		}
 		mel, frames, err := ds.Mel(s.ID)
 		if err != nil {
 			d.SkippedNoMel++
@@ -103,6 +129,9 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 		if frames < CropFrames {
 			d.SkippedShort++
 			continue
+		}
+		if opt.Stream {
+			mel = nil
 		}
 		song := Song{ID: s.ID, Mel: mel, Frames: frames, Top: -1}
 		if len(s.Genres) > 0 {
@@ -211,12 +240,44 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 		"genre), %d playlists, CF = BPR %d factors on train+val songs, genre vectors = word2vec on playlist genre "+
 		"co-occurrence", ds.Dir, len(d.Songs), len(d.Train), len(d.Val), len(d.Test), len(d.Playlists), opt.CFFactors,
 	)
+	if opt.MaxSongs > 0 && opt.MaxSongs < len(ds.Songs) {
+		d.Description += fmt.Sprintf("; a random subset (seed %d) of %d of the dataset's %d songs, playlists "+
+			"restricted to it", opt.Seed, opt.MaxSongs, len(ds.Songs))
+	}
+	if opt.Stream {
+		d.Description += "; spectrograms streamed from disk"
+	}
 	return d, nil
+}
+
+// SongMel returns song i's mel-spectrogram (Bands × Frames): the one in memory, or, when the Data streams
+// spectrograms (PrepareOptions.Stream), read from its file.
+func (d *Data) SongMel(i int) ([]float32, error) {
+	s := &d.Songs[i]
+	if s.Mel != nil {
+		return s.Mel, nil
+	}
+	if d.source == nil {
+		return nil, fmt.Errorf("cmir: song %d has no spectrogram in memory and no dataset to read it from", s.ID)
+	}
+	mel, frames, err := d.source.Mel(s.ID)
+	if err != nil {
+		return nil, err
+	}
+	if frames != s.Frames {
+		return nil, fmt.Errorf("cmir: the spectrogram of song %d changed on disk (%d frames, %d when prepared)",
+			s.ID, frames, s.Frames)
+	}
+	return mel, nil
 }
 
 // Crop copies frames [start, start+CropFrames) of a song's mel-spectrogram into dst (Bands × CropFrames).
 func (s *Song) Crop(dst []float32, start int) {
+	crop(dst, s.Mel, s.Frames, start)
+}
+
+func crop(dst, mel []float32, frames, start int) {
 	for b := range Bands {
-		copy(dst[b*CropFrames:(b+1)*CropFrames], s.Mel[b*s.Frames+start:b*s.Frames+start+CropFrames])
+		copy(dst[b*CropFrames:(b+1)*CropFrames], mel[b*frames+start:b*frames+start+CropFrames])
 	}
 }

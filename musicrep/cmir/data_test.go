@@ -1,11 +1,15 @@
 package cmir
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/musicrep/musicrep/musicrep/corpus"
@@ -105,5 +109,73 @@ func TestPrepare(t *testing.T) {
 	s := d.Songs[0]
 	if len(s.GenreIDs) != 2 || s.Top < 0 || len(s.Sub) != 1 {
 		t.Fatalf("song 0: %+v", s.GenreIDs)
+	}
+}
+
+// TestPrepareStreamAndSubset: a streaming Data reads the same spectrograms from disk that an in-memory one
+// holds, so training is identical; MaxSongs keeps a seeded random subset.
+func TestPrepareStreamAndSubset(t *testing.T) {
+	ds, err := melon.Load(syntheticMelon(t, 62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := PrepareOptions{Seed: 1, CFFactors: 8, CFEpochs: 5}
+	mem, err := Prepare(ds, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Stream = true
+	str, err := Prepare(ds, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range str.Songs {
+		if str.Songs[i].Mel != nil {
+			t.Fatalf("streaming Data holds song %d's spectrogram", i)
+		}
+		m, err := str.SongMel(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(m, mem.Songs[i].Mel) {
+			t.Fatalf("song %d: streamed spectrogram differs from the in-memory one", i)
+		}
+	}
+	loss := func(d *Data) float64 {
+		store, err := NewStore(Full, "tiny", map[string]any{ParamEpochs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Train(context.Background(), d, TrainConfig{Dir: filepath.Join(t.TempDir(), "run"), Store: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.ValLoss[0]
+	}
+	if a, b := loss(mem), loss(str); a != b {
+		t.Errorf("validation loss %v in memory, %v streamed", a, b)
+	}
+	// A file that changes under a streaming Data is an error, not a silent mismatch.
+	path := filepath.Join(ds.Dir, "arena_mel", strconv.Itoa(str.Songs[0].ID/1000), strconv.Itoa(str.Songs[0].ID)+".npy")
+	if err := os.WriteFile(path, []byte("not an npy file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := str.SongMel(0); err == nil || !strings.Contains(err.Error(), strconv.Itoa(str.Songs[0].ID)) {
+		t.Errorf("damaged file: want an error naming the song, got %v", err)
+	}
+
+	opt = PrepareOptions{Seed: 3, CFFactors: 8, CFEpochs: 5, MaxSongs: 40, SongsOnly: true}
+	a, err := Prepare(ds, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Prepare(ds, opt)
+	if n := len(a.Songs) + a.SkippedNoMel + a.SkippedShort; n != 40 || len(b.Songs) != len(a.Songs) {
+		t.Fatalf("MaxSongs 40 considered %d songs (kept %d and %d)", n, len(a.Songs), len(b.Songs))
+	}
+	for i := range a.Songs {
+		if a.Songs[i].ID != b.Songs[i].ID {
+			t.Fatal("the subset is not deterministic")
+		}
 	}
 }

@@ -20,7 +20,11 @@ type Embeddings struct {
 func EmbedSongs(e *Embedder, d *Data, name string, contrastive bool) (*Embeddings, error) {
 	out := &Embeddings{Name: name}
 	for i := range d.Songs {
-		z, zd, err := e.Embed(d.Songs[i].Mel, d.Songs[i].Frames)
+		mel, err := d.SongMel(i)
+		if err != nil {
+			return nil, err
+		}
+		z, zd, err := e.Embed(mel, d.Songs[i].Frames)
 		if err != nil {
 			return nil, fmt.Errorf("song %d: %w", d.Songs[i].ID, err)
 		}
@@ -35,12 +39,16 @@ func EmbedSongs(e *Embedder, d *Data, name string, contrastive bool) (*Embedding
 
 // RawMelStats is the raw-feature baseline: per song, the mean and standard deviation of each mel band over time
 // (96 values), the summary a user could compute without any model.
-func RawMelStats(d *Data) *Embeddings {
+func RawMelStats(d *Data) (*Embeddings, error) {
 	out := &Embeddings{Name: "raw mel statistics", Dim: 2 * Bands}
-	for _, s := range d.Songs {
+	for i, s := range d.Songs {
+		mel, err := d.SongMel(i)
+		if err != nil {
+			return nil, err
+		}
 		v := make([]float32, 2*Bands)
 		for b := range Bands {
-			row := s.Mel[b*s.Frames : (b+1)*s.Frames]
+			row := mel[b*s.Frames : (b+1)*s.Frames]
 			var sum, sq float64
 			for _, x := range row {
 				sum += float64(x)
@@ -52,7 +60,7 @@ func RawMelStats(d *Data) *Embeddings {
 		}
 		out.Rows = append(out.Rows, v)
 	}
-	return out
+	return out, nil
 }
 
 // ColdStartContinuation evaluates playlist continuation for new songs, the use of audio embeddings that CF cannot

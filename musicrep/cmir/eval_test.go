@@ -29,7 +29,11 @@ func TestColdStartContinuation(t *testing.T) {
 	}
 	const k = 2
 	chance := float64(k) / float64(len(d.Test))
-	for _, e := range []*Embeddings{oneHot, RawMelStats(d)} {
+	raw, err := RawMelStats(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*Embeddings{oneHot, raw} {
 		res := ColdStartContinuation(d, e, k)
 		t.Logf("%s: HR@%d %.3f nDCG %.3f over %d playlists (chance %.3f)", e.Name, k, res.HitRate, res.NDCG, res.Playlists, chance)
 		if res.Playlists == 0 || res.HitRate < 1.5*chance {
@@ -48,7 +52,11 @@ func TestLinearProbe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := LinearProbe(d, RawMelStats(d))
+	raw, err := RawMelStats(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := LinearProbe(d, raw)
 	if err != nil {
 		t.Fatal(err)
 	}

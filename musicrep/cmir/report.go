@@ -33,6 +33,10 @@ type ReportOptions struct {
 	Fresh          bool
 	Backend        compute.Backend
 	Progress       io.Writer
+	// Stream reads spectrograms from disk when needed instead of holding them (PrepareOptions.Stream).
+	Stream bool
+	// MaxSongs > 0 uses a seeded random subset of the dataset's songs (PrepareOptions.MaxSongs).
+	MaxSongs int
 }
 
 // Row is one embeddings set scored on the three tasks.
@@ -88,7 +92,8 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		return nil, err
 	}
 	logf("cmir: %s", ds.Stats())
-	data, err := Prepare(ds, PrepareOptions{Seed: opt.Seed, CFFactors: opt.CFFactors, Progress: opt.Progress})
+	data, err := Prepare(ds, PrepareOptions{Seed: opt.Seed, CFFactors: opt.CFFactors, Progress: opt.Progress,
+		Stream: opt.Stream, MaxSongs: opt.MaxSongs})
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +165,11 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range []*Embeddings{random, RawMelStats(data)} {
+	raw, err := RawMelStats(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range []*Embeddings{random, raw} {
 		row, err := score(e, "baseline")
 		if err != nil {
 			return nil, err

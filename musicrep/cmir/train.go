@@ -229,7 +229,10 @@ func Train(ctx context.Context, data *Data, cfg TrainConfig) (res *TrainResult, 
 		var sum float64
 		steps := len(order) / batch
 		for s := range steps {
-			in := data.batch(order[s*batch:(s+1)*batch], rng)
+			in, err := data.batch(order[s*batch:(s+1)*batch], rng)
+			if err != nil {
+				return res, fmt.Errorf("cmir: batch (epoch %d): %w", epoch+1, err)
+			}
 			var metrics []*tensors.Tensor
 			if err := catch(func() {
 				metrics, err = trainer.TrainStep(train.Batch{Inputs: in, Labels: []*tensors.Tensor{tensors.FromScalar(float32(0))}})
@@ -271,7 +274,7 @@ func Train(ctx context.Context, data *Data, cfg TrainConfig) (res *TrainResult, 
 
 // batch builds the graph inputs for songs: random crops, CF vectors (zeros when absent), genre ids, multi-hot
 // sub-genres (the baselines' genre targets).
-func (d *Data) batch(songs []int, rng *rand.Rand) []*tensors.Tensor {
+func (d *Data) batch(songs []int, rng *rand.Rand) ([]*tensors.Tensor, error) {
 	n := len(songs)
 	mel := make([]float32, n*Bands*CropFrames)
 	cfv := make([]float32, n*CFDim)
@@ -283,7 +286,11 @@ func (d *Data) batch(songs []int, rng *rand.Rand) []*tensors.Tensor {
 		if s.Frames > CropFrames {
 			start = rng.IntN(s.Frames - CropFrames)
 		}
-		s.Crop(mel[j*Bands*CropFrames:(j+1)*Bands*CropFrames], start)
+		full, err := d.SongMel(i)
+		if err != nil {
+			return nil, err
+		}
+		crop(mel[j*Bands*CropFrames:(j+1)*Bands*CropFrames], full, s.Frames, start)
 		copy(cfv[j*CFDim:(j+1)*CFDim], s.CF)
 		copy(ids[j*MaxTags:(j+1)*MaxTags], s.GenreIDs)
 		for _, g := range s.GenreIDs {
@@ -292,7 +299,7 @@ func (d *Data) batch(songs []int, rng *rand.Rand) []*tensors.Tensor {
 	}
 	return []*tensors.Tensor{tensors.FromFlatDataAndDimensions(mel, n, Bands, CropFrames),
 		tensors.FromFlatDataAndDimensions(cfv, n, CFDim), tensors.FromFlatDataAndDimensions(ids, n, MaxTags),
-		tensors.FromFlatDataAndDimensions(hot, n, max(1, len(d.Vocab)))}
+		tensors.FromFlatDataAndDimensions(hot, n, max(1, len(d.Vocab)))}, nil
 }
 
 // validationLoss is the mean loss over the validation songs in batches (the last batch may be smaller), with
@@ -306,13 +313,15 @@ func (d *Data) validationLoss(exec *model.Exec, batch int, seed uint64) (float64
 		if hi-lo < 2 {
 			break // NT-Xent needs negatives
 		}
-		in := d.batch(d.Val[lo:hi], rng)
+		in, err := d.batch(d.Val[lo:hi], rng)
+		if err != nil {
+			return 0, fmt.Errorf("cmir: validation batch: %w", err)
+		}
 		args := make([]any, len(in))
 		for i, t := range in {
 			args[i] = t
 		}
 		var out []*tensors.Tensor
-		var err error
 		if cerr := catch(func() { out, err = exec.Exec(args...) }); cerr != nil || err != nil {
 			return 0, fmt.Errorf("cmir: validation loss: %w", errors.Join(cerr, err))
 		}
