@@ -8,9 +8,10 @@
 //	musicrep features  -method minilm|minilm-lyrics|tags|tags-seq|tags-genres|tags-all|randne|deepwalk [-limit N] [-out PATH]
 //	musicrep joint     [-name joint-quick] [-preset quick] [-set "k=v;..."] [-fresh]
 //	musicrep query     -checkpoint checkpoints/NAME [-target fused|audio] [-k 10] "dark heavy metal" ...
-//	musicrep melon-generate [-out out/melon-tiny] [-size tiny|medium] [-seed 1] [-real wesnoth]
-//	musicrep cmir      -dataset DIR [-preset tiny|small|paper] [-variants contrastive,baseline-mf,baseline-gnr]
+//	musicrep melon-generate [-out out/melon-tiny] [-size tiny|medium|large] [-derive-from DIR] [-songs N] [-seed 1] [-real wesnoth]
+//	musicrep cmir      -dataset DIR [-preset tiny|small|paper] [-variants contrastive,baseline-mf,baseline-gnr] [-stream] [-max-songs N]
 //	musicrep embed-audio -checkpoint checkpoints/NAME/VARIANT/best [-dataset DIR] [-k 10] [-out PATH] FILE...
+//	musicrep index     build|search|bench|synth ...  (exact and IVF vector indexes for large catalogues)
 //	musicrep eval      -protocol paper -embeddings FILE -positives FILE [-candidates 50] [-k 10,15,20,25] [-json]
 //	musicrep eval      -protocol heldout -embeddings FILE [-split-seed 1] [-test-fraction 0.2] [-json]
 //	musicrep reproduce [-name NAME] [-preset quick] [-full] [-set "k=v;..."] [-fresh] [-data DIR]
@@ -68,6 +69,8 @@ func main() {
 		err = cmdCmir(ctx, args)
 	case "embed-audio":
 		err = cmdEmbedAudio(args)
+	case "index":
+		err = cmdIndex(args)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -105,6 +108,7 @@ Commands:
   melon-generate  write a Melon-layout dataset from rendered mma styles (and real tracks), simulated playlists
   cmir       contrastive-mir on a Melon-layout dataset: train the variants, score genre/continuation/tagging
   embed-audio  embed audio files with a contrastive-mir encoder; nearest songs of a dataset
+  index      vector indexes for large catalogues: build (flat, ivf), search, bench (recall, queries/s), synth
 
 Run "musicrep COMMAND -h" for a command's flags. Data: -data DIR, else $MUSICREP_DATA, else ../shared/data.
 Backend: -backend NAME, else $GOMLX_BACKEND, else the pure-Go backend "go".

@@ -1,0 +1,56 @@
+package index
+
+import (
+	"slices"
+	"sync/atomic"
+)
+
+// Flat is an exact index: a search scans every vector (see the package documentation for how).
+type Flat struct {
+	s         *store
+	n         int
+	fallbacks atomic.Int64 // queries that needed the exact fallback scan (tests, diagnostics)
+}
+
+// NewFlat indexes the rows of vectors, a row-major matrix with dim columns; vector i is row i. The vectors are
+// copied. It is an error for vectors to be empty, for dim not to divide its length, or for a value to be NaN
+// or infinite.
+func NewFlat(vectors []float32, dim int) (*Flat, error) {
+	n, err := checkMatrix("vectors", vectors, dim)
+	if err != nil {
+		return nil, err
+	}
+	return &Flat{s: storeOf(vectors, dim), n: n}, nil
+}
+
+func (f *Flat) Kind() Kind { return KindFlat }
+func (f *Flat) Dim() int   { return f.s.dim }
+func (f *Flat) Len() int   { return f.n }
+
+// Search returns the exact k nearest neighbours of each query row (see Index.Search); opt.NProbe is ignored.
+// The distances are sum_d (q_d - x_d)^2 summed in float64 in order of d, the indices and order those of a
+// float64 brute force sorted by (distance, index).
+func (f *Flat) Search(queries []float32, k int, opt SearchOptions) ([][]Neighbor, error) {
+	nq, err := checkSearch(queries, f.s.dim, k)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Neighbor, nq)
+	searchStore(f.s, queries, k, opt.Exclude, &f.fallbacks, false, func(q int, ns []Neighbor) {
+		out[q] = slices.Clone(ns)
+		if out[q] == nil {
+			out[q] = []Neighbor{}
+		}
+	})
+	return out, nil
+}
+
+// Vectors returns a copy of the indexed vectors as a row-major matrix.
+func (f *Flat) Vectors() []float32 {
+	dim := f.s.dim
+	out := make([]float32, f.n*dim)
+	for i := 0; i < f.n; i++ {
+		f.s.vector(i, out[i*dim:(i+1)*dim])
+	}
+	return out
+}
