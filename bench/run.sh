@@ -3,13 +3,15 @@
 #
 # In one run on this machine, with several repetitions each (min/median/max reported):
 #   1. binding-model training throughput (pairs/s) of the published configuration: musicrep on the pure-Go
-#      backend without SIMD and with GOEXPERIMENT=simd (BenchmarkTrainEpoch: one fresh trainer + one epoch per
-#      op; BenchmarkTrainEpochSteady: warm-up excluded), and the reference PyTorch implementation
-#      (bench/torch_binding.py);
+#      backend without SIMD and with GOEXPERIMENT=simd, and on XLA's CPU plugin (xla:cpu; `make xla-setup`, built
+#      with -tags xla) (BenchmarkTrainEpoch: one fresh trainer + one epoch per op; BenchmarkTrainEpochSteady:
+#      warm-up excluded), and the reference PyTorch implementation (bench/torch_binding.py);
 #   2. paper-protocol search speed: exact top-50 squared-L2 search over the 822 published joint embeddings and
 #      over 100,000 synthetic 128-d vectors (1,000 queries), musicrep vs FAISS IndexFlatL2 vs NumPy, with a
 #      check that the neighbour sets agree, and the whole `musicrep eval -protocol paper` command.
-# Raw outputs go to out/bench/ (git-ignored); out/bench/summary.md has the tables.
+# Raw outputs go to out/bench/ (git-ignored); out/bench/summary.md has the tables. Then, unless BENCH_ONLY_CORE=1:
+#   3. the audio CNN's training step and inference, go vs xla:cpu vs PyTorch (bench/cnn.sh → out/bench/cnn/);
+#   4. exact and IVF top-k search over 1M x 128 vectors vs FAISS (bench/index.sh → out/bench/index/).
 #
 # Environment:
 #   BENCH_REPS=5          repetitions (at least 3 for a record)
@@ -84,6 +86,8 @@ log "building test binaries and the CLI"
 mkdir -p "$OUT/bin"
 GOEXPERIMENT= $GO test -c -o "$OUT/bin/training-nosimd.test" ./musicrep/training
 GOEXPERIMENT=simd $GO test -c -o "$OUT/bin/training-simd.test" ./musicrep/training
+scripts/setup-xla.sh cpu
+CGO_ENABLED=1 GOEXPERIMENT=simd $GO test -tags xla -c -o "$OUT/bin/training-xla.test" ./musicrep/training
 GOEXPERIMENT=simd $GO test -c -o "$OUT/bin/evaluation.test" ./evaluation
 GOEXPERIMENT=simd $GO build -o "$OUT/bin/musicrep" ./cmd/musicrep
 [ -f "$OUT/synth/base.f32" ] || "$PY" bench/search_bench.py gen --synth-dir "$OUT/synth"
@@ -117,6 +121,11 @@ step train_go_nosimd_steady gobench "$OUT/bin/training-nosimd.test" musicrep/tra
   -test.bench '^BenchmarkTrainEpochSteady$' -test.benchtime "$TRAIN_BT" -test.count "$REPS"
 step train_go_simd_steady gobench "$OUT/bin/training-simd.test" musicrep/training train_go_simd_steady.txt \
   -test.bench '^BenchmarkTrainEpochSteady$' -test.benchtime "$TRAIN_BT" -test.count "$REPS"
+xlabench() { GOMLX_BACKEND=xla:cpu gobench "$@"; }
+step train_xla_cpu xlabench "$OUT/bin/training-xla.test" musicrep/training train_xla_cpu.txt \
+  -test.bench '^BenchmarkTrainEpoch$' -test.benchtime "$TRAIN_BT" -test.count "$REPS"
+step train_xla_cpu_steady xlabench "$OUT/bin/training-xla.test" musicrep/training train_xla_cpu_steady.txt \
+  -test.bench '^BenchmarkTrainEpochSteady$' -test.benchtime "$TRAIN_BT" -test.count "$REPS"
 torchrun() { "$PY" bench/torch_binding.py --epochs "$REPS" "$@"; }
 step train_torch_seed_t2 eval 'torchrun --threads 2 --mode seed >"$OUT/train_torch_seed_t2.json"'
 step train_torch_concat_t2 eval 'torchrun --threads 2 --mode concat >"$OUT/train_torch_concat_t2.json"'
@@ -143,3 +152,7 @@ fi
 
 "$PY" bench/summarize.py "$OUT"
 log "done: $OUT/summary.md"
+if [ "${BENCH_ONLY_CORE:-0}" != 1 ]; then
+  BENCH_OUT="$OUT/cnn" bash bench/cnn.sh
+  BENCH_OUT="$OUT/index" bash bench/index.sh
+fi

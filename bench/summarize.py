@@ -80,6 +80,8 @@ def main():
         ("train_go_simd.txt", "BenchmarkTrainEpoch", "musicrep, Go backend, GOEXPERIMENT=simd — BenchmarkTrainEpoch (cold)", "train_go_simd"),
         ("train_go_nosimd_steady.txt", "BenchmarkTrainEpochSteady", "musicrep, Go backend, no SIMD — steady state", "train_go_nosimd_steady"),
         ("train_go_simd_steady.txt", "BenchmarkTrainEpochSteady", "musicrep, Go backend, GOEXPERIMENT=simd — steady state", "train_go_simd_steady"),
+        ("train_xla_cpu.txt", "BenchmarkTrainEpoch", "musicrep, XLA backend (xla:cpu PJRT plugin) — BenchmarkTrainEpoch (cold, incl. XLA compilation)", "train_xla_cpu"),
+        ("train_xla_cpu_steady.txt", "BenchmarkTrainEpochSteady", "musicrep, XLA backend (xla:cpu PJRT plugin) — steady state", "train_xla_cpu_steady"),
     ]:
         b = go_bench(file).get(bench)
         if b and "pairs/s" in b:
