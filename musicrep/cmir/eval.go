@@ -2,7 +2,9 @@ package cmir
 
 import (
 	"fmt"
+	"io"
 	"math"
+	"time"
 
 	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep/cf"
@@ -18,8 +20,21 @@ type Embeddings struct {
 // EmbedSongs embeds every song with a trained encoder: z_d (the 128-d contrastive space) when contrastive is
 // true, else z (the flattened CNN output, what contrastive-mir's encode.py saves for downstream tasks).
 func EmbedSongs(e *Embedder, d *Data, name string, contrastive bool) (*Embeddings, error) {
+	return EmbedSongsProgress(e, d, name, contrastive, nil)
+}
+
+// EmbedSongsProgress is EmbedSongs with a progress line (songs done, songs/s, time left) written to progress
+// about every 10 seconds; nil writes nothing.
+func EmbedSongsProgress(e *Embedder, d *Data, name string, contrastive bool, progress io.Writer) (*Embeddings, error) {
 	out := &Embeddings{Name: name}
+	start, last := time.Now(), time.Now()
 	for i := range d.Songs {
+		if progress != nil && i > 0 && time.Since(last) > 10*time.Second {
+			last = time.Now()
+			rate := float64(i) / time.Since(start).Seconds()
+			fmt.Fprintf(progress, "cmir: embedding %q: %d/%d songs, %.1f songs/s, %s left\n", name, i, len(d.Songs),
+				rate, (time.Duration(float64(len(d.Songs)-i)/rate) * time.Second).Round(time.Second))
+		}
 		mel, err := d.SongMel(i)
 		if err != nil {
 			return nil, err

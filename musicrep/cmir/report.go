@@ -145,7 +145,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		e, err := EmbedSongs(emb, data, string(v), false)
+		e, err := EmbedSongsProgress(emb, data, string(v), false, opt.Progress)
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +161,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	random, err := EmbedSongs(randomEmb, data, "same CNN, random weights (untrained)", false)
+	random, err := EmbedSongsProgress(randomEmb, data, "same CNN, random weights (untrained)", false, opt.Progress)
 	if err != nil {
 		return nil, err
 	}
