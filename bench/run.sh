@@ -11,7 +11,8 @@
 #      check that the neighbour sets agree, and the whole `musicrep eval -protocol paper` command.
 # Raw outputs go to out/bench/ (git-ignored); out/bench/summary.md has the tables. Then, unless BENCH_ONLY_CORE=1:
 #   3. the audio CNN's training step and inference, go vs xla:cpu vs PyTorch (bench/cnn.sh → out/bench/cnn/);
-#   4. exact and IVF top-k search over 1M x 128 vectors vs FAISS (bench/index.sh → out/bench/index/).
+#   4. exact and IVF top-k search over 1M x 128 vectors vs FAISS (bench/index.sh → out/bench/index/);
+#   5. log-mel vs librosa and BPR vs implicit (bench/melcf.sh → out/bench/melcf/).
 #
 # Environment:
 #   BENCH_REPS=5          repetitions (at least 3 for a record)
@@ -155,4 +156,5 @@ log "done: $OUT/summary.md"
 if [ "${BENCH_ONLY_CORE:-0}" != 1 ]; then
   BENCH_OUT="$OUT/cnn" bash bench/cnn.sh
   BENCH_OUT="$OUT/index" bash bench/index.sh
+  BENCH_OUT="$OUT/melcf" BENCH_REPS="$REPS" bash bench/melcf.sh
 fi
