@@ -34,7 +34,7 @@ go test ./musicrep/cf -run '^$' -bench '^BenchmarkBPRSynthetic$' -count "$REPS" 
 log "cf planted: implicit"
 for _ in $(seq "$REPS"); do
 	.venv-cf/bin/python scripts/golden/cf.py --out "$OUT/cf_synthetic.json" >/dev/null
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["implicit_bpr"]["fit_seconds"])' "$OUT/cf_synthetic.json"
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reference"]["implicit_bpr"]["fit_seconds"])' "$OUT/cf_synthetic.json"
 done | tee "$OUT/cf_synth_implicit.txt" >&2
 
 if [[ -f out/melon-medium/song_meta.json ]]; then
