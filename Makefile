@@ -52,9 +52,10 @@ reproduce: build
 	./$(BIN) reproduce -preset $(PRESET)
 
 ## audio-setup: Debian's mma, fluidsynth and fluid-soundfont-gm (musicrep melon-generate renders genre-labelled
-## audio with them; apt-get, needs root or passwordless sudo).
+## audio with them) and wesnoth-1.16-music (real recordings for -real wesnoth, 153 MB); apt-get, needs root or
+## passwordless sudo.
 audio-setup:
-	scripts/setup-audio.sh
+	scripts/setup-audio.sh --real
 
 reproduce-full: build
 	./$(BIN) reproduce -full
