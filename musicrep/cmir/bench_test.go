@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/musicrep/musicrep/musicrep/backends"
 )
@@ -133,34 +131,13 @@ func newTrainBench(backend compute.Backend, preset string, batch int) (*trainBen
 	}
 	variant := Variant(model.GetParamOr(scope, ParamVariant, string(Full)))
 	seed := uint64(model.GetParamOr(scope, ParamSeed, 42))
-	wd := model.GetParamOr(scope, ParamWeightDecay, 1e-4)
 	store.SetParam(model.ParamInitialSeed, int64(seed)+1)
 	scope.SetParam(ParamVocab, len(data.Vocab))
 	tags := TagConfig{Vocab: len(data.Vocab), Dim: EmbeddingDim, Table: data.Table, Heads: 4}
-	modelFn := func(scope *model.Scope, _ any, in []*Node) []*Node {
+	trainer := newTrainer(backend, store, func(scope *model.Scope, in []*Node) *Node {
 		loss, _ := Loss(scope, variant, audio, tags, Batch{Mel: in[0], CF: in[1], GenreIDs: in[2], MultiHot: in[3]})
-		if wd > 0 { // as Train: the gradient gets wd·θ, i.e. the loss wd/2·‖θ‖²
-			var l2 *Node
-			for v := range scope.Store().IterVariables() {
-				if !v.Trainable || !v.Shape().DType.IsFloat() || strings.Contains(v.Scope(), "optimizer") {
-					continue
-				}
-				sq := ReduceAllSum(Square(v.NodeValue(loss.Graph())))
-				if l2 == nil {
-					l2 = sq
-				} else {
-					l2 = Add(l2, sq)
-				}
-			}
-			if l2 != nil {
-				loss = Add(loss, MulScalar(ConvertDType(l2, loss.DType()), wd/2))
-			}
-		}
-		return []*Node{loss}
-	}
-	lr := model.GetParamOr(scope, ParamLR, 1e-4)
-	trainer := train.NewTrainer(backend, store, modelFn, func(_, p []*Node) *Node { return p[0] },
-		optimizer.Adam().LearningRate(lr).Done(), nil, nil)
+		return loss
+	})
 	return &trainBench{data: data, trainer: trainer, audio: audio, batch: batch, seed: seed}, nil
 }
 

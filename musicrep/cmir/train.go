@@ -161,6 +161,7 @@ func Train(ctx context.Context, data *Data, cfg TrainConfig) (res *TrainResult, 
 	epochs := model.GetParamOr(scope, ParamEpochs, 400)
 	seed := uint64(model.GetParamOr(scope, ParamSeed, 42))
 	wd := model.GetParamOr(scope, ParamWeightDecay, 1e-4)
+	lr := model.GetParamOr(scope, ParamLR, 1e-4)
 	if startEpoch == 0 {
 		store.SetParam(model.ParamInitialSeed, int64(seed)+1)
 		scope.SetParam(ParamVocab, len(data.Vocab))
@@ -183,30 +184,7 @@ func Train(ctx context.Context, data *Data, cfg TrainConfig) (res *TrainResult, 
 		loss, _ := Loss(scope, variant, audio, tags, Batch{Mel: in[0], CF: in[1], GenreIDs: in[2], MultiHot: in[3]})
 		return loss
 	}
-	modelFn := func(scope *model.Scope, _ any, in []*Node) []*Node {
-		loss := lossGraph(scope, in)
-		if wd > 0 { // PyTorch Adam's weight_decay: the gradient gets wd·θ, i.e. the loss wd/2·‖θ‖²
-			var l2 *Node
-			for v := range scope.Store().IterVariables() {
-				if !v.Trainable || !v.Shape().DType.IsFloat() || strings.Contains(v.Scope(), "optimizer") {
-					continue
-				}
-				sq := ReduceAllSum(Square(v.NodeValue(loss.Graph())))
-				if l2 == nil {
-					l2 = sq
-				} else {
-					l2 = Add(l2, sq)
-				}
-			}
-			if l2 != nil {
-				loss = Add(loss, MulScalar(ConvertDType(l2, loss.DType()), wd/2))
-			}
-		}
-		return []*Node{loss}
-	}
-	lr := model.GetParamOr(scope, ParamLR, 1e-4)
-	trainer := train.NewTrainer(cfg.Backend, store, modelFn, func(_, p []*Node) *Node { return p[0] },
-		optimizer.Adam().LearningRate(lr).Done(), nil, nil)
+	trainer := newTrainer(cfg.Backend, store, lossGraph)
 	valExec, err := model.NewExec(cfg.Backend, store, func(scope *model.Scope, in []*Node) *Node { return lossGraph(scope, in) })
 	if err != nil {
 		return nil, err
@@ -270,6 +248,38 @@ func Train(ctx context.Context, data *Data, cfg TrainConfig) (res *TrainResult, 
 	}
 	res.Epochs, res.Wall = epochs, time.Since(start)
 	return res, nil
+}
+
+// newTrainer is Train's trainer (also what BenchmarkAudioTrainStep times): the loss of lossGraph plus PyTorch
+// Adam's coupled weight decay (the gradient gets wd·θ, i.e. the loss wd/2·‖θ‖² over the trainable float
+// variables), minimised by Adam with the store's learning rate.
+func newTrainer(backend compute.Backend, store *model.Store, lossGraph func(*model.Scope, []*Node) *Node) *train.Trainer {
+	scope := store.RootScope()
+	wd := model.GetParamOr(scope, ParamWeightDecay, 1e-4)
+	modelFn := func(scope *model.Scope, _ any, in []*Node) []*Node {
+		loss := lossGraph(scope, in)
+		if wd > 0 {
+			var l2 *Node
+			for v := range scope.Store().IterVariables() {
+				if !v.Trainable || !v.Shape().DType.IsFloat() || strings.Contains(v.Scope(), "optimizer") {
+					continue
+				}
+				sq := ReduceAllSum(Square(v.NodeValue(loss.Graph())))
+				if l2 == nil {
+					l2 = sq
+				} else {
+					l2 = Add(l2, sq)
+				}
+			}
+			if l2 != nil {
+				loss = Add(loss, MulScalar(ConvertDType(l2, loss.DType()), wd/2))
+			}
+		}
+		return []*Node{loss}
+	}
+	lr := model.GetParamOr(scope, ParamLR, 1e-4)
+	return train.NewTrainer(backend, store, modelFn, func(_, p []*Node) *Node { return p[0] },
+		optimizer.Adam().LearningRate(lr).Done(), nil, nil)
 }
 
 // batch builds the graph inputs for songs: random crops, CF vectors (zeros when absent), genre ids, multi-hot
