@@ -13,13 +13,16 @@ SELECTOR ?=
 
 .PHONY: lab lab-setup notebooks browser-test
 
-lab:
+# The notebooks read the pretrained weights of `make models` (07) and render audio with Debian's mma and
+# fluidsynth (08, scripts/setup-audio.sh; apt-get, so `make lab` does not force it).
+lab: models
 	scripts/lab.sh
 
 lab-setup:
 	scripts/setup-lab.sh
 
-notebooks:
+notebooks: models
+	scripts/setup-audio.sh
 	scripts/run-notebooks.sh $(NOTEBOOKS)
 
 browser-test:
