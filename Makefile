@@ -29,7 +29,7 @@ build:
 ## $$MUSICREP_DATA; includes an end-to-end CLI run), the XLA CPU backend against the pure-Go one (mk/xla.mk),
 ## every notebook executed headless (small settings under CI) and notebook 03 run through the JupyterLab UI in
 ## headless Chromium.
-test: fmt-check vet data-check docker-lint unit unit-xla notebooks browser-test
+test: fmt-check vet data-check docker-lint unit unit-xla notebooks notebooks-xla browser-test
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -87,9 +87,10 @@ fi
 go_dir="$(dirname "$(command -v go)")"
 lab_backend="${MUSICREP_LAB_BACKEND:-go}"
 cuda_libs="$(cat "$MUSICREP_ROOT/.pjrt/cuda-ld-library-path" 2>/dev/null || true)"
-want_spec="$("$LAB_VENV/bin/python" - "$LAB_BIN/gonb" "$LAB_BIN" "$go_dir" "$lab_backend" "$cuda_libs" <<'PY'
+want_spec="$("$LAB_VENV/bin/python" - "$LAB_BIN/gonb" "$LAB_BIN" "$go_dir" "$lab_backend" "$cuda_libs" \
+	"$MUSICREP_ROOT/.pjrt" <<'PY'
 import json, sys
-gonb, bin_dir, go_dir, backend, cuda_libs = sys.argv[1:6]
+gonb, bin_dir, go_dir, backend, cuda_libs, pjrt_dir = sys.argv[1:7]
 env = {
     # ${PATH} is substituted by jupyter_client with the launching process' PATH.
     "PATH": f"{bin_dir}:{go_dir}:${{PATH}}",
@@ -99,6 +100,8 @@ env = {
 if backend.startswith("xla"):
     env["GOFLAGS"] = "-tags=xla"
     env["CGO_ENABLED"] = "1"
+    # GoNB runs cells from a temporary folder, outside the repository: point musicrep/backends at its plugins.
+    env["MUSICREP_PJRT_DIR"] = pjrt_dir
     if backend.startswith("xla:cuda") and cuda_libs:
         env["LD_LIBRARY_PATH"] = cuda_libs
 print(json.dumps({
