@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -84,4 +85,16 @@ func TestRunReportTiny(t *testing.T) {
 		t.Fatalf("report: %v\n%s", err, md)
 	}
 	t.Log("\n" + string(md))
+	// Run again over the same checkpoints (nothing left to train): every row, the untrained CNN's included,
+	// must come out the same.
+	rep2, err := RunReport(context.Background(), ReportOptions{Dataset: dir, Name: "tiny", Preset: "tiny", Epochs: 1,
+		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rep.Rows {
+		if !reflect.DeepEqual(r.Metrics, rep2.Rows[i].Metrics) {
+			t.Errorf("row %q changed between two runs: %v, then %v", r.Name, r.Metrics, rep2.Rows[i].Metrics)
+		}
+	}
 }

@@ -156,8 +156,11 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		row.BestEpoch, row.ValLoss, row.TrainSecond = res.BestEpoch, res.BestValLoss, res.Wall.Seconds()
 		rep.Rows = append(rep.Rows, row)
 	}
-	// Baselines without training.
-	randomEmb, err := NewEmbedder(opt.Backend, model.NewStore(), audio)
+	// Baselines without training. The untrained CNN's weights are drawn from a seed (an unseeded store draws
+	// a cryptographically random one, and the row would change from run to run).
+	randomStore := model.NewStore()
+	randomStore.SetParam(model.ParamInitialSeed, int64(opt.Seed)+0x5eed)
+	randomEmb, err := NewEmbedder(opt.Backend, randomStore, audio)
 	if err != nil {
 		return nil, err
 	}
