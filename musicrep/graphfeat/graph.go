@@ -17,6 +17,14 @@
 // The graph is simple: duplicate edges collapse into one, and there are no self loops. Names are compared
 // after strings.TrimSpace; empty artist, album and genre names create no node and no edge.
 //
+// # Leak-free graphs
+//
+// The genre edges make every embedding of the full graph encode the genres of all tracks, held-out tracks
+// included, so a model or baseline that reads it "predicts" genre from the labels themselves. BuildFiltered
+// and FeaturesFiltered take an EdgeFilter: LeakFree(test) drops every genre edge and cuts held-out tracks from
+// metadata nodes they share with training tracks (musicrep's held-out protocol builds its graph this way for
+// each split); the unfiltered graph stays available as an upper bound, labelled as leaking.
+//
 // # RandNE
 //
 // RandNE (Zhang et al., "Billion-scale Network Embedding with Iterative Random Projection", ICDM 2018)
@@ -116,8 +124,67 @@ func (g *Graph) NumNodes() int { return len(g.Nodes) }
 // Degree returns the number of neighbours of node v.
 func (g *Graph) Degree(v int) int { return len(g.Adj[v]) }
 
-// Build builds the graph of the given tracks (see the package documentation).
-func Build(tracks []musicrep.Track) *Graph {
+// EdgeFilter chooses which edges BuildFiltered keeps. The zero value keeps every edge: binding_music's graph,
+// whose track–genre edges cover every track, so embeddings of it encode the genre labels of all tracks.
+type EdgeFilter struct {
+	// NoGenres drops every track–genre edge (and the genre nodes).
+	NoGenres bool
+	// GenreTracks, when non-nil and NoGenres is false, keeps track i's genre edges only where GenreTracks[i]
+	// (e.g. the training tracks of a split: their genres are training labels).
+	GenreTracks []bool
+	// Hidden, when non-nil, marks held-out tracks: a hidden track keeps no edge to an artist or album node that
+	// a non-hidden track also links to, so no path through shared metadata reaches the training tracks. With a
+	// split by artist such nodes do not exist; with any other split this is what keeps the graph leak-free.
+	Hidden []bool
+}
+
+// LeakFree is the edge filter of musicrep's held-out protocol for a split whose held-out tracks are marked in
+// test: no genre edges at all (genre is what the protocol scores) and test tracks cut from every metadata node
+// they share with training tracks. What remains links each track to its artist and album.
+func LeakFree(test []bool) EdgeFilter { return EdgeFilter{NoGenres: true, Hidden: test} }
+
+// String describes the filter in a few words (for provenance strings).
+func (f EdgeFilter) String() string {
+	var parts []string
+	switch {
+	case f.NoGenres:
+		parts = append(parts, "no genre edges")
+	case f.GenreTracks != nil:
+		n := 0
+		for _, ok := range f.GenreTracks {
+			if ok {
+				n++
+			}
+		}
+		parts = append(parts, fmt.Sprintf("genre edges of %d tracks only", n))
+	default:
+		parts = append(parts, "all edges (track–genre edges of every track: leaks genre)")
+	}
+	if f.Hidden != nil {
+		n := 0
+		for _, h := range f.Hidden {
+			if h {
+				n++
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%d held-out tracks cut from shared metadata nodes", n))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Build builds the graph of the given tracks (see the package documentation), every edge kept.
+func Build(tracks []musicrep.Track) *Graph { return BuildFiltered(tracks, EdgeFilter{}) }
+
+// BuildFiltered builds the graph of the given tracks keeping the edges the filter allows. It panics when a
+// mask of the filter has another length than tracks (a programming error).
+func BuildFiltered(tracks []musicrep.Track, f EdgeFilter) *Graph {
+	for name, mask := range map[string][]bool{"GenreTracks": f.GenreTracks, "Hidden": f.Hidden} {
+		if mask != nil && len(mask) != len(tracks) {
+			panic(fmt.Sprintf("graphfeat: EdgeFilter.%s has %d entries for %d tracks", name, len(mask), len(tracks)))
+		}
+	}
+	keepGenres := func(i int) bool { return !f.NoGenres && (f.GenreTracks == nil || f.GenreTracks[i]) }
+	hidden := func(i int) bool { return f.Hidden != nil && f.Hidden[i] }
 	g := &Graph{NumTracks: len(tracks)}
 	for _, t := range tracks {
 		g.Nodes = append(g.Nodes, Node{Type: TrackNode, Name: t.ID})
@@ -145,7 +212,10 @@ func Build(tracks []musicrep.Track) *Graph {
 			g.Nodes = append(g.Nodes, Node{Type: AlbumNode, Name: k.album, Artist: k.artist})
 		}
 	}
-	for _, t := range tracks {
+	for i, t := range tracks {
+		if !keepGenres(i) {
+			continue
+		}
 		for _, gn := range t.Genres {
 			gn = strings.TrimSpace(gn)
 			if gn == "" {
@@ -173,19 +243,49 @@ func Build(tracks []musicrep.Track) *Graph {
 		g.Adj[v] = append(g.Adj[v], int32(u))
 		g.NumEdges++
 	}
-	for i, t := range tracks {
-		for _, gn := range t.Genres {
-			if v, ok := genres[strings.TrimSpace(gn)]; ok {
-				addEdge(i, v)
+	// Metadata nodes linked by both a hidden and a visible track: hidden tracks do not link to them.
+	shared := map[int]bool{}
+	if f.Hidden != nil {
+		by := map[int][2]bool{} // node → (linked by a visible track, linked by a hidden track)
+		mark := func(node int, h bool) {
+			s := by[node]
+			if h {
+				s[1] = true
+			} else {
+				s[0] = true
+			}
+			by[node] = s
+		}
+		for i, t := range tracks {
+			if a, ok := artists[strings.TrimSpace(t.Artist)]; ok {
+				mark(a, hidden(i))
+			}
+			if al, ok := albums[albumKey{strings.TrimSpace(t.Artist), strings.TrimSpace(t.Album)}]; ok {
+				mark(al, hidden(i))
 			}
 		}
+		for node, s := range by {
+			if s[0] && s[1] {
+				shared[node] = true
+			}
+		}
+	}
+	for i, t := range tracks {
+		if keepGenres(i) {
+			for _, gn := range t.Genres {
+				if v, ok := genres[strings.TrimSpace(gn)]; ok {
+					addEdge(i, v)
+				}
+			}
+		}
+		cut := func(node int) bool { return hidden(i) && shared[node] }
 		artist, hasArtist := artists[strings.TrimSpace(t.Artist)]
-		if hasArtist {
+		if hasArtist && !cut(artist) {
 			addEdge(i, artist)
 		}
-		if al, ok := albums[albumKey{strings.TrimSpace(t.Artist), strings.TrimSpace(t.Album)}]; ok {
+		if al, ok := albums[albumKey{strings.TrimSpace(t.Artist), strings.TrimSpace(t.Album)}]; ok && !cut(al) {
 			addEdge(i, al)
-			if hasArtist {
+			if hasArtist && !cut(artist) {
 				addEdge(al, artist)
 			}
 		}

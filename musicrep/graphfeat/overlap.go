@@ -66,13 +66,19 @@ var Methods = []string{"randne", "deepwalk"}
 // has Modality musicrep.Graph, Source "graphfeat:<method>", Dim dim and every row Present, row-aligned with
 // tracks.
 func Features(tracks []musicrep.Track, method string, dim int, seed uint64) (*musicrep.Features, error) {
+	return FeaturesFiltered(tracks, method, dim, seed, EdgeFilter{})
+}
+
+// FeaturesFiltered is Features on the graph that BuildFiltered builds with the given edge filter; the
+// filter is described in the result's Source ("graphfeat:<method> [<filter>]") unless it keeps every edge.
+func FeaturesFiltered(tracks []musicrep.Track, method string, dim int, seed uint64, filter EdgeFilter) (*musicrep.Features, error) {
 	if len(tracks) == 0 {
 		return nil, fmt.Errorf("graphfeat: no tracks to embed")
 	}
 	if dim <= 0 {
 		return nil, fmt.Errorf("graphfeat: dim must be positive, got %d", dim)
 	}
-	g := Build(tracks)
+	g := BuildFiltered(tracks, filter)
 	var data []float32
 	switch method {
 	case "randne":
@@ -90,9 +96,13 @@ func Features(tracks []musicrep.Track, method string, dim int, seed uint64) (*mu
 	for i := range present {
 		present[i] = true
 	}
+	source := "graphfeat:" + method
+	if filter.NoGenres || filter.GenreTracks != nil || filter.Hidden != nil {
+		source += " [" + filter.String() + "]"
+	}
 	return &musicrep.Features{
 		Modality: musicrep.Graph,
-		Source:   "graphfeat:" + method,
+		Source:   source,
 		Dim:      dim,
 		Data:     data,
 		Present:  present,
