@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 )
 
 // GenreRetrieval is the genre-relevance retrieval primitive of the held-out evaluation. data holds one row
@@ -18,66 +20,182 @@ import (
 // average_precision@K, reciprocal_rank@K and ndcg@K (means over the queries used), plus map@K, the mean
 // average precision at K, which is the same number as average_precision@K: note that it follows
 // torchmetrics and normalises each query's AP by the relevant items within the top K (not by
-// min(K, #relevant) as some IR definitions do). precision@K divides by K even when K exceeds the number of
-// candidates. The int is the number of queries used (tracks with >= 1 genre).
+// min(K, #relevant) as some IR definitions do; that one is average_precision_ir@K). precision@K divides by K
+// even when K exceeds the number of candidates. The int is the number of queries used (tracks with >= 1 genre).
 //
 // Errors: dim <= 0, len(data) != len(genres)*dim, NaN/Inf, fewer than 2 tracks, a non-positive K, no
 // query with a genre.
 func GenreRetrieval(data []float32, dim int, genres [][]string, ks []int) (map[string]float64, int, error) {
+	s, err := GenreRetrievalScores(data, dim, genres, RetrievalOptions{Ks: ks})
+	if err != nil {
+		return nil, 0, err
+	}
+	return s.Means(), len(s.Queries), nil
+}
+
+// RetrievalOptions configures GenreRetrievalScores.
+type RetrievalOptions struct {
+	Ks []int // cut-offs (required)
+	// Artists, when non-nil (one per track), adds the same-artist-excluded variant of every metric, keyed
+	// "other_artist_<metric>@K": the query's list then holds only candidates by other artists, so neighbours
+	// that match because they are the same artist's other songs no longer count.
+	Artists []string
+}
+
+// QueryScores holds per-query metric values: Values[key][j] is the value of metric key for query j, whose
+// row in the scored set is Queries[j]. Means averages them; ClusterBootstrap puts intervals on the means.
+type QueryScores struct {
+	Queries []int
+	Values  map[string][]float64
+}
+
+// Means returns the mean of every metric over the queries (0 for no queries).
+func (s *QueryScores) Means() map[string]float64 {
+	out := make(map[string]float64, len(s.Values))
+	for k, v := range s.Values {
+		sum := 0.0
+		for _, x := range v {
+			sum += x
+		}
+		if len(v) > 0 {
+			out[k] = sum / float64(len(v))
+		}
+	}
+	return out
+}
+
+// Add stores the values of other (same queries, in the same order) under its keys.
+func (s *QueryScores) Add(other *QueryScores) error {
+	if len(other.Queries) != len(s.Queries) {
+		return fmt.Errorf("evaluation: QueryScores.Add: %d queries, want %d", len(other.Queries), len(s.Queries))
+	}
+	for j, q := range other.Queries {
+		if s.Queries[j] != q {
+			return fmt.Errorf("evaluation: QueryScores.Add: query %d is row %d, want row %d", j, q, s.Queries[j])
+		}
+	}
+	for k, v := range other.Values {
+		s.Values[k] = v
+	}
+	return nil
+}
+
+// GenreRetrievalScores is GenreRetrieval with the per-query values kept (the keys of GenreRetrieval,
+// average_precision_ir@K, and with opt.Artists the other_artist_ variants).
+//
+// average_precision_ir@K is the textbook AP@K: the sum of precision@rank over the relevant items within the
+// top K, divided by min(K, R) where R is the number of relevant candidates (0 when R = 0). It is never above
+// torchmetrics' average_precision@K, which divides by the relevant items found within the top K.
+func GenreRetrievalScores(data []float32, dim int, genres [][]string, opt RetrievalOptions) (*QueryScores, error) {
 	n := len(genres)
+	ks := opt.Ks
 	if err := checkMatrix(data, dim, n, "data"); err != nil {
-		return nil, 0, fmt.Errorf("evaluation: GenreRetrieval: %w", err)
+		return nil, fmt.Errorf("evaluation: GenreRetrieval: %w", err)
 	}
 	if n < 2 {
-		return nil, 0, fmt.Errorf("evaluation: GenreRetrieval: need at least 2 tracks, got %d", n)
+		return nil, fmt.Errorf("evaluation: GenreRetrieval: need at least 2 tracks, got %d", n)
 	}
 	if len(ks) == 0 {
-		return nil, 0, errors.New("evaluation: GenreRetrieval: no cut-offs")
+		return nil, errors.New("evaluation: GenreRetrieval: no cut-offs")
 	}
 	for _, k := range ks {
 		if k <= 0 {
-			return nil, 0, fmt.Errorf("evaluation: GenreRetrieval: cut-off k must be positive, got %d", k)
+			return nil, fmt.Errorf("evaluation: GenreRetrieval: cut-off k must be positive, got %d", k)
 		}
+	}
+	if opt.Artists != nil && len(opt.Artists) != n {
+		return nil, fmt.Errorf("evaluation: GenreRetrieval: %d artists for %d tracks", len(opt.Artists), n)
 	}
 	sets := genreSets(genres)
-	var queries []int
-	for i, s := range sets {
-		if len(s) > 0 {
-			queries = append(queries, i)
-		}
-	}
+	queries := genreQueries(genres)
 	if len(queries) == 0 {
-		return nil, 0, errors.New("evaluation: GenreRetrieval: no track has a genre")
+		return nil, errors.New("evaluation: GenreRetrieval: no track has a genre")
 	}
 	qdata := GatherRows(data, dim, queries)
 	res := TopKSquaredL2(data, dim, qdata, n-1, func(q, i int) bool { return queries[q] == i })
 
-	sums := make([][6]float64, len(ks))
-	scores := make([]float64, n-1)
-	rel := make([]bool, n-1)
-	for qi, q := range queries {
-		list := res[qi]
-		scores, rel = scores[:len(list)], rel[:len(list)]
-		for j, nb := range list {
-			scores[j] = -nb.Dist
-			rel[j] = sharesGenre(sets[q], sets[nb.Index])
-		}
-		for ki, m := range RankMetricsAt(scores, rel, ks) {
-			v := m.values()
-			for t := range v {
-				sums[ki][t] += v[t]
+	out := &QueryScores{Queries: queries, Values: map[string][]float64{}}
+	prefixes := []string{""}
+	if opt.Artists != nil {
+		prefixes = append(prefixes, "other_artist_")
+	}
+	for _, prefix := range prefixes {
+		for _, k := range ks {
+			for _, name := range append(slices.Clone(MetricNames), "map", "average_precision_ir") {
+				out.Values[prefix+metricKey(name, k)] = make([]float64, len(queries))
 			}
 		}
 	}
-	out := make(map[string]float64, 7*len(ks))
-	nq := float64(len(queries))
-	for ki, k := range ks {
-		for t, name := range MetricNames {
-			out[metricKey(name, k)] = sums[ki][t] / nq
+	scores := make([]float64, 0, n-1)
+	rel := make([]bool, 0, n-1)
+	for qi, q := range queries {
+		for _, prefix := range prefixes {
+			scores, rel = scores[:0], rel[:0]
+			for _, nb := range res[qi] {
+				if prefix != "" && opt.Artists[nb.Index] == opt.Artists[q] {
+					continue
+				}
+				scores = append(scores, -nb.Dist)
+				rel = append(rel, sharesGenre(sets[q], sets[nb.Index]))
+			}
+			storeRankMetrics(out.Values, prefix, qi, scores, rel, ks)
 		}
-		out[metricKey("map", k)] = out[metricKey("average_precision", k)]
 	}
-	return out, len(queries), nil
+	return out, nil
+}
+
+// storeRankMetrics writes query qi's metrics for a ranked candidate list (scores descending ties stable).
+func storeRankMetrics(values map[string][]float64, prefix string, qi int, scores []float64, rel []bool, ks []int) {
+	if len(scores) == 0 { // every candidate excluded: nothing relevant can be found
+		return
+	}
+	ms := RankMetricsAt(scores, rel, ks)
+	total := 0
+	for _, r := range rel {
+		if r {
+			total++
+		}
+	}
+	for ki, k := range ks {
+		v := ms[ki].values()
+		for t, name := range MetricNames {
+			values[prefix+metricKey(name, k)][qi] = v[t]
+		}
+		values[prefix+metricKey("map", k)][qi] = v[3]
+		values[prefix+metricKey("average_precision_ir", k)][qi] = irAveragePrecision(scores, rel, k, total)
+	}
+}
+
+// irAveragePrecision is AP@k normalised by min(k, total relevant), over a list ranked by descending score
+// (ties in list order).
+func irAveragePrecision(scores []float64, rel []bool, k, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
+	hits, sum := 0, 0.0
+	for p, i := range order[:min(k, len(order))] {
+		if rel[i] {
+			hits++
+			sum += float64(hits) / float64(p+1)
+		}
+	}
+	return sum / float64(min(k, total))
+}
+
+// genreQueries returns the rows that have at least one genre.
+func genreQueries(genres [][]string) []int {
+	var queries []int
+	for i, g := range genres {
+		if len(g) > 0 {
+			queries = append(queries, i)
+		}
+	}
+	return queries
 }
 
 // KNNGenreAccuracy is k-nearest-neighbour genre classification of a held-out set. Every test track with at
@@ -91,35 +209,48 @@ func GenreRetrieval(data []float32, dim int, genres [][]string, ks []int) (map[s
 // It returns the accuracy and n, the number of test tracks with >= 1 genre (accuracy 0 when n = 0).
 // Errors: dim <= 0, k <= 0, matrix/genre length mismatches, NaN/Inf, empty training set.
 func KNNGenreAccuracy(trainData []float32, trainGenres [][]string, testData []float32, testGenres [][]string, dim, k int) (acc float64, n int, err error) {
+	queries, correct, err := KNNGenreCorrect(trainData, trainGenres, testData, testGenres, dim, k)
+	if err != nil || len(queries) == 0 {
+		return 0, 0, err
+	}
+	return mean(correct), len(queries), nil
+}
+
+// KNNGenreCorrect is KNNGenreAccuracy per query: the test rows with >= 1 genre (in order) and, for each,
+// 1 when the k-NN prediction is one of its genres, else 0.
+func KNNGenreCorrect(trainData []float32, trainGenres [][]string, testData []float32, testGenres [][]string, dim, k int) (queries []int, correct []float64, err error) {
 	if err := checkMatrix(trainData, dim, len(trainGenres), "trainData"); err != nil {
-		return 0, 0, fmt.Errorf("evaluation: KNNGenreAccuracy: %w", err)
+		return nil, nil, fmt.Errorf("evaluation: KNNGenreAccuracy: %w", err)
 	}
 	if err := checkMatrix(testData, dim, len(testGenres), "testData"); err != nil {
-		return 0, 0, fmt.Errorf("evaluation: KNNGenreAccuracy: %w", err)
+		return nil, nil, fmt.Errorf("evaluation: KNNGenreAccuracy: %w", err)
 	}
 	if k <= 0 {
-		return 0, 0, fmt.Errorf("evaluation: KNNGenreAccuracy: k must be positive, got %d", k)
+		return nil, nil, fmt.Errorf("evaluation: KNNGenreAccuracy: k must be positive, got %d", k)
 	}
 	if len(trainGenres) == 0 {
-		return 0, 0, errors.New("evaluation: KNNGenreAccuracy: empty training set")
+		return nil, nil, errors.New("evaluation: KNNGenreAccuracy: empty training set")
 	}
-	var queries []int
-	for i, g := range testGenres {
-		if len(g) > 0 {
-			queries = append(queries, i)
-		}
-	}
+	queries = genreQueries(testGenres)
 	res := TopKSquaredL2(trainData, dim, GatherRows(testData, dim, queries), k, nil)
-	correct := 0
+	correct = make([]float64, len(queries))
 	for qi, q := range queries {
 		if pred, ok := voteGenre(res[qi], trainGenres); ok && contains(testGenres[q], pred) {
-			correct++
+			correct[qi] = 1
 		}
 	}
-	if len(queries) == 0 {
-		return 0, 0, nil
+	return queries, correct, nil
+}
+
+func mean(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
 	}
-	return float64(correct) / float64(len(queries)), len(queries), nil
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }
 
 // LeaveOneOutKNNAccuracy is KNNGenreAccuracy within one set: every track with at least one genre is

@@ -3,6 +3,7 @@ package evaluation
 import (
 	"math"
 	"math/rand"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -48,6 +49,36 @@ func naiveNeighbors(base []float32, dim int, q []float32, skip int) []Neighbor {
 	return out
 }
 
+// The hand example below with artists: A and B by artist x, C by y, D by z. Same-artist candidates removed:
+// A's list is C(.25) F, D(9) F: R=0, all 0. B's list is D(1) F, C(2.25) T: R=1, @1 0, @2 P .5, R 1, AP_ir .5.
+// C's list is unchanged (no other track by y): A(.25) F, B(2.25) T, D F: as without the exclusion.
+func TestGenreRetrievalOtherArtists(t *testing.T) {
+	data := []float32{0, 2, 0.5, 3}
+	genres := [][]string{{"rock"}, {"pop", "rock"}, {"pop"}, nil}
+	s, err := GenreRetrievalScores(data, 1, genres, RetrievalOptions{Ks: []int{1, 2}, Artists: []string{"x", "x", "y", "z"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]float64{
+		"other_artist_precision@2":            {0, 0.5, 0.5},
+		"other_artist_recall@2":               {0, 1, 1},
+		"other_artist_average_precision_ir@2": {0, 0.5, 0.5},
+		"other_artist_precision@1":            {0, 0, 0},
+		"precision@2":                         {0.5, 0.5, 0.5},
+	}
+	for k, w := range want {
+		if !slices.Equal(s.Values[k], w) {
+			t.Errorf("%s = %v, want %v", k, s.Values[k], w)
+		}
+	}
+	if !slices.Equal(s.Queries, []int{0, 1, 2}) {
+		t.Errorf("queries = %v", s.Queries)
+	}
+	if _, err := GenreRetrievalScores(data, 1, genres, RetrievalOptions{Ks: []int{1}, Artists: []string{"x"}}); err == nil {
+		t.Error("artists of the wrong length accepted")
+	}
+}
+
 // Hand example (1-d). A=0 [rock], B=2 [pop rock], C=0.5 [pop], D=3 [] (not a query).
 //
 //	A: C(0.25) F, B(4) T, D(9) F; R=1.  @1 all 0. @2: P .5, R 1, hit 1, AP .5, RR .5, nDCG l3.
@@ -71,6 +102,8 @@ func TestGenreRetrievalHand(t *testing.T) {
 		"reciprocal_rank@1": 0, "ndcg@1": 0,
 		"precision@2": 0.5, "recall@2": 2.5 / 3, "hit_rate@2": 1, "average_precision@2": 0.5, "map@2": 0.5,
 		"reciprocal_rank@2": 0.5, "ndcg@2": (2*l3 + l3/(1+l3)) / 3,
+		// Textbook AP@K, normalised by min(K, R): A .5/1, B .5/2, C .5/1.
+		"average_precision_ir@1": 0, "average_precision_ir@2": 1.25 / 3,
 	}
 	if len(got) != len(want) {
 		t.Errorf("got %d keys, want %d: %v", len(got), len(want), got)
