@@ -123,6 +123,10 @@ type Features struct {
 	// Vocab is the path of the vocabulary file when the rows hold token ids (tag sequences; see
 	// corpus.ReadVocab), "" for vectors.
 	Vocab string
+	// Leak, when not empty, says which labels these features were built from (e.g. a graph with the genre
+	// edges of every track): they must not be scored as a baseline for predicting those labels, only shown
+	// as an upper bound.
+	Leak string
 }
 
 // TokenIDs reports whether the rows hold token ids (a vocabulary is attached) rather than vectors.

@@ -108,7 +108,7 @@ func cmdHparams(args []string) error {
 
 type trainFlags struct {
 	name, preset, set, data, backend, features string
-	heldout, fresh                             bool
+	heldout, fresh, leakyGraph                 bool
 	splitSeed                                  uint64
 	testFraction                               float64
 }
@@ -123,6 +123,8 @@ func (t *trainFlags) register(fs *flag.FlagSet, defaultName, defaultPreset strin
 	fs.BoolVar(&t.fresh, "fresh", false, "discard existing checkpoints of this run instead of resuming")
 	fs.Uint64Var(&t.splitSeed, "split-seed", pipeline.DefaultSplitSeed, "seed of the split by artist")
 	fs.Float64Var(&t.testFraction, "test-fraction", pipeline.DefaultTestFraction, "fraction of tracks held out")
+	fs.BoolVar(&t.leakyGraph, "leaky-graph", false, "held-out runs: keep binding_music's graph features (built "+
+		"with every track's genre edges: leaks genre; an upper bound) instead of the split's leak-free graph")
 }
 
 func (t *trainFlags) options() (pipeline.TrainOptions, *pipeline.Fairouz, error) {
@@ -143,7 +145,7 @@ func (t *trainFlags) options() (pipeline.TrainOptions, *pipeline.Fairouz, error)
 		return pipeline.TrainOptions{}, nil, err
 	}
 	return pipeline.TrainOptions{DataDir: f.DataDir, Name: t.name, Preset: t.preset, Settings: t.set,
-		Heldout: t.heldout, SplitSeed: t.splitSeed, TestFraction: t.testFraction, Fresh: t.fresh,
+		Heldout: t.heldout, LeakyGraph: t.leakyGraph, SplitSeed: t.splitSeed, TestFraction: t.testFraction, Fresh: t.fresh,
 		Backend: backend, Progress: os.Stderr}, f, nil
 }
 
@@ -202,6 +204,9 @@ func cmdExport(args []string) error {
 	if err != nil {
 		return err
 	}
+	if f, err = f.ForCheckpoint(m.Meta.Info); err != nil { // e.g. the split's leak-free graph
+		return err
+	}
 	emb, err := m.EmbedCorpus(f.Corpus)
 	if err != nil {
 		return err
@@ -253,6 +258,7 @@ func cmdEval(args []string) error {
 	splitSeed := fs.Uint64("split-seed", pipeline.DefaultSplitSeed, "heldout: seed of the split by artist")
 	testFraction := fs.Float64("test-fraction", pipeline.DefaultTestFraction, "heldout: fraction of tracks held out")
 	knn := fs.Int("knn", 10, "heldout: neighbours of the k-NN genre classifier")
+	resamples := fs.Int("resamples", 2000, "heldout: bootstrap resamples (test artists) of the 95 % intervals")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -270,7 +276,11 @@ func cmdEval(args []string) error {
 	case "paper":
 		return evalPaper(*embFile, *positives, *candidates, ks, *asJSON, *baselines, *data)
 	case "heldout":
-		return evalHeldout(*embFile, ks, *knn, *splitSeed, *testFraction, *asJSON, *baselines, *data)
+		if *resamples < 1 {
+			return fmt.Errorf("-resamples %d: must be at least 1", *resamples)
+		}
+		opt := pipeline.HeldoutOptions{Ks: ks, KNNK: *knn, Resamples: *resamples}
+		return evalHeldout(*embFile, opt, *splitSeed, *testFraction, *asJSON, *baselines, *data)
 	}
 	return fmt.Errorf("-protocol %q: use paper or heldout", *protocol)
 }
@@ -349,7 +359,7 @@ func evalPaper(embFile, positives string, candidates int, ks []int, asJSON, with
 	return nil
 }
 
-func evalHeldout(embFile string, ks []int, knn int, seed uint64, frac float64, asJSON, withBaselines bool, dataFlag string) error {
+func evalHeldout(embFile string, opt pipeline.HeldoutOptions, seed uint64, frac float64, asJSON, withBaselines bool, dataFlag string) error {
 	f, err := loadData(dataFlag, nil)
 	if err != nil {
 		return err
@@ -364,21 +374,35 @@ func evalHeldout(embFile string, ks []int, knn int, seed uint64, frac float64, a
 	}
 	sets := []*pipeline.Embeddings{emb}
 	if withBaselines {
-		sets = append(sets, pipeline.Baselines(f.Corpus, nil)...)
+		base, err := f.HeldoutBaselines(split, nil)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, base...)
 	}
-	t, err := pipeline.HeldoutEvaluation(f.Corpus, split, pipeline.HeldoutOptions{Ks: ks, KNNK: knn}, sets)
+	t, err := pipeline.HeldoutEvaluation(f.Corpus, split, opt, sets)
 	if err != nil {
 		return err
 	}
+	warning := "valid only for embeddings from a model trained without the test tracks of this split " +
+		"(musicrep train -heldout with the same -split-seed and -test-fraction); a model that read binding_music's " +
+		"graph features (train -leaky-graph, or any run before the leak-free graph) leaks genre"
 	if asJSON {
 		return printJSON(map[string]any{"protocol": "heldout", "description": t.Description,
-			"embeddings": embFile, "metrics": t.Rows[0].Metrics, "num_queries": t.NumQueries, "ks": t.Ks,
-			"baselines": t.Rows[1:], "notes": t.Notes,
-			"warning": "valid only for embeddings from a model trained without the test tracks of this split " +
-				"(musicrep train -heldout with the same -split-seed and -test-fraction)"})
+			"embeddings": embFile, "metrics": t.Rows[0].Metrics, "ci95": t.Rows[0].CI95,
+			"num_queries": t.NumQueries, "ks": t.Ks, "baselines": t.Rows[1:], "comparisons": t.Comparisons,
+			"duplicates_removed": t.DuplicatesRemoved, "notes": t.Notes, "warning": warning})
 	}
-	fmt.Printf("%s\n\n%s\n", t.Description, t.Markdown(nil))
-	for _, n := range t.Notes {
+	fmt.Printf("%s\n\n%s\n", t.Description, t.Markdown(pipeline.HeldoutColumns))
+	if c := t.ComparisonsMarkdown(); c != "" {
+		fmt.Printf("Paired differences (bootstrap over test artists):\n\n%s\n", c)
+	}
+	for _, r := range t.Rows {
+		if r.Note != "" {
+			fmt.Printf("- %s: %s\n", r.Name, r.Note)
+		}
+	}
+	for _, n := range append(t.Notes, warning) {
 		fmt.Println("note:", n)
 	}
 	return nil
@@ -476,6 +500,9 @@ func cmdQuery(args []string) error {
 	}
 	f, err := loadDataWith(*data, m.Modalities, *features)
 	if err != nil {
+		return err
+	}
+	if f, err = f.ForCheckpoint(m.Meta.Info); err != nil {
 		return err
 	}
 	ts, err := pipeline.NewTextSearch(m, f.Corpus, *target)

@@ -129,8 +129,13 @@ func Texts(s ...string) []Cell {
 	return out
 }
 
-// ResultsHTML renders a protocol table: one row per embeddings set, the given metric columns (all when nil),
-// the best value of each column in bold, learned rows shaded, and the notes below.
+// comparable reports whether a row competes for the "best" mark: not a chance or majority reference and not
+// built from the labels being scored.
+func comparable(r pipeline.Row) bool { return !r.Leaks && r.Kind != "chance" && r.Kind != "majority" }
+
+// ResultsHTML renders a protocol table: one row per embeddings set, the given metric columns (all when nil)
+// with their 95 % intervals when the table has them, the best value of each column in bold among the
+// comparable rows (never a leaking row, chance or majority), learned rows shaded, and the notes below.
 func ResultsHTML(t *pipeline.Table, columns []string) string {
 	if columns == nil {
 		columns = t.MetricColumns()
@@ -140,7 +145,7 @@ func ResultsHTML(t *pipeline.Table, columns []string) string {
 	for i := range best {
 		best[i] = math.Inf(-1)
 		for _, r := range t.Rows {
-			if v, ok := r.Metrics[columns[i]]; ok {
+			if v, ok := r.Metrics[columns[i]]; ok && comparable(r) {
 				best[i] = math.Max(best[i], v)
 			}
 		}
@@ -148,14 +153,21 @@ func ResultsHTML(t *pipeline.Table, columns []string) string {
 	var rows [][]Cell
 	var classes []string
 	for _, r := range t.Rows {
-		row := Texts(r.Name, r.Kind, fmt.Sprint(r.Dim))
+		kind := r.Kind
+		if r.Leaks {
+			kind += ", LEAKS"
+		}
+		row := Texts(r.Name, kind, fmt.Sprint(r.Dim))
 		row[1].Class = "l"
 		for i, c := range columns {
 			v, ok := r.Metrics[c]
 			cell := Cell{Text: "–"}
 			if ok {
 				cell.Text = fmt.Sprintf("%.4f", v)
-				if v == best[i] {
+				if ci, has := r.CI95[c]; has {
+					cell.Text = fmt.Sprintf("%.3f (%.3f–%.3f)", v, ci[0], ci[1])
+				}
+				if v == best[i] && comparable(r) {
 					cell.Class = "best"
 				}
 			}

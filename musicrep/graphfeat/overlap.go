@@ -100,7 +100,12 @@ func FeaturesFiltered(tracks []musicrep.Track, method string, dim int, seed uint
 	if filter.NoGenres || filter.GenreTracks != nil || filter.Hidden != nil {
 		source += " [" + filter.String() + "]"
 	}
+	leak := ""
+	if !filter.NoGenres && filter.GenreTracks == nil {
+		leak = "genre: the graph links every track to its genres"
+	}
 	return &musicrep.Features{
+		Leak:     leak,
 		Modality: musicrep.Graph,
 		Source:   source,
 		Dim:      dim,

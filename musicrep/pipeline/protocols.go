@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/musicrep/musicrep/evaluation"
+	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 )
 
@@ -17,7 +18,33 @@ type Row struct {
 	Source  string             `json:"source"`
 	Note    string             `json:"note,omitempty"`
 	Dim     int                `json:"dim"`
+	Leaks   bool               `json:"leaks,omitempty"` // built from the labels scored: an upper bound
 	Metrics map[string]float64 `json:"metrics"`
+	// CI95 is the 95 % bootstrap interval of each metric (held-out protocol: test artists resampled).
+	CI95 map[string][2]float64 `json:"ci95,omitempty"`
+}
+
+// Comparison is the paired difference A − B of one metric between two rows of a table, over the same
+// queries, with its 95 % bootstrap interval (same resamples for both rows).
+type Comparison struct {
+	A           string     `json:"a"`
+	B           string     `json:"b"`
+	Metric      string     `json:"metric"`
+	Diff        float64    `json:"diff"`
+	CI95        [2]float64 `json:"ci95"`
+	Significant bool       `json:"significant"` // the interval excludes zero
+}
+
+// Verdict says in words what the comparison shows.
+func (c Comparison) Verdict() string {
+	switch {
+	case !c.Significant:
+		return "not significant"
+	case c.Diff > 0:
+		return "A better"
+	default:
+		return "B better"
+	}
 }
 
 // Table is the result of one protocol over several embeddings.
@@ -28,6 +55,10 @@ type Table struct {
 	Ks          []int    `json:"ks"`
 	NumQueries  int      `json:"num_queries"`
 	Rows        []Row    `json:"rows"`
+	// DuplicatesRemoved lists the test tracks left out as exact duplicates (held-out protocol): each entry
+	// is the removed track's id and the id of the track it duplicates.
+	DuplicatesRemoved [][2]string  `json:"duplicates_removed,omitempty"`
+	Comparisons       []Comparison `json:"comparisons,omitempty"`
 }
 
 // PaperEvaluation scores every embeddings set with binding_music's protocol (evaluation.PaperProtocol):
@@ -78,14 +109,26 @@ func PaperEvaluation(c *corpus.Corpus, positivesFile string, opt evaluation.Pape
 
 // HeldoutOptions configures HeldoutEvaluation.
 type HeldoutOptions struct {
-	Ks   []int // retrieval cut-offs; default 10, 25
-	KNNK int   // neighbours of the k-NN genre classifier; default 10
+	Ks        []int  // retrieval cut-offs; default 10, 25
+	KNNK      int    // neighbours of the k-NN genre classifier; default 10
+	Resamples int    // bootstrap resamples of the intervals; default evaluation.DefaultResamples
+	Seed      uint64 // seed of the bootstrap and of the chance row's random draws; default 1
+	// KeepDuplicates keeps test tracks whose audio features exactly equal another track's (removed by
+	// default: a duplicate is found by any embedding of its twin, which says nothing about genre).
+	KeepDuplicates bool
+	// NoChance leaves out the chance and majority rows.
+	NoChance bool
 }
 
 // HeldoutEvaluation is the honest protocol: queries are the test tracks of split, searched among the test
 // tracks only (query excluded); a candidate is relevant when it shares a Deezer genre with the query (metadata
-// no model saw as a label); tracks without genres are not queries. It also reports a k-NN genre classifier
-// that labels each test track with the majority genre of its nearest training tracks.
+// no model saw as a label); tracks without genres are not queries. Every retrieval metric is also reported
+// with the query's own artist's tracks removed from its candidates (other_artist_…), and a k-NN genre
+// classifier labels each test track with the majority genre of its nearest training tracks. Exact duplicate
+// tracks (identical audio features) are removed from the test tracks and listed. Every metric gets a 95 %
+// interval from a bootstrap over test artists; a chance row (random rankings, random neighbours) and a
+// majority row (always the most common training genre) are added, and every learned row is compared with
+// every leak-free baseline and chance by paired bootstrap differences.
 func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets []*Embeddings) (*Table, error) {
 	if len(opt.Ks) == 0 {
 		opt.Ks = []int{10, 25}
@@ -93,9 +136,20 @@ func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets 
 	if opt.KNNK == 0 {
 		opt.KNNK = 10
 	}
+	if opt.Seed == 0 {
+		opt.Seed = 1
+	}
+	if opt.Resamples <= 0 {
+		opt.Resamples = evaluation.DefaultResamples
+	}
 	if len(split.Test) < 2 || len(split.Train) == 0 {
 		return nil, fmt.Errorf("held-out protocol: the split has %d train and %d test tracks; both must be non-empty",
 			len(split.Train), len(split.Test))
+	}
+	t := &Table{Protocol: "heldout", Ks: opt.Ks}
+	test := split.Test
+	if !opt.KeepDuplicates {
+		test, t.DuplicatesRemoved = dropDuplicates(c, split)
 	}
 	genres := func(rows []int) [][]string {
 		out := make([][]string, len(rows))
@@ -104,37 +158,161 @@ func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets 
 		}
 		return out
 	}
-	testGenres, trainGenres := genres(split.Test), genres(split.Train)
-	t := &Table{Protocol: "heldout", Ks: opt.Ks}
+	testGenres, trainGenres := genres(test), genres(split.Train)
+	artists := make([]string, len(test))
+	for i, r := range test {
+		artists[i] = c.Tracks[r].Artist
+	}
+	knnKey := fmt.Sprintf("knn_genre_accuracy@%d", opt.KNNK)
+	ropt := evaluation.RetrievalOptions{Ks: opt.Ks, Artists: artists}
+	var clusters []string
+	score := func(s *evaluation.QueryScores) map[string][2]float64 {
+		if clusters == nil {
+			for _, q := range s.Queries {
+				clusters = append(clusters, artists[q])
+			}
+		}
+		return evaluation.ClusterBootstrap(s.Values, clusters, opt.Resamples, opt.Seed)
+	}
+	perQuery := make([]*evaluation.QueryScores, 0, len(sets)+1)
 	for _, e := range sets {
-		test := evaluation.GatherRows(e.Data, e.Dim, split.Test)
-		train := evaluation.GatherRows(e.Data, e.Dim, split.Train)
-		metrics, nq, err := evaluation.GenreRetrieval(test, e.Dim, testGenres, opt.Ks)
+		testData := evaluation.GatherRows(e.Data, e.Dim, test)
+		trainData := evaluation.GatherRows(e.Data, e.Dim, split.Train)
+		s, err := evaluation.GenreRetrievalScores(testData, e.Dim, testGenres, ropt)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name, err)
 		}
-		acc, _, err := evaluation.KNNGenreAccuracy(train, trainGenres, test, testGenres, e.Dim, opt.KNNK)
+		_, correct, err := evaluation.KNNGenreCorrect(trainData, trainGenres, testData, testGenres, e.Dim, opt.KNNK)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name, err)
 		}
-		metrics[fmt.Sprintf("knn_genre_accuracy@%d", opt.KNNK)] = acc
-		t.NumQueries = nq
+		s.Values[knnKey] = correct
+		t.NumQueries = len(s.Queries)
+		perQuery = append(perQuery, s)
 		t.Rows = append(t.Rows, Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim,
-			Metrics: metrics})
+			Leaks: e.Leaks, Metrics: s.Means(), CI95: score(s)})
+	}
+	var chance *evaluation.QueryScores
+	if !opt.NoChance {
+		var err error
+		if chance, err = evaluation.ChanceGenreRetrieval(testGenres, ropt, 200, opt.Seed); err != nil {
+			return nil, err
+		}
+		_, correct, err := evaluation.ChanceKNNAccuracy(trainGenres, testGenres, opt.KNNK, 200, opt.Seed)
+		if err != nil {
+			return nil, err
+		}
+		chance.Values[knnKey] = correct
+		t.NumQueries = len(chance.Queries)
+		t.Rows = append(t.Rows, Row{Name: "chance", Kind: "chance", Source: "random rankings and random neighbours",
+			Note: "expected score of a uniformly random ranking of the candidates (and of 10 random training " +
+				"neighbours for k-NN), 200 draws per query", Metrics: chance.Means(), CI95: score(chance)})
+		maj, _, majCorrect := evaluation.MajorityGenre(trainGenres, testGenres)
+		ms := &evaluation.QueryScores{Queries: chance.Queries, Values: map[string][]float64{knnKey: majCorrect}}
+		t.Rows = append(t.Rows, Row{Name: fmt.Sprintf("majority (always %q)", maj), Kind: "majority",
+			Source: "the most common genre of the training tracks", Note: "a classifier baseline: it has no ranking",
+			Metrics: ms.Means(), CI95: score(ms)})
+	}
+	// Paired comparisons: every learned or published row against every leak-free baseline and chance.
+	metrics := []string{fmt.Sprintf("precision@%d", opt.Ks[0]), fmt.Sprintf("other_artist_precision@%d", opt.Ks[0]), knnKey}
+	for i, e := range sets {
+		if e.Kind == "baseline" {
+			continue
+		}
+		var against []int
+		for j, b := range sets {
+			if b.Kind == "baseline" && !b.Leaks {
+				against = append(against, j)
+			}
+		}
+		if chance != nil {
+			against = append(against, -1)
+		}
+		for _, j := range against {
+			other, name := chance, "chance"
+			if j >= 0 {
+				other, name = perQuery[j], sets[j].Name
+			}
+			d, err := evaluation.Differences(perQuery[i], other)
+			if err != nil {
+				return nil, err
+			}
+			ci := score(d)
+			means := d.Means()
+			for _, m := range metrics {
+				lohi := ci[m]
+				t.Comparisons = append(t.Comparisons, Comparison{A: e.Name, B: name, Metric: m, Diff: means[m],
+					CI95: lohi, Significant: lohi[0] > 0 || lohi[1] < 0})
+			}
+		}
 	}
 	t.Description = fmt.Sprintf("held-out protocol on Fairouz, %s. Queries: the %d test tracks with at least one "+
 		"genre, searched among the %d test tracks only (query excluded), exact squared L2. Relevance: the "+
-		"candidate shares at least one Deezer genre with the query. k-NN genre accuracy: majority genre of the "+
-		"%d nearest training tracks, correct if it is one of the test track's genres.", split, t.NumQueries,
-		len(split.Test), opt.KNNK)
+		"candidate shares at least one Deezer genre with the query. other_artist_*: the same with the query's "+
+		"artist's other tracks removed from its candidates. average_precision@K is torchmetrics' AP (normalised "+
+		"by the relevant items found in the top K; map@K is the same number); average_precision_ir@K is the "+
+		"textbook AP@K (normalised by min(K, relevant candidates)). k-NN genre accuracy: majority genre of the "+
+		"%d nearest training tracks, correct if it is one of the test track's genres. Intervals: 95 %% "+
+		"percentile bootstrap over the test tracks' artists (%d resamples, seed %d).", split, t.NumQueries,
+		len(test), opt.KNNK, opt.Resamples, opt.Seed)
 	t.Notes = []string{
-		"Learned models marked 'heldout' were trained only on pairs whose two tracks are training tracks; models " +
+		"Learned models marked 'heldout' were trained only on tracks (and pairs) of the training split; models " +
 			"trained on all pairs saw the test tracks (not held out) and are listed for contrast only.",
-		"The graph embeddings (and any model or baseline that uses them) were built from track–artist–album–genre " +
-			"links over all 822 tracks, test tracks included, so they encode the genre labels this protocol scores: " +
-			"their numbers are an upper bound, not a fair comparison. raw audio is the leak-free baseline.",
+		"Rows marked LEAKS were built from the genre labels this protocol scores (binding_music's graph links " +
+			"every track, test tracks included, to its genres): upper bounds, not baselines.",
+	}
+	if len(t.DuplicatesRemoved) > 0 {
+		var list []string
+		for _, d := range t.DuplicatesRemoved {
+			list = append(list, d[0]+" (= "+d[1]+")")
+		}
+		t.Notes = append(t.Notes, fmt.Sprintf("%d test tracks removed as exact audio duplicates of another track: %s.",
+			len(list), strings.Join(list, ", ")))
 	}
 	return t, nil
+}
+
+// dropDuplicates returns the test rows without exact audio duplicates, and the removed (id, twin id) pairs.
+// Within a group of identical audio vectors the training tracks stay (the model trained on them) and so does
+// the first test track when no training track is in the group.
+func dropDuplicates(c *corpus.Corpus, split *Split) ([]int, [][2]string) {
+	audio, ok := c.Features[musicrep.Audio]
+	if !ok || audio.TokenIDs() {
+		return split.Test, nil
+	}
+	var rows []int
+	for _, part := range [][]int{split.Train, split.Test} {
+		for _, r := range part {
+			if audio.Present[r] {
+				rows = append(rows, r)
+			}
+		}
+	}
+	isTest := map[int]bool{}
+	for _, r := range split.Test {
+		isTest[r] = true
+	}
+	drop := map[int]bool{}
+	var removed [][2]string
+	for _, group := range evaluation.ExactDuplicates(evaluation.GatherRows(audio.Data, audio.Dim, rows), audio.Dim) {
+		keep := rows[group[0]] // train rows come first in rows, so a training twin is kept
+		for _, g := range group[1:] {
+			if r := rows[g]; isTest[r] {
+				drop[r] = true
+				removed = append(removed, [2]string{c.Tracks[r].ID, c.Tracks[keep].ID})
+			}
+		}
+	}
+	if len(drop) == 0 {
+		return split.Test, nil
+	}
+	var out []int
+	for _, r := range split.Test {
+		if !drop[r] {
+			out = append(out, r)
+		}
+	}
+	return out, removed
 }
 
 // MetricColumns returns the table's metric keys in a stable, readable order.
@@ -172,7 +350,8 @@ func splitKey(key string) (string, int) {
 	return name, n
 }
 
-// Markdown renders the table with the given metric columns (all when nil).
+// Markdown renders the table with the given metric columns (all when nil). A metric with an interval is
+// written "value (lo–hi)"; rows that leak the scored labels say so in their kind.
 func (t *Table) Markdown(columns []string) string {
 	if columns == nil {
 		columns = t.MetricColumns()
@@ -181,17 +360,44 @@ func (t *Table) Markdown(columns []string) string {
 	fmt.Fprintf(&b, "| embeddings | kind | dim | %s |\n", strings.Join(columns, " | "))
 	fmt.Fprintf(&b, "|---|---|---|%s\n", strings.Repeat("---|", len(columns)))
 	for _, r := range t.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %d |", r.Name, r.Kind, r.Dim)
+		kind := r.Kind
+		if r.Leaks {
+			kind += ", LEAKS"
+		}
+		dim := fmt.Sprint(r.Dim)
+		if r.Dim == 0 {
+			dim = "–"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |", r.Name, kind, dim)
 		for _, c := range columns {
-			if v, ok := r.Metrics[c]; ok && (c == "queries" || c == "candidates") {
+			v, ok := r.Metrics[c]
+			ci, hasCI := r.CI95[c]
+			switch {
+			case ok && (c == "queries" || c == "candidates"):
 				fmt.Fprintf(&b, " %.0f |", v) // counts
-			} else if ok {
+			case ok && hasCI:
+				fmt.Fprintf(&b, " %.3f (%.3f–%.3f) |", v, ci[0], ci[1])
+			case ok:
 				fmt.Fprintf(&b, " %.4f |", v)
-			} else {
+			default:
 				b.WriteString(" – |")
 			}
 		}
 		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// ComparisonsMarkdown renders the paired comparisons (nothing when there are none).
+func (t *Table) ComparisonsMarkdown() string {
+	if len(t.Comparisons) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("| A | B | metric | A − B | 95 % interval | verdict |\n|---|---|---|---|---|---|\n")
+	for _, c := range t.Comparisons {
+		fmt.Fprintf(&b, "| %s | %s | %s | %+.3f | [%+.3f, %+.3f] | %s |\n", c.A, c.B, c.Metric, c.Diff, c.CI95[0],
+			c.CI95[1], c.Verdict())
 	}
 	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,11 +23,15 @@ import (
 
 // TrainOptions configures TrainAndExport.
 type TrainOptions struct {
-	DataDir        string
-	Name           string // run name: checkpoints/<Name>, embeddings/<Name>.{json,npy}
-	Preset         string // training.Presets key ("" = defaults, the full published schedule)
-	Settings       string // "k=v;k=v" hyperparameter overrides
-	Heldout        bool   // train only on pairs among the training tracks of the split
+	DataDir  string
+	Name     string // run name: checkpoints/<Name>, embeddings/<Name>.{json,npy}
+	Preset   string // training.Presets key ("" = defaults, the full published schedule)
+	Settings string // "k=v;k=v" hyperparameter overrides
+	Heldout  bool   // train only on pairs among the training tracks of the split
+	// LeakyGraph keeps binding_music's graph features in a held-out run. By default a held-out run replaces
+	// them by the split's leak-free graph (Fairouz.WithLeakFreeGraph): the published graph links every track,
+	// test tracks included, to its genres, so a model using it scores genre on the labels themselves.
+	LeakyGraph     bool
 	SplitSeed      uint64
 	TestFraction   float64
 	CheckpointRoot string // default "checkpoints"
@@ -93,10 +98,18 @@ func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainRe
 		if res.Split, err = MakeSplit(f.Corpus, opt.SplitSeed, opt.TestFraction); err != nil {
 			return nil, err
 		}
+		if slices.Contains(mods, musicrep.Graph) && !opt.LeakyGraph {
+			if f, err = f.WithLeakFreeGraph(res.Split); err != nil {
+				return nil, err
+			}
+		}
 	}
 	data, err := f.TrainingData(pairsFile, mods, res.Split)
 	if err != nil {
 		return nil, err
+	}
+	if res.Split != nil && slices.Contains(mods, musicrep.Graph) && !opt.LeakyGraph {
+		data.Info = LeakFreeGraphInfo(res.Split)
 	}
 	res.Data = data.Description
 	if opt.Backend == nil {
@@ -239,6 +252,12 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 	}
 	learnedHeld.Note = "trained on pairs among training tracks only"
 	mods := all.Train.Architecture.Modalities
+	if slices.Contains(mods, musicrep.Graph) && !opt.LeakyGraph {
+		learnedHeld.Note += ", with the split's leak-free graph features"
+	} else if slices.Contains(mods, musicrep.Graph) {
+		learnedHeld.Note += ", with binding_music's graph features (LEAKS genre)"
+		learnedHeld.Leaks = true
+	}
 	baselines := Baselines(f.Corpus, mods)
 	paperSets := []*Embeddings{learnedAll}
 	if f.Published != "" {
@@ -257,8 +276,13 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 	}
 	logf("== held-out protocol")
 	notHeld := *learnedAll
-	notHeld.Note = "NOT held out: trained on pairs that include the test tracks; listed for contrast"
-	heldSets := append([]*Embeddings{learnedHeld, &notHeld}, baselines...)
+	notHeld.Note = "NOT held out: trained on pairs that include the test tracks, with binding_music's graph; listed for contrast"
+	notHeld.Leaks = slices.Contains(mods, musicrep.Graph)
+	heldBase, err := f.HeldoutBaselines(held.Split, mods)
+	if err != nil {
+		return nil, err
+	}
+	heldSets := append([]*Embeddings{learnedHeld, &notHeld}, heldBase...)
 	if rep.Heldout, err = HeldoutEvaluation(f.Corpus, held.Split, HeldoutOptions{}, heldSets); err != nil {
 		return nil, err
 	}
@@ -267,6 +291,10 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 	}
 	return rep, nil
 }
+
+// HeldoutColumns are the held-out protocol's headline columns in reports.
+var HeldoutColumns = []string{"precision@10", "other_artist_precision@10", "average_precision@10",
+	"average_precision_ir@10", "ndcg@10", "knn_genre_accuracy@10"}
 
 // Write saves the report as <dir>/<name>.json and <dir>/<name>.md (atomically).
 func (r *Report) Write(dir string) error {
@@ -293,11 +321,13 @@ func (r *Report) Markdown() string {
 		cols := []string{"precision@10", "recall@10", "hit_rate@10", "average_precision@10",
 			"reciprocal_rank@10", "ndcg@10", "precision@25", "recall@25"}
 		if t.Protocol == "heldout" {
-			cols = []string{"precision@10", "recall@10", "average_precision@10", "ndcg@10", "precision@25",
-				"recall@25", "knn_genre_accuracy@10"}
+			cols = HeldoutColumns
 		}
 		b.WriteString(t.Markdown(cols))
 		b.WriteString("\n")
+		if c := t.ComparisonsMarkdown(); c != "" {
+			fmt.Fprintf(&b, "Paired differences (same queries, bootstrap over test artists):\n\n%s\n", c)
+		}
 		for _, row := range t.Rows {
 			if row.Note != "" {
 				fmt.Fprintf(&b, "- *%s*: %s\n", row.Name, row.Note)

@@ -47,6 +47,9 @@ type Data struct {
 	Label       []float32 // 1 positive, 0 negative
 	Tracks      []int32   // rows the joint model trains on (e.g. the training split)
 	Description string    // provenance, recorded in checkpoints
+	// Info holds more provenance recorded in the checkpoint's Info (e.g. how derived features were built, so
+	// that export can rebuild them).
+	Info map[string]string
 	// TagTable is the initial embedding table of the joint model's attention or mean tag encoder, when the tags
 	// features hold token ids (Features.Vocab set): (vocabulary size + 1) × TagDim, row-major, row 0 the
 	// padding (zeros), row i the word vector of token i (corpus.Vocab.Table).
@@ -276,9 +279,12 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 			return "", err
 		}
 		_ = lossFile.Sync()
+		info := map[string]string{"data": cfg.Data.Description, "backend": res.Backend, "model": tk.String()}
+		for k, v := range cfg.Data.Info {
+			info[k] = v
+		}
 		return ckpt.Save(cfg.Dir, store, ckpt.Meta{
-			Architecture: tk.name(), Epoch: epoch, StepInEpoch: stepInEpoch, GlobalStep: globalStep,
-			Info: map[string]string{"data": cfg.Data.Description, "backend": res.Backend, "model": tk.String()},
+			Architecture: tk.name(), Epoch: epoch, StepInEpoch: stepInEpoch, GlobalStep: globalStep, Info: info,
 		}, keep)
 	}
 
