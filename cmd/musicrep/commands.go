@@ -12,6 +12,7 @@ import (
 
 	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/ckpt"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/pipeline"
@@ -110,7 +111,7 @@ type trainFlags struct {
 	name, preset, set, data, backend, features string
 	heldout, fresh, leakyGraph                 bool
 	splitSeed                                  uint64
-	testFraction                               float64
+	testFraction, valFraction                  float64
 }
 
 func (t *trainFlags) register(fs *flag.FlagSet, defaultName, defaultPreset string) {
@@ -123,11 +124,16 @@ func (t *trainFlags) register(fs *flag.FlagSet, defaultName, defaultPreset strin
 	fs.BoolVar(&t.fresh, "fresh", false, "discard existing checkpoints of this run instead of resuming")
 	fs.Uint64Var(&t.splitSeed, "split-seed", pipeline.DefaultSplitSeed, "seed of the split by artist")
 	fs.Float64Var(&t.testFraction, "test-fraction", pipeline.DefaultTestFraction, "fraction of tracks held out")
+	fs.Float64Var(&t.valFraction, "val-fraction", pipeline.DefaultValFraction, "held-out runs: share of the "+
+		"training tracks (by artist) kept aside to choose the epoch (best checkpoint in checkpoints/NAME/best); 0: none")
 	fs.BoolVar(&t.leakyGraph, "leaky-graph", false, "held-out runs: keep binding_music's graph features (built "+
 		"with every track's genre edges: leaks genre; an upper bound) instead of the split's leak-free graph")
 }
 
 func (t *trainFlags) options() (pipeline.TrainOptions, *pipeline.Fairouz, error) {
+	if t.valFraction < 0 || t.valFraction >= 1 {
+		return pipeline.TrainOptions{}, nil, fmt.Errorf("-val-fraction %v: give 0 (no validation split) or a share in (0, 1), e.g. 0.15", t.valFraction)
+	}
 	backend, err := openBackend(t.backend)
 	if err != nil {
 		return pipeline.TrainOptions{}, nil, err
@@ -145,7 +151,7 @@ func (t *trainFlags) options() (pipeline.TrainOptions, *pipeline.Fairouz, error)
 		return pipeline.TrainOptions{}, nil, err
 	}
 	return pipeline.TrainOptions{DataDir: f.DataDir, Name: t.name, Preset: t.preset, Settings: t.set,
-		Heldout: t.heldout, LeakyGraph: t.leakyGraph, SplitSeed: t.splitSeed, TestFraction: t.testFraction, Fresh: t.fresh,
+		Heldout: t.heldout, LeakyGraph: t.leakyGraph, ValFraction: t.valFraction, SplitSeed: t.splitSeed, TestFraction: t.testFraction, Fresh: t.fresh,
 		Backend: backend, Progress: os.Stderr}, f, nil
 }
 
@@ -181,7 +187,9 @@ func cmdTrain(ctx context.Context, args []string) error {
 
 func cmdExport(args []string) error {
 	fs := newFlags("export")
-	ck := fs.String("checkpoint", "", "run directory (checkpoints/NAME) or a ckpt-*.json file")
+	ck := fs.String("checkpoint", "", "run directory (checkpoints/NAME: its best/ checkpoint when the run chose "+
+		"one on a validation split, else its newest) or a ckpt-*.json file")
+	latest := fs.Bool("latest", false, "export the run's newest checkpoint even when it kept a best/ one")
 	out := fs.String("out", "", "output path without extension (default embeddings/NAME)")
 	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
 	features := fs.String("features", "", featuresHelp)
@@ -196,7 +204,14 @@ func cmdExport(args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := inference.Load(*ck, b)
+	from := *ck
+	if best := filepath.Join(*ck, pipeline.BestDir); !*latest && !strings.HasSuffix(*ck, ".json") {
+		if list, _ := ckpt.List(best); len(list) > 0 {
+			from = best
+			fmt.Fprintf(os.Stderr, "exporting the checkpoint chosen on the validation split (%s; -latest for the newest)\n", best)
+		}
+	}
+	m, err := inference.Load(from, b)
 	if err != nil {
 		return err
 	}
@@ -420,8 +435,13 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	tf.register(fs, "", "quick")
 	full := fs.Bool("full", false, "the full published schedule (200 epochs; preset paper)")
 	results := fs.String("results", filepath.Join("evaluation", "results"), "where to write NAME.json and NAME.md")
+	seeds := fs.Int("seeds", 1, "number of artist splits (seeds split-seed, split-seed+1, …) the held-out model is "+
+		"trained and scored on; the report adds the mean over splits with a t interval")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *seeds < 1 || *seeds > 100 {
+		return fmt.Errorf("-seeds %d: give 1 to 100 splits", *seeds)
 	}
 	if *full {
 		tf.preset = "paper"
@@ -433,7 +453,8 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := pipeline.Reproduce(ctx, f, pipeline.ReproduceOptions{TrainOptions: opt, ResultsRoot: *results})
+	rep, err := pipeline.Reproduce(ctx, f, pipeline.ReproduceOptions{TrainOptions: opt, ResultsRoot: *results,
+		Seeds: *seeds})
 	if err != nil {
 		return err
 	}

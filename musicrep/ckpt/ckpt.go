@@ -408,3 +408,49 @@ func decodeParam(p Param) (any, error) {
 	}
 	return nil, fmt.Errorf("unknown type %q", p.Type)
 }
+
+// Keep copies the checkpoint whose .json path is given into dir (created if needed) as the only checkpoint
+// there: the data file first, then the metadata, each written atomically, and only then are dir's other
+// checkpoints removed, so an interruption leaves the previous copy or the new one, never a half. It is
+// how a run keeps its best checkpoint (e.g. dir = <run>/best) apart from the rolling ones. The copy is
+// verified by loading it. It returns the new .json path.
+func Keep(jsonPath, dir string) (string, error) {
+	c, err := Load(jsonPath)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("checkpoint directory %s: %w", dir, err)
+	}
+	for _, name := range []string{filepath.Base(c.Meta.DataFile), filepath.Base(jsonPath)} {
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(jsonPath), name))
+		if err != nil {
+			return "", fmt.Errorf("copying checkpoint %s: %w", jsonPath, err)
+		}
+		if err := writeAtomic(filepath.Join(dir, name), func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+			return "", fmt.Errorf("copying checkpoint %s to %s: %w", jsonPath, dir, err)
+		}
+	}
+	syncDir(dir)
+	out := filepath.Join(dir, filepath.Base(jsonPath))
+	if _, err := Load(out); err != nil {
+		return "", err
+	}
+	list, err := List(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, old := range list {
+		if old == out {
+			continue
+		}
+		// Metadata first: a checkpoint without .json is never loaded.
+		if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+		if err := os.Remove(strings.TrimSuffix(old, ".json") + ".bin"); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+	}
+	return out, nil
+}

@@ -151,14 +151,23 @@ type Split struct {
 	Seed         uint64
 	TestFraction float64
 	Train, Test  []int // track rows
+	// Val holds the validation tracks carved from the training artists (WithValidation); empty when none.
+	// They are not in Train: a model trains on Train, every choice is made on Val, Test is scored once.
+	Val         []int
+	ValFraction float64
 }
 
 // Restrict returns the split keeping only the rows for which keep is true (same seed and fraction).
 func (s *Split) Restrict(keep func(row int) bool) *Split {
-	out := &Split{Seed: s.Seed, TestFraction: s.TestFraction}
+	out := &Split{Seed: s.Seed, TestFraction: s.TestFraction, ValFraction: s.ValFraction}
 	for _, r := range s.Train {
 		if keep(r) {
 			out.Train = append(out.Train, r)
+		}
+	}
+	for _, r := range s.Val {
+		if keep(r) {
+			out.Val = append(out.Val, r)
 		}
 	}
 	for _, r := range s.Test {
@@ -182,14 +191,15 @@ func (f *Fairouz) WithLeakFreeGraph(split *Split) (*Fairouz, error) {
 		dim = g.Dim
 	}
 	test := make([]bool, len(f.Corpus.Tracks))
-	for _, r := range split.Test {
+	for _, r := range append(slices.Clone(split.Test), split.Val...) {
 		test[r] = true
 	}
 	g, err := graphfeat.FeaturesFiltered(f.Corpus.Tracks, "randne", dim, LeakFreeGraphSeed, graphfeat.LeakFree(test))
 	if err != nil {
 		return nil, err
 	}
-	g.Source += fmt.Sprintf(" for the %s", split)
+	g.Source = fmt.Sprintf("graphfeat:randne, leak-free graph of the split with seed %d (%s)", split.Seed,
+		graphfeat.LeakFree(test))
 	out := *f
 	c := *f.Corpus
 	c.Features = maps.Clone(f.Corpus.Features)
@@ -203,12 +213,13 @@ const (
 	InfoGraphFeatures = "graph_features"
 	InfoSplitSeed     = "split_seed"
 	InfoTestFraction  = "test_fraction"
+	InfoValFraction   = "val_fraction"
 )
 
 // LeakFreeGraphInfo is the checkpoint provenance of a run trained on the split's leak-free graph features.
 func LeakFreeGraphInfo(split *Split) map[string]string {
 	return map[string]string{InfoGraphFeatures: "leak-free", InfoSplitSeed: fmt.Sprint(split.Seed),
-		InfoTestFraction: fmt.Sprint(split.TestFraction)}
+		InfoTestFraction: fmt.Sprint(split.TestFraction), InfoValFraction: fmt.Sprint(split.ValFraction)}
 }
 
 // ForCheckpoint returns f with the graph features a checkpoint was trained on: the leak-free graph of its
@@ -228,6 +239,15 @@ func (f *Fairouz) ForCheckpoint(info map[string]string) (*Fairouz, error) {
 	split, err := MakeSplit(f.Corpus, seed, frac)
 	if err != nil {
 		return nil, err
+	}
+	var val float64
+	if v := info[InfoValFraction]; v != "" && v != "0" {
+		if _, err := fmt.Sscan(v, &val); err != nil {
+			return nil, fmt.Errorf("checkpoint info %s=%q: %w", InfoValFraction, v, err)
+		}
+		if split, err = split.WithValidation(f.Corpus, val); err != nil {
+			return nil, err
+		}
 	}
 	return f.WithLeakFreeGraph(split)
 }
@@ -276,8 +296,39 @@ func MakeSplit(c *corpus.Corpus, seed uint64, testFraction float64) (*Split, err
 	return &Split{Seed: seed, TestFraction: testFraction, Train: train, Test: test}, nil
 }
 
+// DefaultValFraction is the share of the training tracks (by artist) that held-out runs keep aside as the
+// validation split.
+const DefaultValFraction = 0.15
+
+// WithValidation returns a copy of the split whose training tracks are split again by artist (same rules as
+// MakeSplit, seeded by the split's seed): a fraction of them becomes the validation split, the rest stays
+// Train. The test tracks are unchanged.
+func (s *Split) WithValidation(c *corpus.Corpus, fraction float64) (*Split, error) {
+	tracks := make([]musicrep.Track, len(s.Train))
+	for i, r := range s.Train {
+		tracks[i] = c.Tracks[r]
+	}
+	fit, val, err := corpus.SplitByArtist(tracks, fraction, s.Seed+1)
+	if err != nil {
+		return nil, fmt.Errorf("validation split of the training tracks: %w", err)
+	}
+	out := &Split{Seed: s.Seed, TestFraction: s.TestFraction, ValFraction: fraction, Test: slices.Clone(s.Test)}
+	for _, i := range fit {
+		out.Train = append(out.Train, s.Train[i])
+	}
+	for _, i := range val {
+		out.Val = append(out.Val, s.Train[i])
+	}
+	return out, nil
+}
+
 // String describes the split.
 func (s *Split) String() string {
+	if len(s.Val) > 0 {
+		return fmt.Sprintf("split by artist (seed %d, test fraction %.2f, validation %.2f of the training tracks): "+
+			"%d train / %d validation / %d test tracks", s.Seed, s.TestFraction, s.ValFraction, len(s.Train),
+			len(s.Val), len(s.Test))
+	}
 	return fmt.Sprintf("split by artist (seed %d, test fraction %.2f): %d train / %d test tracks", s.Seed,
 		s.TestFraction, len(s.Train), len(s.Test))
 }

@@ -1,14 +1,17 @@
 package pipeline
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/inference"
 )
 
 func fairouz(t *testing.T) *Fairouz {
@@ -66,8 +69,8 @@ func TestBaselines(t *testing.T) {
 	if len(b) != 3 || b[2].Dim != 256 {
 		t.Fatalf("baselines: %d sets, last dim %d", len(b), b[len(b)-1].Dim)
 	}
-	if b[1].Note == "" || !strings.Contains(b[1].Note, "leak") {
-		t.Error("the raw graph baseline must carry the leakage note")
+	if !b[1].Leaks || !strings.Contains(b[1].Note, "LEAKS") || !b[2].Leaks || b[0].Leaks {
+		t.Errorf("leak marks: audio %v, graph %v (%q), concat %v", b[0].Leaks, b[1].Leaks, b[1].Note, b[2].Leaks)
 	}
 	// Each half of a concatenated row has unit norm (the raw graph rows have norms 9–18).
 	for _, row := range []int{0, 100, 821} {
@@ -221,5 +224,130 @@ func TestClusteringAndMaps(t *testing.T) {
 	}
 	if _, err := Map2D(base[0], "umap"); err == nil {
 		t.Error("unknown map method accepted")
+	}
+}
+
+func TestAcrossSplits(t *testing.T) {
+	mk := func(p float64, maj string, diff float64) *Table {
+		return &Table{Protocol: "heldout", Rows: []Row{
+			{Name: "model", Kind: "learned", Metrics: map[string]float64{"precision@10": p}},
+			{Name: `majority (always "` + maj + `")`, Kind: "majority", Metrics: map[string]float64{"knn": 0.3}},
+		}, Comparisons: []Comparison{{A: "model", B: "raw audio", Metric: "precision@10", Diff: diff}}}
+	}
+	got, err := AcrossSplits([]*Table{mk(1, "Rock", 0.1), mk(2, "Pop", 0.2), mk(3, "Rock", 0.3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// mean 2, sd 1, t(0.975, 2) = 4.302653 → half width 4.302653/√3.
+	half := 4.302652729911275 / math.Sqrt(3)
+	r := got.Rows[0]
+	if math.Abs(r.Metrics["precision@10"]-2) > 1e-12 || math.Abs(r.CI95["precision@10"][0]-(2-half)) > 1e-9 ||
+		math.Abs(r.CI95["precision@10"][1]-(2+half)) > 1e-9 {
+		t.Errorf("row %+v, want 2 ± %v", r, half)
+	}
+	c := got.Comparisons[0]
+	if math.Abs(c.Diff-0.2) > 1e-12 || math.Abs(c.CI95[1]-c.CI95[0]-2*half*0.1) > 1e-9 || c.Significant {
+		t.Errorf("comparison %+v", c)
+	}
+	bad := mk(1, "Rock", 0)
+	bad.Rows[0].Name = "other"
+	if _, err := AcrossSplits([]*Table{mk(1, "Rock", 0), bad}); err == nil {
+		t.Error("tables with different rows accepted")
+	}
+	if _, err := AcrossSplits([]*Table{mk(1, "Rock", 0)}); err == nil {
+		t.Error("a single table accepted")
+	}
+}
+
+func TestWithValidation(t *testing.T) {
+	f := fairouz(t)
+	split, err := MakeSplit(f.Corpus, DefaultSplitSeed, DefaultTestFraction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := split.WithValidation(f.Corpus, DefaultValFraction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(v.Test, split.Test) || len(v.Train)+len(v.Val) != len(split.Train) {
+		t.Fatalf("validation split: %s (from %s)", v, split)
+	}
+	if got := float64(len(v.Val)) / float64(len(split.Train)); math.Abs(got-DefaultValFraction) > 0.03 {
+		t.Errorf("validation share %.3f, want about %.2f", got, DefaultValFraction)
+	}
+	side := map[string]string{}
+	for name, rows := range map[string][]int{"train": v.Train, "val": v.Val, "test": v.Test} {
+		for _, r := range rows {
+			a := strings.ToLower(strings.TrimSpace(f.Corpus.Tracks[r].Artist))
+			if s, ok := side[a]; ok && s != name {
+				t.Fatalf("artist %q is in %s and %s", a, s, name)
+			}
+			side[a] = name
+		}
+	}
+	if _, err := split.WithValidation(f.Corpus, 1.5); err == nil {
+		t.Error("fraction 1.5 accepted")
+	}
+}
+
+// A held-out run with a validation split scores every epoch's checkpoint on the validation tracks, keeps the
+// best in <run>/best and exports that one; resuming with more epochs continues the same curve.
+func TestHeldoutSelection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	f := fairouz(t)
+	dir := t.TempDir()
+	opt := TrainOptions{Name: "sel", Preset: "tiny", Settings: "pairs=6k;num_epochs=3", Heldout: true,
+		ValFraction: DefaultValFraction, CheckpointRoot: filepath.Join(dir, "ck"), EmbeddingsRoot: filepath.Join(dir, "emb")}
+	res, err := TrainAndExport(context.Background(), f, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := res.Selection
+	if sel == nil || len(sel.Curve) != 3 {
+		t.Fatalf("selection %+v, want a curve over 3 epochs", sel)
+	}
+	for e, v := range sel.Curve {
+		if v > sel.Best || (v == sel.Best && e < sel.BestEpoch) {
+			t.Errorf("epoch %d scored %v, but epoch %d (%v) was kept", e, v, sel.BestEpoch, sel.Best)
+		}
+	}
+	// The exported embeddings are those of the kept checkpoint, embedded with the run's leak-free graph.
+	m, err := inference.Load(filepath.Join(dir, "ck", "sel", BestDir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Meta.Epoch != sel.BestEpoch {
+		t.Errorf("best/ holds epoch %d, selection says %d", m.Meta.Epoch, sel.BestEpoch)
+	}
+	lf, err := f.ForCheckpoint(m.Meta.Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.EmbedCorpus(lf.Corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadEmbeddings(res.EmbeddingsJSON, f.Corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Data, want) {
+		t.Error("exported embeddings are not the best checkpoint's")
+	}
+	// Resume to 4 epochs: the curve gains one epoch, the first three are kept.
+	opt.Settings = "pairs=6k;num_epochs=4"
+	res2, err := TrainAndExport(context.Background(), f, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res2.Selection.Curve) != 4 || res2.Selection.Curve[2] != sel.Curve[2] {
+		t.Errorf("resumed curve %v, first run %v", res2.Selection.Curve, sel.Curve)
+	}
+	// Another split on resume is refused.
+	opt.SplitSeed = 7
+	if _, err := TrainAndExport(context.Background(), f, opt); err == nil || !strings.Contains(err.Error(), "another split") {
+		t.Errorf("resume on another split: %v", err)
 	}
 }

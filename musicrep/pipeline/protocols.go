@@ -3,12 +3,15 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
 	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/corpus"
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Row is one scored set of embeddings in a results table.
@@ -404,3 +407,64 @@ func (t *Table) ComparisonsMarkdown() string {
 
 // JSON returns the table as indented JSON.
 func (t *Table) JSON() ([]byte, error) { return json.MarshalIndent(t, "", "  ") }
+
+// AcrossSplits summarises the same protocol run on several splits: row i of the result is row i of every
+// table (the tables must list the same rows in the same order, as Reproduce builds them), its metrics the
+// mean over the splits and its interval the 95 % Student t interval of that mean over splits
+// (mean ± t(0.975, n−1)·sd/√n). This interval measures how much the numbers move from one split of the artists
+// to another, which the per-split bootstrap (over the test artists of one split) does not see.
+func AcrossSplits(tables []*Table) (*Table, error) {
+	if len(tables) < 2 {
+		return nil, fmt.Errorf("across splits: need at least 2 tables, got %d", len(tables))
+	}
+	first := tables[0]
+	out := &Table{Protocol: first.Protocol, Ks: first.Ks, NumQueries: first.NumQueries,
+		Description: fmt.Sprintf("%s protocol, mean over %d artist splits; intervals: 95 %% Student t interval "+
+			"of the mean over splits.", first.Protocol, len(tables))}
+	n := float64(len(tables))
+	tq := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}.Quantile(0.975)
+	for i, r := range first.Rows {
+		name := r.Name
+		if r.Kind == "majority" {
+			name = "majority (each split's most common training genre)"
+		}
+		row := Row{Name: name, Kind: r.Kind, Source: r.Source, Dim: r.Dim, Leaks: r.Leaks,
+			Metrics: map[string]float64{}, CI95: map[string][2]float64{}}
+		row.Note = fmt.Sprintf("mean over %d splits", len(tables))
+		for key := range r.Metrics {
+			var vals []float64
+			for ti, t := range tables {
+				if len(t.Rows) != len(first.Rows) || (t.Rows[i].Name != r.Name && t.Rows[i].Kind != "majority") {
+					return nil, fmt.Errorf("across splits: table %d does not list the same rows as table 0 (row %d)", ti, i)
+				}
+				v, ok := t.Rows[i].Metrics[key]
+				if !ok {
+					return nil, fmt.Errorf("across splits: table %d, row %s has no %s", ti, r.Name, key)
+				}
+				vals = append(vals, v)
+			}
+			m, sd := stat.MeanStdDev(vals, nil)
+			half := tq * sd / math.Sqrt(n)
+			row.Metrics[key], row.CI95[key] = m, [2]float64{m - half, m + half}
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	// Comparisons present in every table: the mean paired difference over splits, t interval over splits.
+	for ci, c := range first.Comparisons {
+		var diffs []float64
+		for _, t := range tables {
+			if ci < len(t.Comparisons) && t.Comparisons[ci].Metric == c.Metric && t.Comparisons[ci].B == c.B {
+				diffs = append(diffs, t.Comparisons[ci].Diff)
+			}
+		}
+		if len(diffs) != len(tables) {
+			continue
+		}
+		m, sd := stat.MeanStdDev(diffs, nil)
+		half := tq * sd / math.Sqrt(n)
+		lohi := [2]float64{m - half, m + half}
+		out.Comparisons = append(out.Comparisons, Comparison{A: c.A, B: c.B, Metric: c.Metric, Diff: m, CI95: lohi,
+			Significant: lohi[0] > 0 || lohi[1] < 0})
+	}
+	return out, nil
+}

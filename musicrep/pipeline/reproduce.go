@@ -31,7 +31,11 @@ type TrainOptions struct {
 	// LeakyGraph keeps binding_music's graph features in a held-out run. By default a held-out run replaces
 	// them by the split's leak-free graph (Fairouz.WithLeakFreeGraph): the published graph links every track,
 	// test tracks included, to its genres, so a model using it scores genre on the labels themselves.
-	LeakyGraph     bool
+	LeakyGraph bool
+	// ValFraction, for a held-out run, keeps this share of the training tracks (by artist) aside as a
+	// validation split: the epoch is chosen on it (SelectionMetric after every checkpoint; the best checkpoint
+	// is kept in <run>/best and exported). 0 trains on every training track and exports the last epoch.
+	ValFraction    float64
 	SplitSeed      uint64
 	TestFraction   float64
 	CheckpointRoot string // default "checkpoints"
@@ -62,8 +66,9 @@ type TrainResult struct {
 	Train          *training.Result
 	EmbeddingsJSON string
 	EmbeddingsNPY  string
-	Split          *Split // nil unless held out
-	Data           string // description of the training data
+	Split          *Split     // nil unless held out
+	Data           string     // description of the training data
+	Selection      *Selection // the epoch chosen on the validation split (held-out runs with ValFraction > 0)
 	// ModalityEmbeddings: joint models only, each modality's embeddings file (JSON; NPY alongside), in which
 	// tracks lacking the modality have zero vectors.
 	ModalityEmbeddings map[musicrep.Modality]string
@@ -98,6 +103,11 @@ func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainRe
 		if res.Split, err = MakeSplit(f.Corpus, opt.SplitSeed, opt.TestFraction); err != nil {
 			return nil, err
 		}
+		if opt.ValFraction > 0 {
+			if res.Split, err = res.Split.WithValidation(f.Corpus, opt.ValFraction); err != nil {
+				return nil, err
+			}
+		}
 		if slices.Contains(mods, musicrep.Graph) && !opt.LeakyGraph {
 			if f, err = f.WithLeakFreeGraph(res.Split); err != nil {
 				return nil, err
@@ -118,12 +128,40 @@ func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainRe
 		}
 	}
 	dir := filepath.Join(opt.CheckpointRoot, opt.Name)
+	onStep := opt.OnStep
+	var val *validator
+	if res.Split != nil && len(res.Split.Val) > 0 {
+		if val, err = newValidator(f, res.Split, dir, opt.Backend, opt.Fresh); err != nil {
+			return res, err
+		}
+		onStep = func(info training.StepInfo) {
+			val.onStep(info)
+			if info.CheckpointWritten != "" && opt.Progress != nil && val.err == nil {
+				e := info.Epoch + 1
+				fmt.Fprintf(opt.Progress, "validation %s after epoch %d: %.4f (best %.4f, epoch %d)\n",
+					SelectionMetric, e, val.sel.Curve[e], val.sel.Best, val.sel.BestEpoch)
+			}
+			if opt.OnStep != nil {
+				opt.OnStep(info)
+			}
+		}
+	}
 	res.Train, err = training.Train(ctx, training.Config{Dir: dir, Store: store, Data: data, Backend: opt.Backend,
-		Progress: opt.Progress, OnStep: opt.OnStep, Fresh: opt.Fresh})
+		Progress: opt.Progress, OnStep: onStep, Fresh: opt.Fresh})
 	if err != nil {
 		return res, err
 	}
-	m, err := inference.Load(dir, opt.Backend)
+	from := dir
+	if val != nil {
+		if val.err != nil {
+			return res, val.err
+		}
+		if val.sel.Checkpoint == "" {
+			return res, fmt.Errorf("%s: no checkpoint was scored on the validation split; train with -fresh", dir)
+		}
+		res.Selection, from = val.sel, filepath.Join(dir, BestDir)
+	}
+	m, err := inference.Load(from, opt.Backend)
 	if err != nil {
 		return res, err
 	}
@@ -180,6 +218,18 @@ func mustParam(store interface {
 type ReproduceOptions struct {
 	TrainOptions
 	ResultsRoot string // default "evaluation/results"
+	// Seeds is the number of artist splits (split seeds SplitSeed, SplitSeed+1, …) on which the held-out model
+	// is trained and scored; the report gives each split's table and the mean over splits with a t interval.
+	// 0 means 1.
+	Seeds int
+}
+
+// SplitReport is one split's held-out result in a Report.
+type SplitReport struct {
+	Seed      uint64     `json:"seed"`
+	Split     string     `json:"split"`
+	Selection *Selection `json:"selection,omitempty"`
+	Heldout   *Table     `json:"heldout"`
 }
 
 // Report is the output of Reproduce, written as JSON and Markdown.
@@ -192,13 +242,18 @@ type Report struct {
 	Models      map[string]string  `json:"models"` // run name → architecture and training data
 	WallSeconds map[string]float64 `json:"wall_seconds"`
 	Paper       *Table             `json:"paper"`
-	Heldout     *Table             `json:"heldout"`
+	Heldout     *Table             `json:"heldout"` // the first split's held-out table
+	// Splits holds every split's held-out result (one per seed); AcrossSplits the mean of each row's metrics
+	// over the splits with a 95 % t interval over splits (only with two or more splits).
+	Splits       []SplitReport `json:"splits"`
+	AcrossSplits *Table        `json:"across_splits,omitempty"`
 }
 
 // Reproduce is the main job: train the published best configuration (C=2, E=4, 51k pairs) on the available
-// modalities, once on all pairs (as published) and once on the training split only, export both, and score
-// them with the trivial baselines under the paper and the held-out protocols. It writes
-// <ResultsRoot>/<Name>.json and .md.
+// modalities, once on all pairs (as published) and once on the training split only (on opt.Seeds splits;
+// with opt.ValFraction the epoch is chosen on a validation split of the training artists, and with a graph
+// modality the split's leak-free graph replaces binding_music's), export them, and score them with the
+// trivial baselines under the paper and the held-out protocols. It writes <ResultsRoot>/<Name>.json and .md.
 func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, error) {
 	opt.defaults()
 	if opt.ResultsRoot == "" {
@@ -228,37 +283,13 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 	rep.Models[opt.Name] = all.Train.Architecture.String() + "; " + all.Data
 	rep.WallSeconds[opt.Name] = all.Train.Wall.Seconds()
 
-	// 2. Held out: pairs among training tracks only.
-	heldName := opt.Name + "-heldout"
-	logf("== training %s on the training split only", heldName)
-	hopt := opt.TrainOptions
-	hopt.Name, hopt.Heldout = heldName, true
-	held, err := TrainAndExport(ctx, f, hopt)
-	if err != nil {
-		return nil, err
-	}
-	rep.Models[heldName] = held.Train.Architecture.String() + "; " + held.Data
-	rep.WallSeconds[heldName] = held.Train.Wall.Seconds()
-
-	// 3. Score.
+	// 2. The paper protocol (in-sample).
 	learnedAll, err := LoadEmbeddings(all.EmbeddingsJSON, f.Corpus)
 	if err != nil {
 		return nil, err
 	}
 	learnedAll.Note = "trained on all pairs, including those it is scored on"
-	learnedHeld, err := LoadEmbeddings(held.EmbeddingsJSON, f.Corpus)
-	if err != nil {
-		return nil, err
-	}
-	learnedHeld.Note = "trained on pairs among training tracks only"
 	mods := all.Train.Architecture.Modalities
-	if slices.Contains(mods, musicrep.Graph) && !opt.LeakyGraph {
-		learnedHeld.Note += ", with the split's leak-free graph features"
-	} else if slices.Contains(mods, musicrep.Graph) {
-		learnedHeld.Note += ", with binding_music's graph features (LEAKS genre)"
-		learnedHeld.Leaks = true
-	}
-	baselines := Baselines(f.Corpus, mods)
 	paperSets := []*Embeddings{learnedAll}
 	if f.Published != "" {
 		pub, err := LoadEmbeddings(f.Published, f.Corpus)
@@ -269,22 +300,69 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 		pub.Note = "binding_music's exported embeddings (4 modalities, 200 epochs, trained on these pairs)"
 		paperSets = append(paperSets, pub)
 	}
-	paperSets = append(paperSets, baselines...)
+	paperSets = append(paperSets, Baselines(f.Corpus, mods)...)
 	logf("== paper protocol")
 	if rep.Paper, err = PaperEvaluation(f.Corpus, f.Pairs51k, evaluation.DefaultPaperOptions(), paperSets); err != nil {
 		return nil, err
 	}
-	logf("== held-out protocol")
-	notHeld := *learnedAll
-	notHeld.Note = "NOT held out: trained on pairs that include the test tracks, with binding_music's graph; listed for contrast"
-	notHeld.Leaks = slices.Contains(mods, musicrep.Graph)
-	heldBase, err := f.HeldoutBaselines(held.Split, mods)
-	if err != nil {
-		return nil, err
+
+	// 3. Held out: pairs among training tracks only, on each split; the epoch chosen on its validation split.
+	for i := range max(opt.Seeds, 1) {
+		hopt := opt.TrainOptions
+		hopt.Heldout, hopt.SplitSeed = true, opt.SplitSeed+uint64(i)
+		hopt.Name = opt.Name + "-heldout"
+		if i > 0 {
+			hopt.Name = fmt.Sprintf("%s-heldout-s%d", opt.Name, hopt.SplitSeed)
+		}
+		logf("== training %s on the training split (seed %d) only", hopt.Name, hopt.SplitSeed)
+		held, err := TrainAndExport(ctx, f, hopt)
+		if err != nil {
+			return nil, err
+		}
+		rep.Models[hopt.Name] = held.Train.Architecture.String() + "; " + held.Data
+		rep.WallSeconds[hopt.Name] = held.Train.Wall.Seconds()
+		learnedHeld, err := LoadEmbeddings(held.EmbeddingsJSON, f.Corpus)
+		if err != nil {
+			return nil, err
+		}
+		learnedHeld.Name = opt.Name + "-heldout"
+		learnedHeld.Note = "trained on pairs among training tracks only"
+		if held.Selection != nil {
+			learnedHeld.Note += fmt.Sprintf(", epoch %d chosen on the validation split (%s %.4f)",
+				held.Selection.BestEpoch, held.Selection.Metric, held.Selection.Best)
+		}
+		if slices.Contains(mods, musicrep.Graph) && !opt.LeakyGraph {
+			learnedHeld.Note += ", with the split's leak-free graph features"
+		} else if slices.Contains(mods, musicrep.Graph) {
+			learnedHeld.Note += ", with binding_music's graph features (LEAKS genre)"
+			learnedHeld.Leaks = true
+		}
+		notHeld := *learnedAll
+		notHeld.Note = "NOT held out: trained on pairs that include the test tracks, with binding_music's graph; " +
+			"listed for contrast"
+		notHeld.Leaks = slices.Contains(mods, musicrep.Graph)
+		heldBase, err := f.HeldoutBaselines(held.Split, mods)
+		if err != nil {
+			return nil, err
+		}
+		logf("== held-out protocol, split seed %d", hopt.SplitSeed)
+		tab, err := HeldoutEvaluation(f.Corpus, held.Split, HeldoutOptions{},
+			append([]*Embeddings{learnedHeld, &notHeld}, heldBase...))
+		if err != nil {
+			return nil, err
+		}
+		rep.Splits = append(rep.Splits, SplitReport{Seed: hopt.SplitSeed, Split: held.Split.String(),
+			Selection: held.Selection, Heldout: tab})
 	}
-	heldSets := append([]*Embeddings{learnedHeld, &notHeld}, heldBase...)
-	if rep.Heldout, err = HeldoutEvaluation(f.Corpus, held.Split, HeldoutOptions{}, heldSets); err != nil {
-		return nil, err
+	rep.Heldout = rep.Splits[0].Heldout
+	if len(rep.Splits) > 1 {
+		tables := make([]*Table, len(rep.Splits))
+		for i, sr := range rep.Splits {
+			tables[i] = sr.Heldout
+		}
+		if rep.AcrossSplits, err = AcrossSplits(tables); err != nil {
+			return nil, err
+		}
 	}
 	if err := rep.Write(opt.ResultsRoot); err != nil {
 		return rep, err
@@ -313,11 +391,29 @@ func (r *Report) Markdown() string {
 	for name, desc := range r.Models {
 		fmt.Fprintf(&b, "- **%s** (%.0f s): %s\n", name, r.WallSeconds[name], desc)
 	}
-	for _, t := range []*Table{r.Paper, r.Heldout} {
+	tables := []*Table{r.Paper}
+	titles := []string{"paper protocol"}
+	for _, sr := range r.Splits {
+		tables = append(tables, sr.Heldout)
+		title := fmt.Sprintf("held-out protocol, split seed %d", sr.Seed)
+		if sr.Selection != nil {
+			title += fmt.Sprintf(" (epoch %d chosen on validation: %s %.4f)", sr.Selection.BestEpoch,
+				sr.Selection.Metric, sr.Selection.Best)
+		}
+		titles = append(titles, title)
+	}
+	if len(r.Splits) == 0 && r.Heldout != nil {
+		tables, titles = append(tables, r.Heldout), append(titles, "held-out protocol")
+	}
+	if r.AcrossSplits != nil {
+		tables = append(tables, r.AcrossSplits)
+		titles = append(titles, fmt.Sprintf("held-out protocol, mean over %d splits", len(r.Splits)))
+	}
+	for i, t := range tables {
 		if t == nil {
 			continue
 		}
-		fmt.Fprintf(&b, "\n## %s protocol\n\n%s\n\n", t.Protocol, t.Description)
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", titles[i], t.Description)
 		cols := []string{"precision@10", "recall@10", "hit_rate@10", "average_precision@10",
 			"reciprocal_rank@10", "ndcg@10", "precision@25", "recall@25"}
 		if t.Protocol == "heldout" {
@@ -327,6 +423,9 @@ func (r *Report) Markdown() string {
 		b.WriteString("\n")
 		if c := t.ComparisonsMarkdown(); c != "" {
 			fmt.Fprintf(&b, "Paired differences (same queries, bootstrap over test artists):\n\n%s\n", c)
+		}
+		if t == r.AcrossSplits {
+			continue // its rows' notes are those of the per-split tables
 		}
 		for _, row := range t.Rows {
 			if row.Note != "" {
