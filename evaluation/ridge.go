@@ -3,6 +3,7 @@ package evaluation
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 )
 
 // LinearMap is an affine map y = (x − XMean)·W + YMean fitted by ridge regression (Ridge).
@@ -126,4 +127,106 @@ func (m *LinearMap) Apply(x []float32) []float32 {
 		}
 	}
 	return out
+}
+
+// DefaultRidgeLambdas is the grid RidgeCV searches when none is given: 1e-3 … 1e3, a decade apart.
+var DefaultRidgeLambdas = []float64{1e-3, 1e-2, 1e-1, 1, 10, 100, 1000}
+
+// RidgeCV chooses Ridge's lambda by k-fold cross-validation on the given rows, then refits on all of them.
+// Rows with the same group (e.g. the artist) always fall in the same fold, so a fold's songs are by artists
+// the fit never saw, as in a split by artist; nil groups make every row its own group. Groups are dealt to
+// the folds in order of first appearance after a seeded shuffle. For each lambda, score(pred, truth, dy) is
+// computed on every held-out fold (pred: the fold's rows mapped, truth: their y rows; higher is better) and
+// averaged over the folds. It returns the refitted map, the chosen lambda (ties: the larger, i.e. the simpler
+// map) and the mean score of every lambda, in grid order. folds is clamped to the number of groups; fewer
+// than 2 groups is an error.
+func RidgeCV(x []float32, dx int, y []float32, dy int, groups []string, lambdas []float64, folds int, seed uint64,
+	score func(pred, truth []float32, dim int) (float64, error)) (*LinearMap, float64, []float64, error) {
+	if dx <= 0 || dy <= 0 || len(x)%dx != 0 || len(y)%dy != 0 || len(x)/dx != len(y)/dy {
+		return nil, 0, nil, fmt.Errorf("evaluation: RidgeCV: x (%d values, dim %d) and y (%d values, dim %d) must "+
+			"have the same number of rows", len(x), dx, len(y), dy)
+	}
+	n := len(x) / dx
+	if groups != nil && len(groups) != n {
+		return nil, 0, nil, fmt.Errorf("evaluation: RidgeCV: %d groups for %d rows", len(groups), n)
+	}
+	if len(lambdas) == 0 {
+		lambdas = DefaultRidgeLambdas
+	}
+	fold, nfolds, err := groupFolds(n, groups, folds, seed)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	scores := make([]float64, len(lambdas))
+	for f := range nfolds {
+		var fit, held []int
+		for i := range n {
+			if fold[i] == f {
+				held = append(held, i)
+			} else {
+				fit = append(fit, i)
+			}
+		}
+		xf, yf := GatherRows(x, dx, fit), GatherRows(y, dy, fit)
+		xh, yh := GatherRows(x, dx, held), GatherRows(y, dy, held)
+		for li, lambda := range lambdas {
+			m, err := Ridge(xf, dx, yf, dy, lambda)
+			if err != nil {
+				return nil, 0, nil, fmt.Errorf("evaluation: RidgeCV: fold %d, lambda %g: %w", f, lambda, err)
+			}
+			s, err := score(m.Apply(xh), yh, dy)
+			if err != nil {
+				return nil, 0, nil, fmt.Errorf("evaluation: RidgeCV: fold %d, lambda %g: %w", f, lambda, err)
+			}
+			scores[li] += s / float64(nfolds)
+		}
+	}
+	best := 0
+	for li := range lambdas {
+		if scores[li] > scores[best] || (scores[li] == scores[best] && lambdas[li] > lambdas[best]) {
+			best = li
+		}
+	}
+	m, err := Ridge(x, dx, y, dy, lambdas[best])
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return m, lambdas[best], scores, nil
+}
+
+// groupFolds deals the groups of n rows to min(folds, #groups) folds after a seeded shuffle and returns each
+// row's fold and the number of folds.
+func groupFolds(n int, groups []string, folds int, seed uint64) ([]int, int, error) {
+	id := map[string]int{}
+	var order []int
+	member := make([]int, n)
+	for i := range n {
+		g := fmt.Sprint(i)
+		if groups != nil {
+			g = groups[i]
+		}
+		k, ok := id[g]
+		if !ok {
+			k = len(id)
+			id[g] = k
+			order = append(order, k)
+		}
+		member[i] = k
+	}
+	if len(order) < 2 || folds < 2 {
+		return nil, 0, fmt.Errorf("evaluation: RidgeCV: need at least 2 folds and 2 groups (got %d folds, %d groups)",
+			folds, len(order))
+	}
+	folds = min(folds, len(order))
+	rng := rand.New(rand.NewPCG(seed, 0x7269646765)) // "ridge"
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	foldOf := make([]int, len(order))
+	for pos, g := range order {
+		foldOf[g] = pos % folds
+	}
+	out := make([]int, n)
+	for i, g := range member {
+		out[i] = foldOf[g]
+	}
+	return out, folds, nil
 }
