@@ -274,6 +274,10 @@ func cmdEval(args []string) error {
 	testFraction := fs.Float64("test-fraction", pipeline.DefaultTestFraction, "heldout: fraction of tracks held out")
 	knn := fs.Int("knn", 10, "heldout: neighbours of the k-NN genre classifier")
 	resamples := fs.Int("resamples", 2000, "heldout: bootstrap resamples (test artists) of the 95 % intervals")
+	on := fs.String("on", "test", "heldout: score the test tracks, or the validation tracks carved from the "+
+		"training artists (-on validation: for choosing settings; the test split is scored once, at the end)")
+	valFraction := fs.Float64("val-fraction", pipeline.DefaultValFraction, "heldout: share of the training "+
+		"tracks (by artist) in the validation split; must match the training run's")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -294,8 +298,15 @@ func cmdEval(args []string) error {
 		if *resamples < 1 {
 			return fmt.Errorf("-resamples %d: must be at least 1", *resamples)
 		}
+		if *on != "test" && *on != "validation" {
+			return fmt.Errorf("-on %q: use test or validation", *on)
+		}
+		if *valFraction < 0 || *valFraction >= 1 || (*on == "validation" && *valFraction == 0) {
+			return fmt.Errorf("-val-fraction %v: give a share in (0, 1) (0 only with -on test)", *valFraction)
+		}
 		opt := pipeline.HeldoutOptions{Ks: ks, KNNK: *knn, Resamples: *resamples}
-		return evalHeldout(*embFile, opt, *splitSeed, *testFraction, *asJSON, *baselines, *data)
+		return evalHeldout(*embFile, opt, *splitSeed, *testFraction, *valFraction, *on == "validation", *asJSON,
+			*baselines, *data)
 	}
 	return fmt.Errorf("-protocol %q: use paper or heldout", *protocol)
 }
@@ -374,7 +385,7 @@ func evalPaper(embFile, positives string, candidates int, ks []int, asJSON, with
 	return nil
 }
 
-func evalHeldout(embFile string, opt pipeline.HeldoutOptions, seed uint64, frac float64, asJSON, withBaselines bool, dataFlag string) error {
+func evalHeldout(embFile string, opt pipeline.HeldoutOptions, seed uint64, frac, valFrac float64, onVal, asJSON, withBaselines bool, dataFlag string) error {
 	f, err := loadData(dataFlag, nil)
 	if err != nil {
 		return err
@@ -386,6 +397,15 @@ func evalHeldout(embFile string, opt pipeline.HeldoutOptions, seed uint64, frac 
 	split, err := pipeline.MakeSplit(f.Corpus, seed, frac)
 	if err != nil {
 		return err
+	}
+	if valFrac > 0 {
+		// The training run kept these tracks aside; k-NN neighbours come from the tracks it trained on.
+		if split, err = split.WithValidation(f.Corpus, valFrac); err != nil {
+			return err
+		}
+	}
+	if onVal {
+		split = split.ValidationView()
 	}
 	sets := []*pipeline.Embeddings{emb}
 	if withBaselines {

@@ -155,6 +155,20 @@ type Split struct {
 	// They are not in Train: a model trains on Train, every choice is made on Val, Test is scored once.
 	Val         []int
 	ValFraction float64
+	// OnValidation marks a view of a split whose Test holds its validation tracks (ValidationView): scores
+	// on it are validation scores, for choosing settings.
+	OnValidation bool
+}
+
+// ValidationView returns the split with its validation tracks in the place of the test tracks (and the test
+// tracks set aside in Val), so that any protocol scores the validation split. It panics without a validation
+// split (a programming error).
+func (s *Split) ValidationView() *Split {
+	if len(s.Val) == 0 {
+		panic("pipeline: ValidationView of a split without validation tracks")
+	}
+	return &Split{Seed: s.Seed, TestFraction: s.TestFraction, ValFraction: s.ValFraction, Train: slices.Clone(s.Train),
+		Test: slices.Clone(s.Val), Val: slices.Clone(s.Test), OnValidation: true}
 }
 
 // Restrict returns the split keeping only the rows for which keep is true (same seed and fraction).
@@ -324,6 +338,11 @@ func (s *Split) WithValidation(c *corpus.Corpus, fraction float64) (*Split, erro
 
 // String describes the split.
 func (s *Split) String() string {
+	if s.OnValidation {
+		return fmt.Sprintf("split by artist (seed %d, test fraction %.2f, validation %.2f of the training tracks), "+
+			"scored on its VALIDATION tracks: %d train / %d validation tracks (%d test tracks unused)", s.Seed,
+			s.TestFraction, s.ValFraction, len(s.Train), len(s.Test), len(s.Val))
+	}
 	if len(s.Val) > 0 {
 		return fmt.Sprintf("split by artist (seed %d, test fraction %.2f, validation %.2f of the training tracks): "+
 			"%d train / %d validation / %d test tracks", s.Seed, s.TestFraction, s.ValFraction, len(s.Train),

@@ -249,15 +249,19 @@ func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets 
 			}
 		}
 	}
-	t.Description = fmt.Sprintf("held-out protocol on Fairouz, %s. Queries: the %d test tracks with at least one "+
-		"genre, searched among the %d test tracks only (query excluded), exact squared L2. Relevance: the "+
+	side := "test"
+	if split.OnValidation {
+		side = "validation"
+	}
+	t.Description = fmt.Sprintf("held-out protocol on Fairouz, %s. Queries: the %d %s tracks with at least one "+
+		"genre, searched among the %d %s tracks only (query excluded), exact squared L2. Relevance: the "+
 		"candidate shares at least one Deezer genre with the query. other_artist_*: the same with the query's "+
 		"artist's other tracks removed from its candidates. average_precision@K is torchmetrics' AP (normalised "+
 		"by the relevant items found in the top K; map@K is the same number); average_precision_ir@K is the "+
 		"textbook AP@K (normalised by min(K, relevant candidates)). k-NN genre accuracy: majority genre of the "+
-		"%d nearest training tracks, correct if it is one of the test track's genres. Intervals: 95 %% "+
-		"percentile bootstrap over the test tracks' artists (%d resamples, seed %d).", split, t.NumQueries,
-		len(test), opt.KNNK, opt.Resamples, opt.Seed)
+		"%d nearest training tracks, correct if it is one of the %s track's genres. Intervals: 95 %% "+
+		"percentile bootstrap over the %s tracks' artists (%d resamples, seed %d).", split, t.NumQueries, side,
+		len(test), side, opt.KNNK, side, side, opt.Resamples, opt.Seed)
 	t.Notes = []string{
 		"Learned models marked 'heldout' were trained only on tracks (and pairs) of the training split; models " +
 			"trained on all pairs saw the test tracks (not held out) and are listed for contrast only.",
