@@ -48,8 +48,11 @@ data-check:
 
 ## reproduce: train the published configuration (C=2, E=4, 51k pairs) on audio+graph with the quick preset,
 ## export, evaluate both protocols with baselines; results in evaluation/results/. PRESET=paper for 200 epochs.
+## The held-out model is trained on SEEDS artist splits (leak-free graph, epoch chosen on a validation split)
+## and reported per split (bootstrap intervals over test artists) and across splits (t interval).
+SEEDS ?= 3
 reproduce: build
-	./$(BIN) reproduce -preset $(PRESET)
+	./$(BIN) reproduce -preset $(PRESET) -seeds $(SEEDS)
 
 ## audio-setup: Debian's mma, fluidsynth and fluid-soundfont-gm (musicrep melon-generate renders genre-labelled
 ## audio with them) and wesnoth-1.16-music (real recordings for -real wesnoth, 153 MB); apt-get, needs root or
