@@ -24,6 +24,24 @@ func newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses the flags of a command that takes no positional argument. Go's flag parser stops at the
+// first non-flag argument and silently ignores every flag after it, so a stray word would drop the flags
+// that follow it (`export -checkpoint C stray -out X` would write to the default place): refuse it instead.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		ignored := ""
+		if fs.NArg() > 1 {
+			ignored = fmt.Sprintf("; everything after it (%s) was not read as flags", strings.Join(fs.Args()[1:], " "))
+		}
+		return fmt.Errorf("%s: unexpected argument %q: this command takes only flags (-name value)%s", fs.Name(),
+			fs.Arg(0), ignored)
+	}
+	return nil
+}
+
 func loadData(dataFlag string, mods []musicrep.Modality) (*pipeline.Fairouz, error) {
 	return loadDataWith(dataFlag, mods, "")
 }
@@ -59,7 +77,7 @@ const featuresHelp = `feature files replacing or adding to the data directory's,
 func cmdInfo(args []string) error {
 	fs := newFlags("info")
 	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	f, err := loadData(*data, nil)
@@ -94,7 +112,7 @@ func cmdHparams(args []string) error {
 	fs := newFlags("hparams")
 	preset := fs.String("preset", "", "preset: "+strings.Join(training.PresetNames(), ", "))
 	set := fs.String("set", "", `hyperparameter overrides, "key=value;key=value"`)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	store, err := training.NewStore(*preset, *set)
@@ -160,7 +178,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 	var tf trainFlags
 	tf.register(fs, "", "quick")
 	fs.BoolVar(&tf.heldout, "heldout", false, "train only on pairs among the training tracks of the split by artist")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if tf.name == "" {
@@ -194,7 +212,7 @@ func cmdExport(args []string) error {
 	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
 	features := fs.String("features", "", featuresHelp)
 	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *ck == "" {
@@ -278,7 +296,7 @@ func cmdEval(args []string) error {
 		"training artists (-on validation: for choosing settings; the test split is scored once, at the end)")
 	valFraction := fs.Float64("val-fraction", pipeline.DefaultValFraction, "heldout: share of the training "+
 		"tracks (by artist) in the validation split; must match the training run's")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *embFile == "" {
@@ -457,7 +475,7 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	results := fs.String("results", filepath.Join("evaluation", "results"), "where to write NAME.json and NAME.md")
 	seeds := fs.Int("seeds", 1, "number of artist splits (seeds split-seed, split-seed+1, …) the held-out model is "+
 		"trained and scored on; the report adds the mean over splits with a t interval")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *seeds < 1 || *seeds > 100 {
@@ -493,7 +511,7 @@ func cmdJoint(ctx context.Context, args []string) error {
 	results := fs.String("results", filepath.Join("evaluation", "results"), "where to write NAME.json and NAME.md")
 	bindingEmb := fs.String("binding", "", "embeddings of a binding model trained on the same split, scored "+
 		"alongside (default embeddings/binding-c2e4-51k-paper-heldout.json if present)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if tf.name == "" {

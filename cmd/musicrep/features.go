@@ -30,7 +30,7 @@ func cmdFeatures(args []string) error {
 		"features/MODALITY-METHOD otherwise; $"+pipeline.FeaturesDirEnv+" moves features/)")
 	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
 	backend := fs.String("backend", "", "GoMLX backend for minilm (default $GOMLX_BACKEND or go)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	fm, ok := pipeline.FeatureMethods[*method]

@@ -92,7 +92,7 @@ func indexBuild(args []string) error {
 	iters := fs.Int("iterations", index.DefaultIterations, "ivf: k-means iterations")
 	dim := fs.Int("dim", 0, "vector length of a raw float32 -embeddings file")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *embFile == "" || *out == "" {
@@ -245,7 +245,7 @@ func indexSearch(args []string) error {
 		"-1 pads), else TSV (default: TSV on stdout)")
 	excludeSelf := fs.Bool("exclude-self", false, "the queries are catalogue vectors: leave each out of its own "+
 		"results (same id, or same row for raw files)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if sf.index == "" || sf.queries == "" {
@@ -369,7 +369,7 @@ func indexBench(args []string) error {
 		"musicrep index search -out FILE.i32)")
 	reps := fs.Int("reps", 3, "timed repetitions per setting, after one untimed warm-up (the median is reported)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if sf.index == "" || sf.queries == "" {
@@ -544,7 +544,7 @@ func indexSynth(args []string) error {
 	intrinsic := fs.Int("intrinsic-dim", 16, "dimension of each component's subspace")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed and sizes give the same files")
 	out := fs.String("out", "", "output directory")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {

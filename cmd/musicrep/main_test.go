@@ -209,6 +209,10 @@ func TestCLIErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown command", []string{"frobnicate"}, "unknown command"},
+		{"stray argument", []string{"export", "-checkpoint", "x", "stray", "-out", "/tmp/x"}, `unexpected argument "stray"`},
+		{"run name with a path", []string{"train", "-name", "../../x", "-preset", "tiny", "-data", data}, "use letters, digits"},
+		{"negative validation share", []string{"train", "-name", "x", "-heldout", "-val-fraction", "-0.1", "-data", data}, "-val-fraction"},
+		{"eval on an unknown side", []string{"eval", "-protocol", "heldout", "-embeddings", "x.json", "-on", "train"}, "use test or validation"},
 		{"unknown preset", []string{"train", "-name", "x", "-preset", "huge", "-data", data}, "unknown preset"},
 		{"unknown hyperparameter", []string{"hparams", "-set", "learning_rat=1"}, "unknown hyperparameter"},
 		{"missing modality", []string{"train", "-name", "x", "-set", "binding_modalities=audio,image", "-data", data}, "image"},

@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
@@ -453,4 +454,52 @@ func Keep(jsonPath, dir string) (string, error) {
 		}
 	}
 	return out, nil
+}
+
+// LockFile is the name of a run directory's lock (Lock).
+const LockFile = ".lock"
+
+// Lock takes a run directory's lock: dir/.lock, created exclusively and holding the owner's process id, so
+// that two runs with the same name cannot interleave checkpoints and logs. A lock whose process no longer
+// exists (a run killed with kill -9) is stale and taken over; a live one is an error naming the process. The
+// returned function releases the lock.
+func Lock(dir string) (release func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("run directory %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, LockFile)
+	for attempt := 0; attempt < 2; attempt++ {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err == nil {
+			_, werr := fmt.Fprintf(f, "%d\n", os.Getpid())
+			if cerr := f.Close(); werr == nil {
+				werr = cerr
+			}
+			if werr != nil {
+				_ = os.Remove(path)
+				return nil, fmt.Errorf("writing the lock %s: %w", path, werr)
+			}
+			return func() { _ = os.Remove(path) }, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("locking %s: %w", dir, err)
+		}
+		raw, rerr := os.ReadFile(path)
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(raw)))
+		if rerr == nil && perr == nil && pid > 0 && processAlive(pid) {
+			return nil, fmt.Errorf("%s is in use by process %d (another run with this name); wait for it to end, or "+
+				"if no such run is going on, delete %s", dir, pid, path)
+		}
+		// Stale (its process is gone) or unreadable: take it over.
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("removing the stale lock %s: %w", path, err)
+		}
+	}
+	return nil, fmt.Errorf("locking %s: another process took the lock at the same time; try again", dir)
+}
+
+// processAlive reports whether a process with this id exists (signal 0 probes without signalling).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

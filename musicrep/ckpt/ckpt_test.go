@@ -2,7 +2,9 @@ package ckpt
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,4 +146,33 @@ func TestPruneAndEmpty(t *testing.T) {
 	if len(bins) != 2 {
 		t.Errorf("%d data files left, want 2", len(bins))
 	}
+}
+
+func TestLock(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	release, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second holder is refused while the first (this live process) holds it, with a message naming it.
+	if _, err := Lock(dir); err == nil || !strings.Contains(err.Error(), fmt.Sprint(os.Getpid())) {
+		t.Fatalf("second lock: %v", err)
+	}
+	release()
+	if _, err := os.Stat(filepath.Join(dir, LockFile)); !os.IsNotExist(err) {
+		t.Fatalf("lock file left after release: %v", err)
+	}
+	// A stale lock (its process is gone, as after kill -9) is taken over.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("cannot start a process to get a dead PID:", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, LockFile), []byte(fmt.Sprintf("%d\n", cmd.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	release, err = Lock(dir)
+	if err != nil {
+		t.Fatalf("stale lock not taken over: %v", err)
+	}
+	release()
 }

@@ -516,3 +516,19 @@ func Baselines(c *corpus.Corpus, modalities []musicrep.Modality) []*Embeddings {
 	}
 	return out
 }
+
+// ValidateRunName checks a run name before it becomes part of paths (checkpoints/<name>,
+// embeddings/<name>.json, evaluation/results/<name>.md): letters, digits, '.', '_' and '-', not starting with
+// '.', at most 100 characters. A name such as "../../x" would otherwise write outside those folders.
+func ValidateRunName(name string) error {
+	if name == "" {
+		return fmt.Errorf("no run name given: pass -name NAME")
+	}
+	if len(name) > 100 || name[0] == '.' || strings.IndexFunc(name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	}) >= 0 {
+		return fmt.Errorf("run name %q: use letters, digits, '.', '_' and '-' only (no '/', no leading '.', at most "+
+			"100 characters): it names checkpoints/NAME and embeddings/NAME.*", name)
+	}
+	return nil
+}

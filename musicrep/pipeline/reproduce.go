@@ -78,8 +78,8 @@ type TrainResult struct {
 // data and exports the embeddings of every track; for a joint model also each modality's embeddings.
 func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainResult, error) {
 	opt.defaults()
-	if opt.Name == "" {
-		return nil, fmt.Errorf("no run name given")
+	if err := ValidateRunName(opt.Name); err != nil {
+		return nil, err
 	}
 	store, err := training.NewStore(opt.Preset, opt.Settings)
 	if err != nil {

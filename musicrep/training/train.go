@@ -164,6 +164,13 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 		return nil, err
 	}
 
+	// One run per directory at a time.
+	unlock, err := ckpt.Lock(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
 	// Resume?
 	res = &Result{Dir: cfg.Dir, Backend: backends.Describe(backend), Model: tk.String()}
 	tk.fillResult(res)
