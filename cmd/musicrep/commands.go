@@ -208,6 +208,8 @@ func cmdExport(args []string) error {
 	ck := fs.String("checkpoint", "", "run directory (checkpoints/NAME: its best/ checkpoint when the run chose "+
 		"one on a validation split, else its newest) or a ckpt-*.json file")
 	latest := fs.Bool("latest", false, "export the run's newest checkpoint even when it kept a best/ one")
+	fallback := fs.Bool("fallback", false, "when the newest checkpoint is damaged, export the newest intact one "+
+		"(by default a damaged newest checkpoint is an error)")
 	out := fs.String("out", "", "output path without extension (default embeddings/NAME)")
 	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
 	features := fs.String("features", "", featuresHelp)
@@ -227,6 +229,16 @@ func cmdExport(args []string) error {
 		if list, _ := ckpt.List(best); len(list) > 0 {
 			from = best
 			fmt.Fprintf(os.Stderr, "exporting the checkpoint chosen on the validation split (%s; -latest for the newest)\n", best)
+		}
+	}
+	if !strings.HasSuffix(from, ".json") && !*fallback {
+		// inference.Load skips damaged checkpoints; exporting an older model without a word would be worse than
+		// stopping.
+		if list, _ := ckpt.List(from); len(list) > 0 {
+			if _, err := ckpt.Load(list[0]); err != nil {
+				return fmt.Errorf("the newest checkpoint of %s is damaged (%w); pass -fallback to export the newest "+
+					"intact one, or -checkpoint with a ckpt-*.json file", from, err)
+			}
 		}
 	}
 	m, err := inference.Load(from, b)

@@ -259,6 +259,18 @@ func indexSearch(args []string) error {
 	if err != nil {
 		return err
 	}
+	if sf.k < 1 {
+		return fmt.Errorf("-k %d: give at least 1 neighbour", sf.k)
+	}
+	if *nprobe < 1 {
+		return fmt.Errorf("-nprobe %d: scan at least 1 list", *nprobe)
+	}
+	if sf.k > idx.Len() {
+		// More neighbours than the catalogue holds would only add padding (and memory).
+		fmt.Fprintf(os.Stderr, "musicrep index search: -k %d is more than the %d catalogue vectors; using k=%d\n",
+			sf.k, idx.Len(), idx.Len())
+		sf.k = idx.Len()
+	}
 	opt := index.SearchOptions{NProbe: *nprobe}
 	if *excludeSelf {
 		if ids != nil && qids != nil {

@@ -293,3 +293,31 @@ func TestUserFeatureFiles(t *testing.T) {
 		t.Errorf("bad -features accepted or unclear: %s", stderr)
 	}
 }
+
+// export stops at a damaged newest checkpoint unless told to fall back to the newest intact one.
+func TestExportDamagedCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	data := dataDir(t)
+	work := t.TempDir()
+	if _, stderr, code := run(t, work, "train", "-name", "dmg", "-preset", "tiny", "-set", "pairs=6k;num_epochs=2",
+		"-data", data); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	bins, _ := filepath.Glob(filepath.Join(work, "checkpoints/dmg/ckpt-*.bin"))
+	if len(bins) != 2 {
+		t.Fatalf("want 2 checkpoints, got %v", bins)
+	}
+	slices.Sort(bins)
+	if err := os.Truncate(bins[1], 100); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := run(t, work, "export", "-checkpoint", "checkpoints/dmg", "-out", "x", "-data", data)
+	if code == 0 || !strings.Contains(stderr, "damaged") || !strings.Contains(stderr, "-fallback") {
+		t.Errorf("export of a damaged newest checkpoint: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code = run(t, work, "export", "-checkpoint", "checkpoints/dmg", "-out", "x", "-fallback", "-data", data); code != 0 {
+		t.Errorf("export -fallback: exit %d: %s", code, stderr)
+	}
+}
