@@ -378,6 +378,10 @@ func (f *Fairouz) TrainingData(pairsFile string, modalities []musicrep.Modality,
 		}
 		desc = fmt.Sprintf("%s, %d pairs over all %d tracks (transductive, as published)", filepath.Base(pairsFile),
 			pairs.Len(), n)
+		if self, both := pairs.Oddities(); self+both > 0 {
+			desc += fmt.Sprintf(" [kept as published: %d self-pairs, %d pairs labelled both positive and negative]",
+				self, both)
+		}
 		if split != nil {
 			pairs, err = pairs.Restrict(corpus.KeepRows(n, split.Train))
 			if err != nil {

@@ -351,3 +351,21 @@ func TestHeldoutSelection(t *testing.T) {
 		t.Errorf("resume on another split: %v", err)
 	}
 }
+
+// binding_music's pair files hold a few self-pairs and contradictory pairs (counted independently in Python
+// with sets: 51k file 1 self-pair and 511 anchor–other pairs in both lists, 6k file 0 and 3).
+func TestPairOdditiesReal(t *testing.T) {
+	f := fairouz(t)
+	for _, c := range []struct {
+		file       string
+		self, both int
+	}{{f.Pairs51k, 1, 511}, {f.Pairs6k, 0, 3}} {
+		p, _, err := corpus.LoadPairs(c.file, f.Corpus.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if self, both := p.Oddities(); self != c.self || both != c.both {
+			t.Errorf("%s: %d self-pairs, %d contradictory; want %d, %d", c.file, self, both, c.self, c.both)
+		}
+	}
+}
