@@ -3,6 +3,7 @@ package corpus
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/musicrep/musicrep/musicrep"
 )
@@ -55,6 +56,10 @@ func parseTracks(path string, buf []byte) ([]musicrep.Track, error) {
 			return nil, posErr(path, buf, m.keyOff, record,
 				"remove the spaces: ids are matched exactly across files",
 				"track id %q has leading or trailing whitespace", m.key)
+		case HasControl(m.key):
+			return nil, posErr(path, buf, m.keyOff, record,
+				"remove the control characters: ids are written into tab-separated and line-based outputs",
+				"track id %q contains a control character (tab, newline, …)", m.key)
 		}
 		record = fmt.Sprintf("track %d (id %q)", i, m.key)
 		if m.val[0] != '{' {
@@ -141,4 +146,10 @@ func IndexTracks(tracks []musicrep.Track) (map[string]int, error) {
 		index[t.ID] = i
 	}
 	return index, nil
+}
+
+// HasControl reports whether s holds a control character (tab, newline, carriage return, other C0/C1
+// codes). Ids with one would break the line- and tab-separated outputs they are written into.
+func HasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }

@@ -183,6 +183,10 @@ func (p *vecParser) record(i int, data []float32) (id string, out []float32, err
 				if id == "" {
 					return "", nil, p.errAt(keyOff, record, "give every record its track id", "empty id")
 				}
+				if HasControl(id) {
+					return "", nil, p.errAt(keyOff, record, "remove the control characters from the id",
+						"id %q contains a control character (tab, newline, …)", id)
+				}
 				record = fmt.Sprintf("record %d (id %q)", i, id)
 			case "embedding":
 				haveEmb = true
@@ -525,6 +529,10 @@ func readIDList(path string) ([]string, error) {
 		}
 		if ids[i] == "" {
 			return nil, fileErr(path, record, "give every row its track id", "empty id")
+		}
+		if HasControl(ids[i]) {
+			return nil, fileErr(path, record, "remove the control characters from the id",
+				"id %q contains a control character (tab, newline, …)", ids[i])
 		}
 		if j, dup := seen[ids[i]]; dup {
 			return nil, fileErr(path, record, "keep one row per id", "id %q appears twice (items %d and %d)",
