@@ -26,12 +26,16 @@ func cmdFeatures(args []string) error {
 	dim := fs.Int("dim", 128, "graph methods: feature dimension")
 	seed := fs.Uint64("seed", 42, "graph methods: random seed")
 	limit := fs.Int("limit", 0, "compute only the first N tracks (the others are written as missing); 0 = all")
+	force := fs.Bool("force", false, "with -limit: replace an existing features file with the partial one")
 	out := fs.String("out", "", "output path without extension (default features/MODALITY for minilm and tags, "+
 		"features/MODALITY-METHOD otherwise; $"+pipeline.FeaturesDirEnv+" moves features/)")
 	data := fs.String("data", "", "data directory (default $MUSICREP_DATA or ../shared/data)")
 	backend := fs.String("backend", "", "GoMLX backend for minilm (default $GOMLX_BACKEND or go)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *limit < 0 || *dim < 1 {
+		return fmt.Errorf("-limit %d / -dim %d: give -limit >= 0 (0 = all tracks) and -dim >= 1", *limit, *dim)
 	}
 	fm, ok := pipeline.FeatureMethods[*method]
 	if !ok {
@@ -41,7 +45,7 @@ func cmdFeatures(args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := pipeline.FeatureOptions{Out: *out, Dim: *dim, Seed: *seed, Limit: *limit, Progress: os.Stderr}
+	opt := pipeline.FeatureOptions{Out: *out, Dim: *dim, Seed: *seed, Limit: *limit, Force: *force, Progress: os.Stderr}
 	if fm.Modality == musicrep.Text {
 		if opt.Backend, err = openBackend(*backend); err != nil {
 			return err

@@ -69,10 +69,13 @@ func FeatureMethodNames() []string {
 
 // FeatureOptions configures ExtractFeatures.
 type FeatureOptions struct {
-	Out      string          // output path without extension; default FeaturesDir()/<modality> or <modality>-<method>
-	Dim      int             // graph methods: dimension (default 128)
-	Seed     uint64          // graph methods: seed (default 42)
-	Limit    int             // compute only the first Limit tracks (0 = all); the others are written as missing
+	Out   string // output path without extension; default FeaturesDir()/<modality> or <modality>-<method>
+	Dim   int    // graph methods: dimension (default 128)
+	Seed  uint64 // graph methods: seed (default 42)
+	Limit int    // compute only the first Limit tracks (0 = all); the others are written as missing
+	// Force lets a Limit run replace an existing features file (by default it refuses: a partial file in the
+	// default place would be picked up by training as if complete).
+	Force    bool
 	Backend  compute.Backend // minilm: GoMLX backend (nil = default)
 	Progress io.Writer       // progress lines; nil for none
 }
@@ -107,6 +110,22 @@ func ExtractFeatures(c *Fairouz, method string, opt FeatureOptions) (*FeatureRes
 	}
 	if opt.Seed == 0 {
 		opt.Seed = 42
+	}
+	if opt.Out == "" {
+		name := string(fm.Modality)
+		if !fm.Default {
+			name += "-" + method
+		}
+		opt.Out = filepath.Join(FeaturesDir(), name)
+	}
+	if opt.Limit > 0 && opt.Limit < len(c.Corpus.Tracks) && !opt.Force {
+		for _, ext := range []string{".json", ".npy"} {
+			if _, err := os.Stat(opt.Out + ext); err == nil {
+				return nil, fmt.Errorf("%s exists: computing only %d of %d tracks would replace it with a partial file "+
+					"that training picks up as if complete; write elsewhere (-out) or pass -force", opt.Out+ext,
+					opt.Limit, len(c.Corpus.Tracks))
+			}
+		}
 	}
 	tracks := c.Corpus.Tracks
 	n := len(tracks)
@@ -177,13 +196,6 @@ func ExtractFeatures(c *Fairouz, method string, opt FeatureOptions) (*FeatureRes
 	}
 	res.Elapsed = time.Since(start)
 	res.Features = feats
-	if opt.Out == "" {
-		name := string(fm.Modality)
-		if !fm.Default {
-			name += "-" + method
-		}
-		opt.Out = filepath.Join(FeaturesDir(), name)
-	}
 	vocabPath := corpus.VocabSidecar(opt.Out + ".json")
 	if vocab != nil {
 		if err := os.MkdirAll(filepath.Dir(vocabPath), 0o755); err != nil {

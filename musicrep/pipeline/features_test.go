@@ -128,3 +128,22 @@ func TestTagSequenceFeatures(t *testing.T) {
 		t.Errorf("the stale vocabulary file %s is still there: %v", res.Vocab, err)
 	}
 }
+
+// A -limit run never silently replaces an existing features file with a partial one.
+func TestExtractFeaturesLimitKeepsExistingFile(t *testing.T) {
+	f := fairouz(t)
+	out := filepath.Join(t.TempDir(), "graph-randne")
+	if err := os.WriteFile(out+".json", []byte("[]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ExtractFeatures(f, "randne", FeatureOptions{Out: out, Limit: 3})
+	if err == nil || !strings.Contains(err.Error(), "-force") {
+		t.Fatalf("a partial run over an existing file: %v", err)
+	}
+	if raw, _ := os.ReadFile(out + ".json"); string(raw) != "[]" {
+		t.Error("the existing file was changed")
+	}
+	if _, err := ExtractFeatures(f, "randne", FeatureOptions{Out: out, Limit: 3, Dim: 4, Force: true}); err != nil {
+		t.Errorf("with Force: %v", err)
+	}
+}
