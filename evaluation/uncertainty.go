@@ -281,3 +281,29 @@ func ExactDuplicates(data []float32, dim int) [][]int {
 	}
 	return out
 }
+
+// Collapsed reports whether every row of a matrix is (numerically) the same vector: the total variance over
+// the rows is below 1e-9 of the mean squared norm (or exactly 0). A collapsed embedding ranks every candidate
+// by ties alone, so its retrieval scores say nothing about the model; reports flag it.
+func Collapsed(data []float32, dim int) bool {
+	n := len(data) / dim
+	if dim <= 0 || n < 2 {
+		return false
+	}
+	mean := make([]float64, dim)
+	sq := 0.0
+	for r := range n {
+		for j, v := range data[r*dim : (r+1)*dim] {
+			mean[j] += float64(v)
+			sq += float64(v) * float64(v)
+		}
+	}
+	variance := 0.0
+	for r := range n {
+		for j, v := range data[r*dim : (r+1)*dim] {
+			d := float64(v) - mean[j]/float64(n)
+			variance += d * d
+		}
+	}
+	return variance == 0 || variance < 1e-9*sq
+}

@@ -196,3 +196,16 @@ func TestDifferences(t *testing.T) {
 		t.Error("different queries accepted")
 	}
 }
+
+func TestCollapsed(t *testing.T) {
+	same := []float32{1, 2, 1, 2, 1, 2}
+	if !Collapsed(same, 2) {
+		t.Error("identical rows not flagged")
+	}
+	if !Collapsed(make([]float32, 6), 2) {
+		t.Error("all-zero rows not flagged")
+	}
+	if Collapsed([]float32{1, 2, 1, 2.5, 1, 2}, 2) {
+		t.Error("distinct rows flagged")
+	}
+}

@@ -369,3 +369,24 @@ func TestPairOdditiesReal(t *testing.T) {
 		}
 	}
 }
+
+// A collapsed embedding (every track the same vector) is scored, but its row says so.
+func TestCollapsedEmbeddingsFlagged(t *testing.T) {
+	f := fairouz(t)
+	split, err := MakeSplit(f.Corpus, DefaultSplitSeed, DefaultTestFraction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]float32, 4*len(f.Corpus.Tracks))
+	for i := range data {
+		data[i] = 0.5
+	}
+	e := &Embeddings{Name: "flat", Kind: "learned", Dim: 4, Data: data}
+	tab, err := HeldoutEvaluation(f.Corpus, split, HeldoutOptions{Resamples: 50, NoChance: true}, []*Embeddings{e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tab.Rows[0].Note, "COLLAPSED") {
+		t.Errorf("note %q", tab.Rows[0].Note)
+	}
+}

@@ -94,8 +94,8 @@ func PaperEvaluation(c *corpus.Corpus, positivesFile string, opt evaluation.Pape
 		}
 		t.Description = rep.Protocol
 		t.NumQueries = rep.NumQueries
-		t.Rows = append(t.Rows, Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim,
-			Metrics: rep.Metrics})
+		t.Rows = append(t.Rows, Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: collapsedNote(e, e.Data),
+			Dim: e.Dim, Leaks: e.Leaks, Metrics: rep.Metrics})
 	}
 	t.Description = fmt.Sprintf("binding_music's evaluate.ipynb protocol on %d Fairouz tracks: exact squared-L2 "+
 		"search over all tracks with the query itself included (rank 1, never relevant), top %d candidates, "+
@@ -192,8 +192,8 @@ func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets 
 		s.Values[knnKey] = correct
 		t.NumQueries = len(s.Queries)
 		perQuery = append(perQuery, s)
-		t.Rows = append(t.Rows, Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim,
-			Leaks: e.Leaks, Metrics: s.Means(), CI95: score(s)})
+		t.Rows = append(t.Rows, Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: collapsedNote(e, testData),
+			Dim: e.Dim, Leaks: e.Leaks, Metrics: s.Means(), CI95: score(s)})
 	}
 	var chance *evaluation.QueryScores
 	if !opt.NoChance {
@@ -471,4 +471,17 @@ func AcrossSplits(tables []*Table) (*Table, error) {
 			Significant: lohi[0] > 0 || lohi[1] < 0})
 	}
 	return out, nil
+}
+
+// collapsedNote is the embeddings' note, with a warning first when the scored rows are all the same vector.
+func collapsedNote(e *Embeddings, scored []float32) string {
+	if !evaluation.Collapsed(scored, e.Dim) {
+		return e.Note
+	}
+	w := "COLLAPSED: every scored track has the same vector, so the ranking is decided by ties alone and these " +
+		"numbers say nothing about the model (a diverged or untrained run?)"
+	if e.Note != "" {
+		w += "; " + e.Note
+	}
+	return w
 }
