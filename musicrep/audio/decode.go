@@ -177,8 +177,22 @@ func NewStream(r io.Reader, name string) (*Stream, error) {
 	if s.rate <= 0 || s.channels <= 0 {
 		return nil, fmt.Errorf("audio: %s: invalid %s stream: %d Hz, %d channels", name, format, s.rate, s.channels)
 	}
+	// A header may claim anything: a 96 KB WAV declaring 1 Hz would be resampled to 16,000 times as many
+	// samples. Real recordings lie well inside these bounds.
+	if s.rate < MinSampleRate || s.rate > MaxSampleRate || s.channels > MaxChannels {
+		return nil, fmt.Errorf("audio: %s: the %s header claims %d Hz and %d channels; musicrep reads %d–%d Hz and at "+
+			"most %d channels (a damaged header, or not an audio recording): re-encode the file", name, format,
+			s.rate, s.channels, MinSampleRate, MaxSampleRate, MaxChannels)
+	}
 	return s, nil
 }
+
+// The sample rates and channel counts a stream may declare (NewStream refuses others).
+const (
+	MinSampleRate = 4000
+	MaxSampleRate = 768000
+	MaxChannels   = 64
+)
 
 // Name is the file name given to [Open] or [NewStream].
 func (s *Stream) Name() string { return s.name }

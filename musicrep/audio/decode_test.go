@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -286,4 +287,23 @@ func cutAtOggPage(t *testing.T, fixture string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// A header claiming an absurd sample rate is refused before any decoding or resampling (a 1 Hz WAV once
+// made embed-audio allocate gigabytes).
+func TestHeaderClaimsBounded(t *testing.T) {
+	dir := t.TempDir()
+	for _, rate := range []int{1, 3999, 768001} {
+		p := filepath.Join(dir, fmt.Sprintf("r%d.wav", rate))
+		writeWAV(t, p, make([]float32, 48000), rate)
+		_, err := Load(p, 16000)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("claims %d Hz", rate)) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%d Hz: %v", rate, err)
+		}
+	}
+	p := filepath.Join(dir, "ok.wav")
+	writeWAV(t, p, make([]float32, 8000), 8000)
+	if x, err := Load(p, 16000); err != nil || len(x) != 16000 {
+		t.Errorf("8 kHz: %d samples, %v", len(x), err)
+	}
 }
