@@ -127,7 +127,7 @@ func cmdHparams(args []string) error {
 
 type trainFlags struct {
 	name, preset, set, data, backend, features string
-	heldout, fresh, leakyGraph                 bool
+	heldout, fresh, leakyGraph, allowChanged   bool
 	splitSeed                                  uint64
 	testFraction, valFraction                  float64
 }
@@ -140,6 +140,8 @@ func (t *trainFlags) register(fs *flag.FlagSet, defaultName, defaultPreset strin
 	fs.StringVar(&t.features, "features", "", featuresHelp)
 	fs.StringVar(&t.backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
 	fs.BoolVar(&t.fresh, "fresh", false, "discard existing checkpoints of this run instead of resuming")
+	fs.BoolVar(&t.allowChanged, "allow-changed-inputs", false, "resume even when the checkpoint was trained on "+
+		"other inputs (features, pairs, split); by default that is refused")
 	fs.Uint64Var(&t.splitSeed, "split-seed", pipeline.DefaultSplitSeed, "seed of the split by artist")
 	fs.Float64Var(&t.testFraction, "test-fraction", pipeline.DefaultTestFraction, "fraction of tracks held out")
 	fs.Float64Var(&t.valFraction, "val-fraction", pipeline.DefaultValFraction, "held-out runs: share of the "+
@@ -169,7 +171,7 @@ func (t *trainFlags) options() (pipeline.TrainOptions, *pipeline.Fairouz, error)
 		return pipeline.TrainOptions{}, nil, err
 	}
 	return pipeline.TrainOptions{DataDir: f.DataDir, Name: t.name, Preset: t.preset, Settings: t.set,
-		Heldout: t.heldout, LeakyGraph: t.leakyGraph, ValFraction: t.valFraction, SplitSeed: t.splitSeed, TestFraction: t.testFraction, Fresh: t.fresh,
+		Heldout: t.heldout, LeakyGraph: t.leakyGraph, ValFraction: t.valFraction, SplitSeed: t.splitSeed, TestFraction: t.testFraction, Fresh: t.fresh, AllowChangedInputs: t.allowChanged,
 		Backend: backend, Progress: os.Stderr}, f, nil
 }
 

@@ -321,3 +321,30 @@ func TestExportDamagedCheckpoint(t *testing.T) {
 		t.Errorf("export -fallback: exit %d: %s", code, stderr)
 	}
 }
+
+// Resuming a run on other inputs is refused with a message naming what changed: a run trained on all pairs
+// then resumed as "held out" would otherwise become a held-out model that saw the test pairs.
+func TestResumeOnOtherInputsRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	data := dataDir(t)
+	work := t.TempDir()
+	if _, stderr, code := run(t, work, "train", "-name", "r", "-preset", "tiny", "-set", "pairs=6k", "-data", data); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	_, stderr, code := run(t, work, "train", "-name", "r", "-preset", "tiny", "-set", "pairs=6k;num_epochs=2",
+		"-heldout", "-val-fraction", "0", "-data", data)
+	if code == 0 || !strings.Contains(stderr, "other inputs") || !strings.Contains(stderr, "training pairs") {
+		t.Errorf("resume as held out: exit %d: %s", code, stderr)
+	}
+	// The same inputs resume; -allow-changed-inputs overrides.
+	if _, stderr, code = run(t, work, "train", "-name", "r", "-preset", "tiny", "-set", "pairs=6k;num_epochs=2",
+		"-data", data); code != 0 {
+		t.Errorf("resume on the same inputs: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code = run(t, work, "train", "-name", "r", "-preset", "tiny", "-set", "pairs=6k;num_epochs=3",
+		"-heldout", "-val-fraction", "0", "-allow-changed-inputs", "-data", data); code != 0 {
+		t.Errorf("-allow-changed-inputs: exit %d: %s", code, stderr)
+	}
+}

@@ -41,9 +41,11 @@ type TrainOptions struct {
 	CheckpointRoot string // default "checkpoints"
 	EmbeddingsRoot string // default "embeddings"
 	Fresh          bool
-	Backend        compute.Backend
-	Progress       io.Writer
-	OnStep         func(training.StepInfo)
+	// AllowChangedInputs resumes a run whose checkpoint was trained on other inputs (training.Config).
+	AllowChangedInputs bool
+	Backend            compute.Backend
+	Progress           io.Writer
+	OnStep             func(training.StepInfo)
 }
 
 func (o *TrainOptions) defaults() {
@@ -147,7 +149,7 @@ func TrainAndExport(ctx context.Context, f *Fairouz, opt TrainOptions) (*TrainRe
 		}
 	}
 	res.Train, err = training.Train(ctx, training.Config{Dir: dir, Store: store, Data: data, Backend: opt.Backend,
-		Progress: opt.Progress, OnStep: onStep, Fresh: opt.Fresh})
+		Progress: opt.Progress, OnStep: onStep, Fresh: opt.Fresh, AllowChangedInputs: opt.AllowChangedInputs})
 	if err != nil {
 		return res, err
 	}

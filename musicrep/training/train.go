@@ -100,6 +100,8 @@ type Config struct {
 	OnStep func(StepInfo)
 	// Fresh discards existing checkpoints in Dir instead of resuming from them.
 	Fresh bool
+	// AllowChangedInputs resumes even when the checkpoint was trained on other inputs (Data.Fingerprint).
+	AllowChangedInputs bool
 }
 
 // StepInfo describes one finished training step.
@@ -188,9 +190,16 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 			return nil, fmt.Errorf("%w; remove %s or pass -fresh to start over", err, cfg.Dir)
 		}
 	}
+	inputs := cfg.Data.Fingerprint()
 	if resumed != nil {
 		if err := checkCompatible(resumed, store, tk); err != nil {
 			return nil, err
+		}
+		if err := checkInputs(resumed, inputs); err != nil {
+			if !cfg.AllowChangedInputs {
+				return nil, err
+			}
+			logf("warning: %v (continuing: changed inputs allowed)", err)
 		}
 		fresh := model.NewStore()
 		if err := resumed.Restore(fresh); err != nil {
@@ -289,6 +298,9 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 		info := map[string]string{"data": cfg.Data.Description, "backend": res.Backend, "model": tk.String()}
 		for k, v := range cfg.Data.Info {
 			info[k] = v
+		}
+		for k, v := range inputs {
+			info[inputInfoPrefix+k] = v
 		}
 		return ckpt.Save(cfg.Dir, store, ckpt.Meta{
 			Architecture: tk.name(), Epoch: epoch, StepInEpoch: stepInEpoch, GlobalStep: globalStep, Info: info,
