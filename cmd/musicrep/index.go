@@ -260,7 +260,7 @@ func indexSearch(args []string) error {
 		return err
 	}
 	if sf.k < 1 {
-		return fmt.Errorf("-k %d: give at least 1 neighbour", sf.k)
+		return fmt.Errorf("-k %d: k must be at least 1", sf.k)
 	}
 	if *nprobe < 1 {
 		return fmt.Errorf("-nprobe %d: scan at least 1 list", *nprobe)

@@ -50,6 +50,12 @@ func TestIndexCommands(t *testing.T) {
 		t.Errorf("res.i32: %v, %v bytes (want %d)", err, st, 40*5*4)
 	}
 
+	// k beyond the catalogue is clamped to it (it once allocated k entries per query: out of memory).
+	mustRun("index", "search", "-index", "flat.idx", "-queries", "cat/queries.f32", "-k", "2000000000", "-out", "all.i32")
+	if st, err := os.Stat(filepath.Join(work, "all.i32")); err != nil || st.Size() != 40*3000*4 {
+		t.Errorf("all.i32: %v, %v bytes (want %d)", err, st, 40*3000*4)
+	}
+
 	var rep benchJSON
 	out = mustRun("index", "bench", "-index", "ivf.idx", "-queries", "cat/queries.f32", "-k", "10",
 		"-nprobe", "1,4,32", "-reps", "1", "-json")
@@ -157,6 +163,8 @@ func TestIndexErrors(t *testing.T) {
 			"q3.json are 3-dimensional but the index f.idx is 8-dimensional"},
 		{"k zero", []string{"index", "search", "-index", "f.idx", "-queries", "c/queries.f32", "-k", "0"},
 			"k must be at least 1"},
+		{"nprobe zero", []string{"index", "search", "-index", "f.idx", "-queries", "c/queries.f32", "-nprobe", "0"},
+			"-nprobe 0"},
 		{"bad nprobe list", []string{"index", "bench", "-index", "f.idx", "-queries", "c/queries.f32", "-nprobe", "x"},
 			"-nprobe"},
 	} {
