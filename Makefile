@@ -29,7 +29,7 @@ build:
 ## $$MUSICREP_DATA; includes an end-to-end CLI run), the XLA CPU backend against the pure-Go one (mk/xla.mk),
 ## every notebook executed headless (small settings under CI) and notebook 03 run through the JupyterLab UI in
 ## headless Chromium.
-test: fmt-check vet data-check docker-lint unit unit-xla notebooks notebooks-xla browser-test
+test: fmt-check vet data-check docker-lint unit fuzz-smoke unit-xla notebooks notebooks-xla browser-test
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -40,6 +40,20 @@ vet:
 
 unit: models audio-setup
 	MUSICREP_REQUIRE_MODELS=1 MUSICREP_REQUIRE_AUDIO=1 $(GO) test -count=1 -timeout 30m ./...
+
+## fuzz-smoke: every fuzz target (the five audio decoders, NPY, checkpoints, index files, the Melon reader) for
+## FUZZTIME each; a crasher is written to the package's testdata/fuzz/ and then fails plain `go test` too.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := ./musicrep/audio:FuzzWAV ./musicrep/audio:FuzzVorbis ./musicrep/audio:FuzzOpus \
+	./musicrep/audio:FuzzFLAC ./musicrep/audio:FuzzMP3 ./musicrep/corpus:FuzzNPY ./musicrep/ckpt:FuzzCheckpoint \
+	./musicrep/index:FuzzIndexFile ./musicrep/melon:FuzzMelon
+.PHONY: fuzz-smoke
+fuzz-smoke:
+	@mkdir -p out; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) "$$pkg" > out/fuzz.log 2>&1 || \
+		{ cat out/fuzz.log; exit 1; }; \
+	done; echo "fuzz-smoke: $(words $(FUZZ_TARGETS)) targets, no crasher"
 
 data-check:
 	@dir=$${MUSICREP_DATA:-../shared/data}; \

@@ -12,7 +12,7 @@ import (
 )
 
 // writeFixture writes a small dataset in the Melon layout and returns its directory.
-func writeFixture(t *testing.T, edit func(songs *[]Song, train *[]Playlist)) string {
+func writeFixture(t testing.TB, edit func(songs *[]Song, train *[]Playlist)) string {
 	t.Helper()
 	dir := t.TempDir()
 	songs := []Song{
