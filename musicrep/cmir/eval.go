@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/musicrep/musicrep/evaluation"
@@ -108,27 +109,16 @@ func ColdStartContinuation(d *Data, e *Embeddings, k int) cf.Continuation {
 	}
 	var visible, held [][]int
 	var centroids [][]float64
-	for _, p := range d.Playlists {
-		var vis, h []int
-		for _, i := range p {
-			if c, ok := isTest[i]; ok {
-				h = append(h, c)
-			} else {
-				vis = append(vis, i)
-			}
-		}
-		if len(vis) < 2 || len(h) == 0 {
-			continue
-		}
+	for _, pl := range continuationPlaylists(d, isTest) {
 		cen := make([]float64, e.Dim)
-		for _, i := range vis {
+		for _, i := range pl.visible {
 			for j, x := range unit(e.Rows[i]) {
 				cen[j] += x
 			}
 		}
 		centroids = append(centroids, cen)
 		visible = append(visible, nil) // no candidate is visible
-		held = append(held, h)
+		held = append(held, pl.held)
 	}
 	score := func(p int) []float32 {
 		out := make([]float32, len(cands))
@@ -273,4 +263,79 @@ func LinearProbe(d *Data, e *Embeddings) (*Probe, error) {
 		p.TagPRAUC = math.NaN()
 	}
 	return p, nil
+}
+
+// contPlaylist is one playlist of the cold-start continuation task: its visible (non-test) songs as song
+// indices and its held-out test songs as candidate indices (positions in Data.Test).
+type contPlaylist struct{ visible, held []int }
+
+// continuationPlaylists lists the playlists ColdStartContinuation scores: at least two songs outside the test
+// split and at least one test song.
+func continuationPlaylists(d *Data, isTest map[int]int) []contPlaylist {
+	var out []contPlaylist
+	for _, p := range d.Playlists {
+		var vis, h []int
+		for _, i := range p {
+			if c, ok := isTest[i]; ok {
+				h = append(h, c)
+			} else {
+				vis = append(vis, i)
+			}
+		}
+		if len(vis) < 2 || len(h) == 0 {
+			continue
+		}
+		out = append(out, contPlaylist{visible: vis, held: h})
+	}
+	return out
+}
+
+// MetadataContinuation is an oracle row for cold-start continuation that uses no audio: the same playlists and
+// candidates as ColdStartContinuation, each test song scored by how many of the playlist's visible songs share
+// its top-level genre (by "genre") or one of its artists (by "artist"), ties broken by a seeded random order.
+// It is the ceiling (or floor) against which learned audio embeddings' continuation numbers can be read: the
+// simulated playlists are drawn from listener tastes over genres and artists.
+func MetadataContinuation(d *Data, by string, k int, seed uint64) (cf.Continuation, error) {
+	shares := func(a, b *Song) bool {
+		switch by {
+		case "genre":
+			return a.Top >= 0 && a.Top == b.Top
+		default:
+			for _, x := range a.Artists {
+				for _, y := range b.Artists {
+					if x == y {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
+	if by != "genre" && by != "artist" {
+		return cf.Continuation{}, fmt.Errorf("cmir: metadata continuation by %q: use genre or artist", by)
+	}
+	isTest := map[int]int{}
+	for c, i := range d.Test {
+		isTest[i] = c
+	}
+	pls := continuationPlaylists(d, isTest)
+	rng := rand.New(rand.NewPCG(seed, 0x0acc1e))
+	var visible, held [][]int
+	var scores [][]float32
+	for _, pl := range pls {
+		s := make([]float32, len(d.Test))
+		for c, i := range d.Test {
+			n := 0
+			for _, j := range pl.visible {
+				if shares(&d.Songs[i], &d.Songs[j]) {
+					n++
+				}
+			}
+			s[c] = float32(n) + 0.5*rng.Float32()
+		}
+		scores = append(scores, s)
+		visible = append(visible, nil)
+		held = append(held, pl.held)
+	}
+	return cf.Evaluate(func(p int) []float32 { return scores[p] }, visible, held, k), nil
 }

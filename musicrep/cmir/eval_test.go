@@ -72,12 +72,32 @@ func TestRunReportTiny(t *testing.T) {
 	dir := syntheticMelon(t, 62)
 	out := t.TempDir()
 	rep, err := RunReport(context.Background(), ReportOptions{Dataset: dir, Name: "tiny", Preset: "tiny", Epochs: 1,
-		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out})
+		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out, Variants: []Variant{Full, BaselineGn},
+		LearningRates: []float64{1e-4, 1e-3}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 5 {
+	if len(rep.Rows) != 6 {
 		t.Fatalf("%d rows", len(rep.Rows))
+	}
+	for _, r := range rep.Rows[:2] {
+		// Tuned: one trial per learning rate, the row is the lowest best validation loss, with its constant.
+		if len(r.Trials) != 2 || r.BeatsConstant == nil || !(r.ConstantLoss > 0) {
+			t.Fatalf("row %s: trials %+v, constant %g", r.Name, r.Trials, r.ConstantLoss)
+		}
+		for _, tr := range r.Trials {
+			if tr.BestValLoss < r.ValLoss {
+				t.Errorf("row %s kept val loss %g but lr %g had %g", r.Name, r.ValLoss, tr.LearningRate, tr.BestValLoss)
+			}
+		}
+		if *r.BeatsConstant != (r.ValLoss < r.ConstantLoss) {
+			t.Errorf("row %s: beats_constant %v with %g vs %g", r.Name, *r.BeatsConstant, r.ValLoss, r.ConstantLoss)
+		}
+	}
+	for _, r := range rep.Rows[4:] {
+		if r.Kind != "oracle" || len(r.Metrics) != 2 {
+			t.Errorf("oracle row %+v", r)
+		}
 	}
 	md, err := os.ReadFile(filepath.Join(out, "tiny.md"))
 	if err != nil || !strings.Contains(string(md), "| contrastive | learned |") ||
@@ -88,7 +108,8 @@ func TestRunReportTiny(t *testing.T) {
 	// Run again over the same checkpoints (nothing left to train): every row, the untrained CNN's included,
 	// must come out the same.
 	rep2, err := RunReport(context.Background(), ReportOptions{Dataset: dir, Name: "tiny", Preset: "tiny", Epochs: 1,
-		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out})
+		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out, Variants: []Variant{Full, BaselineGn},
+		LearningRates: []float64{1e-4, 1e-3}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,18 @@ type ReportOptions struct {
 	Stream bool
 	// MaxSongs > 0 uses a seeded random subset of the dataset's songs (PrepareOptions.MaxSongs).
 	MaxSongs int
+	// LearningRates, when it has more than one value, tunes each variant: one run per learning rate (checkpoints
+	// <CheckpointRoot>/<Name>/<variant>/lr-<lr>), each keeping its best epoch by validation loss, and the run
+	// with the lowest best validation loss is the variant's row. Only the validation split decides. One value
+	// sets the learning rate; none keeps the preset's.
+	LearningRates []float64
+}
+
+// Trial is one learning rate tried for a variant.
+type Trial struct {
+	LearningRate float64 `json:"learning_rate"`
+	BestValLoss  float64 `json:"best_val_loss"`
+	BestEpoch    int     `json:"best_epoch"`
 }
 
 // Row is one embeddings set scored on the three tasks.
@@ -48,6 +61,13 @@ type Row struct {
 	BestEpoch   int                `json:"best_epoch,omitempty"`
 	ValLoss     float64            `json:"best_val_loss,omitempty"`
 	TrainSecond float64            `json:"train_seconds,omitempty"`
+	// Learned rows: the validation loss of the best constant predictor, whether the best validation loss is
+	// below it, the chosen learning rate and every learning rate tried.
+	ConstantLoss  float64 `json:"constant_val_loss,omitempty"`
+	ConstantWhat  string  `json:"constant_predictor,omitempty"`
+	BeatsConstant *bool   `json:"beats_constant,omitempty"`
+	LearningRate  float64 `json:"learning_rate,omitempty"`
+	Trials        []Trial `json:"tuning,omitempty"`
 }
 
 // Report is the task table.
@@ -126,12 +146,40 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		if audio, err = AudioConfigFromStore(store); err != nil {
 			return nil, err
 		}
-		dir := filepath.Join(opt.CheckpointRoot, opt.Name, string(v))
-		logf("== training %s → %s", v, dir)
-		res, err := Train(ctx, data, TrainConfig{Dir: dir, Store: store, Backend: opt.Backend, Progress: opt.Progress,
-			Fresh: opt.Fresh})
-		if err != nil {
-			return nil, err
+		lrs := opt.LearningRates
+		if len(lrs) == 0 {
+			lrs = []float64{model.GetParamOr(store.RootScope(), ParamLR, 1e-4)}
+		}
+		var res *TrainResult
+		var trials []Trial
+		var chosen float64
+		for _, lr := range lrs {
+			dir := filepath.Join(opt.CheckpointRoot, opt.Name, string(v))
+			if len(lrs) > 1 {
+				dir = filepath.Join(dir, "lr-"+strconv.FormatFloat(lr, 'g', -1, 64))
+			}
+			s := map[string]any{ParamLR: lr}
+			for k, x := range settings {
+				s[k] = x
+			}
+			store, err := NewStore(v, opt.Preset, s)
+			if err != nil {
+				return nil, err
+			}
+			logf("== training %s, learning rate %g → %s", v, lr, dir)
+			r, err := Train(ctx, data, TrainConfig{Dir: dir, Store: store, Backend: opt.Backend, Progress: opt.Progress,
+				Fresh: opt.Fresh})
+			if err != nil {
+				return nil, err
+			}
+			trials = append(trials, Trial{LearningRate: lr, BestValLoss: r.BestValLoss, BestEpoch: r.BestEpoch})
+			if res == nil || r.BestValLoss < res.BestValLoss {
+				res, chosen = r, lr
+			}
+		}
+		if len(lrs) > 1 {
+			logf("== %s: learning rate %g chosen on validation (best val loss %.4f at epoch %d; constant predictor "+
+				"%.4f)", v, chosen, res.BestValLoss, res.BestEpoch, res.Constant.Loss)
 		}
 		best, err := ckpt.Load(res.Best)
 		if err != nil {
@@ -154,6 +202,9 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			return nil, err
 		}
 		row.BestEpoch, row.ValLoss, row.TrainSecond = res.BestEpoch, res.BestValLoss, res.Wall.Seconds()
+		beats := res.BestValLoss < res.Constant.Loss
+		row.ConstantLoss, row.ConstantWhat, row.BeatsConstant = res.Constant.Loss, res.Constant.What, &beats
+		row.LearningRate, row.Trials = chosen, trials
 		rep.Rows = append(rep.Rows, row)
 	}
 	// Baselines without training. The untrained CNN's weights are drawn from a seed (an unseeded store draws
@@ -179,14 +230,27 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
+	// Oracle rows: continuation from metadata alone (no audio), the ceiling the learned rows can be read against.
+	for _, by := range []string{"genre", "artist"} {
+		c, err := MetadataContinuation(data, by, 10, opt.Seed)
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows = append(rep.Rows, Row{Name: "metadata oracle: same " + map[string]string{"genre": "top genre",
+			"artist": "artist"}[by], Kind: "oracle", Metrics: map[string]float64{"continuation_hr@10": c.HitRate,
+			"continuation_ndcg@10": c.NDCG}})
+	}
 	rep.Description = fmt.Sprintf("contrastive-mir's tasks on the %d test songs (%d training songs fit the probes): "+
 		"genre classification = multinomial logistic regression (C=1, standardised features) on frozen song "+
 		"embeddings predicting the top-level genre (accuracy, macro-F1, macro one-vs-rest ROC-AUC); playlist "+
 		"continuation = cold start: playlists' test songs held out, every test song a candidate, ranked by cosine "+
 		"to the centroid of the playlist's other songs (HR@10, nDCG@10); automatic tagging = one-vs-rest logistic "+
 		"regressions for the sub-genres (macro ROC-AUC and PR-AUC). Song embedding = z (flattened CNN output) "+
-		"averaged over 256-frame chunks of the song's mel-spectrogram, from each variant's best-validation checkpoint.",
-		len(data.Test), len(data.Train))
+		"averaged over 256-frame chunks of the song's mel-spectrogram, from each variant's best-validation checkpoint. "+
+		"Constant predictor = the validation loss of the best input-independent prediction (training genre "+
+		"frequencies, training-mean CF vector, or equal embeddings for NT-Xent); a variant whose best validation "+
+		"loss is not below it learned nothing visible on validation. Oracle rows score continuation by metadata "+
+		"alone (visible songs sharing the candidate's top genre or artist).", len(data.Test), len(data.Train))
 	rep.Notes = []string{"The playlists of generated datasets are simulated from latent listener tastes (see the " +
 		"dataset's README): continuation numbers measure agreement with that simulation, not with real listeners."}
 	return rep, rep.Write(opt.ResultsRoot)
@@ -204,22 +268,46 @@ func (r *Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# contrastive-mir tasks: %s\n\nCreated %s on %s; preset %q.\n\n- Data: %s\n\n%s\n\n", r.Name,
 		r.Created, r.Backend, r.Preset, r.Data, r.Description)
-	fmt.Fprintf(&b, "| embeddings | kind | dim | %s | best epoch | best val loss |\n|---|---|---|%s---|---|\n",
-		strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
+	fmt.Fprintf(&b, "| embeddings | kind | dim | %s | lr | best epoch | best val loss | constant predictor | "+
+		"beats it |\n|---|---|---|%s---|---|---|---|---|\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
 	for _, row := range r.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %d |", row.Name, row.Kind, row.Dim)
+		dim := "–"
+		if row.Dim > 0 {
+			dim = strconv.Itoa(row.Dim)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |", row.Name, row.Kind, dim)
 		for _, c := range cols {
-			if v := row.Metrics[c]; math.IsNaN(v) {
+			if v, ok := row.Metrics[c]; !ok || math.IsNaN(v) {
 				b.WriteString(" – |")
 			} else {
 				fmt.Fprintf(&b, " %.4f |", v)
 			}
 		}
 		if row.BestEpoch > 0 {
-			fmt.Fprintf(&b, " %d | %.4f |\n", row.BestEpoch, row.ValLoss)
+			beats := "–"
+			if row.BeatsConstant != nil {
+				beats = map[bool]string{true: "yes", false: "**no**"}[*row.BeatsConstant]
+			}
+			fmt.Fprintf(&b, " %g | %d | %.4f | %.4f | %s |\n", row.LearningRate, row.BestEpoch, row.ValLoss,
+				row.ConstantLoss, beats)
 		} else {
-			b.WriteString(" – | – |\n")
+			b.WriteString(" – | – | – | – | – |\n")
 		}
+	}
+	var tuned []string
+	for _, row := range r.Rows {
+		if len(row.Trials) > 1 {
+			var ts []string
+			for _, t := range row.Trials {
+				ts = append(ts, fmt.Sprintf("lr %g: %.4f (epoch %d)", t.LearningRate, t.BestValLoss, t.BestEpoch))
+			}
+			tuned = append(tuned, fmt.Sprintf("- %s (constant predictor %.4f): %s", row.Name, row.ConstantLoss,
+				strings.Join(ts, "; ")))
+		}
+	}
+	if len(tuned) > 0 {
+		fmt.Fprintf(&b, "\nLearning rate tuned on the validation split (best validation loss per learning rate):\n\n%s\n",
+			strings.Join(tuned, "\n"))
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "\n- %s\n", n)
