@@ -56,7 +56,7 @@ func EmbedSongsProgress(e *Embedder, d *Data, name string, contrastive bool, pro
 // RawMelStats is the raw-feature baseline: per song, the mean and standard deviation of each mel band over time
 // (96 values), the summary a user could compute without any model.
 func RawMelStats(d *Data) (*Embeddings, error) {
-	out := &Embeddings{Name: "raw mel statistics", Dim: 2 * Bands}
+	out := &Embeddings{Name: rawRowName, Dim: 2 * Bands}
 	for i, s := range d.Songs {
 		mel, err := d.SongMel(i)
 		if err != nil {
@@ -84,6 +84,30 @@ func RawMelStats(d *Data) (*Embeddings, error) {
 // non-test songs are visible, the test songs are held out, and every test song is a candidate, ranked by cosine
 // similarity to the centroid of the visible songs' embeddings. Metrics: HR@k and nDCG@k (cf.Evaluate).
 func ColdStartContinuation(d *Data, e *Embeddings, k int) cf.Continuation {
+	c, _ := ColdStartContinuationSamples(d, e, k)
+	return c
+}
+
+// PlaylistHits are per-playlist continuation outcomes (hits in the top k and held-out songs), in the order the
+// task lists the playlists, for bootstrap intervals over playlists.
+type PlaylistHits struct {
+	Hits []int `json:"hits"`
+	Held []int `json:"held"`
+}
+
+// evaluateSamples is cf.Evaluate plus each playlist's hits, scored one playlist at a time by cf.Evaluate.
+func evaluateSamples(score func(p int) []float32, visible, held [][]int, k int) (cf.Continuation, PlaylistHits) {
+	var ph PlaylistHits
+	for p := range held {
+		r := cf.Evaluate(func(int) []float32 { return score(p) }, visible[p:p+1], held[p:p+1], k)
+		ph.Hits = append(ph.Hits, int(math.Round(r.HitRate*float64(r.HeldOut))))
+		ph.Held = append(ph.Held, r.HeldOut)
+	}
+	return cf.Evaluate(score, visible, held, k), ph
+}
+
+// ColdStartContinuationSamples is ColdStartContinuation with the per-playlist outcomes.
+func ColdStartContinuationSamples(d *Data, e *Embeddings, k int) (cf.Continuation, PlaylistHits) {
 	isTest := map[int]int{} // song index → candidate index
 	for c, i := range d.Test {
 		isTest[i] = c
@@ -131,7 +155,7 @@ func ColdStartContinuation(d *Data, e *Embeddings, k int) cf.Continuation {
 		}
 		return out
 	}
-	return cf.Evaluate(score, visible, held, k)
+	return evaluateSamples(score, visible, held, k)
 }
 
 // Probe holds the linear-probe results of one embeddings set on the test songs.
@@ -140,6 +164,10 @@ type Probe struct {
 	TagROCAUC, TagPRAUC            float64 // automatic tagging (sub-genres, one-vs-rest logistic), macro
 	TagLabelsSkipped               int     // sub-genres without positives (or negatives) among the test songs
 	TrainSongs, TestSongs          int
+	// Per test song (those with a top-level genre, in Data.Test order): its id and whether the genre probe
+	// predicted it right (for bootstrap intervals).
+	TestIDs []int
+	Correct []bool
 }
 
 func gather(e *Embeddings, rows []int) []float32 {
@@ -197,6 +225,10 @@ func LinearProbe(d *Data, e *Embeddings) (*Probe, error) {
 		return nil, err
 	}
 	yTest := label(test)
+	for j, r := range test {
+		p.TestIDs = append(p.TestIDs, d.Songs[r].ID)
+		p.Correct = append(p.Correct, pred[j] == yTest[j])
+	}
 	if p.Accuracy, err = evaluation.Accuracy(yTest, pred); err != nil {
 		return nil, err
 	}
@@ -295,7 +327,7 @@ func continuationPlaylists(d *Data, isTest map[int]int) []contPlaylist {
 // its top-level genre (by "genre") or one of its artists (by "artist"), ties broken by a seeded random order.
 // It is the ceiling (or floor) against which learned audio embeddings' continuation numbers can be read: the
 // simulated playlists are drawn from listener tastes over genres and artists.
-func MetadataContinuation(d *Data, by string, k int, seed uint64) (cf.Continuation, error) {
+func MetadataContinuation(d *Data, by string, k int, seed uint64) (cf.Continuation, PlaylistHits, error) {
 	shares := func(a, b *Song) bool {
 		switch by {
 		case "genre":
@@ -312,7 +344,7 @@ func MetadataContinuation(d *Data, by string, k int, seed uint64) (cf.Continuati
 		}
 	}
 	if by != "genre" && by != "artist" {
-		return cf.Continuation{}, fmt.Errorf("cmir: metadata continuation by %q: use genre or artist", by)
+		return cf.Continuation{}, PlaylistHits{}, fmt.Errorf("cmir: metadata continuation by %q: use genre or artist", by)
 	}
 	isTest := map[int]int{}
 	for c, i := range d.Test {
@@ -337,5 +369,6 @@ func MetadataContinuation(d *Data, by string, k int, seed uint64) (cf.Continuati
 		visible = append(visible, nil)
 		held = append(held, pl.held)
 	}
-	return cf.Evaluate(func(p int) []float32 { return scores[p] }, visible, held, k), nil
+	c, ph := evaluateSamples(func(p int) []float32 { return scores[p] }, visible, held, k)
+	return c, ph, nil
 }

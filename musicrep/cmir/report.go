@@ -2,9 +2,11 @@ package cmir
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -43,6 +45,10 @@ type ReportOptions struct {
 	// with the lowest best validation loss is the variant's row. Only the validation split decides. One value
 	// sets the learning rate; none keeps the preset's.
 	LearningRates []float64
+	// CompareWith is a report JSON of another run over the same test songs and playlists (e.g. the same dataset
+	// with the test songs rendered with another soundfont): rows of the same name get paired bootstrap
+	// differences (this run − that one) of genre accuracy and continuation HR@10.
+	CompareWith string
 }
 
 // Trial is one learning rate tried for a variant.
@@ -68,18 +74,101 @@ type Row struct {
 	BeatsConstant *bool   `json:"beats_constant,omitempty"`
 	LearningRate  float64 `json:"learning_rate,omitempty"`
 	Trials        []Trial `json:"tuning,omitempty"`
+	// Bootstrap 95% intervals: CI95 per metric (genre accuracy over test songs, continuation HR@10 over
+	// playlists), VsRaw the paired difference with the raw mel statistics row.
+	CI95    map[string]Interval `json:"ci95,omitempty"`
+	VsRaw   map[string]Interval `json:"minus_raw_mel_ci95,omitempty"`
+	Samples *Samples            `json:"samples,omitempty"`
+}
+
+// Comparison is a paired difference of one row and metric between this run and CompareWith.
+type Comparison struct {
+	Row    string   `json:"row"`
+	Metric string   `json:"metric"`
+	Other  string   `json:"other"` // the other report's name
+	Diff   Interval `json:"this_minus_other"`
 }
 
 // Report is the task table.
 type Report struct {
-	Name        string   `json:"name"`
-	Created     string   `json:"created"`
-	Backend     string   `json:"backend"`
-	Data        string   `json:"data"`
-	Preset      string   `json:"preset"`
-	Description string   `json:"description"`
-	Rows        []Row    `json:"rows"`
-	Notes       []string `json:"notes"`
+	Name        string       `json:"name"`
+	Created     string       `json:"created"`
+	Backend     string       `json:"backend"`
+	Data        string       `json:"data"`
+	Preset      string       `json:"preset"`
+	Description string       `json:"description"`
+	Rows        []Row        `json:"rows"`
+	Comparisons []Comparison `json:"comparisons,omitempty"`
+	Notes       []string     `json:"notes"`
+}
+
+// rawRowName is the name of the raw mel statistics row (RawMelStats), the reference of Row.VsRaw.
+const rawRowName = "raw mel statistics"
+
+// addIntervals fills each row's bootstrap intervals and, with compareWith, the comparisons with another run.
+func (r *Report) addIntervals(seed uint64, compareWith string) error {
+	var raw *Samples
+	for _, row := range r.Rows {
+		if row.Name == rawRowName {
+			raw = row.Samples
+		}
+	}
+	metrics := []string{"genre_accuracy", "continuation_hr@10"}
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		if row.Samples == nil {
+			continue
+		}
+		row.CI95, row.VsRaw = map[string]Interval{}, map[string]Interval{}
+		if len(row.Samples.GenreCorrect) > 0 {
+			row.CI95["genre_accuracy"] = AccuracyInterval(row.Samples, seed)
+		}
+		if row.Samples.Playlists != nil {
+			row.CI95["continuation_hr@10"] = HitRateInterval(row.Samples, seed)
+		}
+		if raw == nil || row.Name == rawRowName {
+			continue
+		}
+		for _, m := range metrics {
+			if _, ok := row.CI95[m]; !ok {
+				continue
+			}
+			d, err := PairedDifference(row.Samples, raw, m, seed)
+			if err != nil {
+				return err
+			}
+			row.VsRaw[m] = d
+		}
+	}
+	if compareWith == "" {
+		return nil
+	}
+	b, err := os.ReadFile(compareWith)
+	if err != nil {
+		return fmt.Errorf("cmir: the report to compare with: %w", err)
+	}
+	var other Report
+	if err := json.Unmarshal(b, &other); err != nil {
+		return fmt.Errorf("cmir: %s: %w (give a report JSON written by musicrep cmir)", compareWith, err)
+	}
+	for _, row := range r.Rows {
+		for _, o := range other.Rows {
+			if o.Name != row.Name || o.Samples == nil || row.Samples == nil {
+				continue
+			}
+			for _, m := range metrics {
+				if _, ok := row.CI95[m]; !ok {
+					continue
+				}
+				d, err := PairedDifference(row.Samples, o.Samples, m, seed)
+				if err != nil {
+					return fmt.Errorf("%s, row %q: %w", compareWith, row.Name, err)
+				}
+				r.Comparisons = append(r.Comparisons, Comparison{Row: row.Name, Metric: m, Other: other.Name, Diff: d})
+			}
+		}
+	}
+	return nil
 }
 
 // RunReport trains the variants on a Melon-layout dataset (resuming finished runs), embeds every song with each
@@ -131,11 +220,12 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		if err != nil {
 			return Row{}, err
 		}
-		c := ColdStartContinuation(data, e, 10)
+		c, hits := ColdStartContinuationSamples(data, e, 10)
 		return Row{Name: e.Name, Kind: kind, Dim: e.Dim, Metrics: map[string]float64{
 			"genre_accuracy": p.Accuracy, "genre_macro_f1": p.MacroF1, "genre_roc_auc": p.GenreROCAUC,
 			"continuation_hr@10": c.HitRate, "continuation_ndcg@10": c.NDCG,
-			"tag_roc_auc": p.TagROCAUC, "tag_pr_auc": p.TagPRAUC}}, nil
+			"tag_roc_auc": p.TagROCAUC, "tag_pr_auc": p.TagPRAUC},
+			Samples: &Samples{TestIDs: p.TestIDs, GenreCorrect: p.Correct, Playlists: &hits}}, nil
 	}
 	var audio AudioConfig
 	for _, v := range opt.Variants {
@@ -232,13 +322,16 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	}
 	// Oracle rows: continuation from metadata alone (no audio), the ceiling the learned rows can be read against.
 	for _, by := range []string{"genre", "artist"} {
-		c, err := MetadataContinuation(data, by, 10, opt.Seed)
+		c, hits, err := MetadataContinuation(data, by, 10, opt.Seed)
 		if err != nil {
 			return nil, err
 		}
 		rep.Rows = append(rep.Rows, Row{Name: "metadata oracle: same " + map[string]string{"genre": "top genre",
 			"artist": "artist"}[by], Kind: "oracle", Metrics: map[string]float64{"continuation_hr@10": c.HitRate,
-			"continuation_ndcg@10": c.NDCG}})
+			"continuation_ndcg@10": c.NDCG}, Samples: &Samples{Playlists: &hits}})
+	}
+	if err := rep.addIntervals(opt.Seed, opt.CompareWith); err != nil {
+		return nil, err
 	}
 	rep.Description = fmt.Sprintf("contrastive-mir's tasks on the %d test songs (%d training songs fit the probes): "+
 		"genre classification = multinomial logistic regression (C=1, standardised features) on frozen song "+
@@ -308,6 +401,41 @@ func (r *Report) Markdown() string {
 	if len(tuned) > 0 {
 		fmt.Fprintf(&b, "\nLearning rate tuned on the validation split (best validation loss per learning rate):\n\n%s\n",
 			strings.Join(tuned, "\n"))
+	}
+	var ivs []string
+	for _, row := range r.Rows {
+		var parts []string
+		for _, m := range []string{"genre_accuracy", "continuation_hr@10"} {
+			if iv, ok := row.CI95[m]; ok {
+				part := fmt.Sprintf("%s %s", m, iv)
+				if d, ok := row.VsRaw[m]; ok {
+					sig := "not significant"
+					if d.Excludes0() {
+						sig = "excludes 0"
+					}
+					part += fmt.Sprintf(" (minus raw mel statistics: %s, %s)", d, sig)
+				}
+				parts = append(parts, part)
+			}
+		}
+		if len(parts) > 0 {
+			ivs = append(ivs, fmt.Sprintf("- %s: %s", row.Name, strings.Join(parts, "; ")))
+		}
+	}
+	if len(ivs) > 0 {
+		fmt.Fprintf(&b, "\nBootstrap 95%% intervals (%d resamples; genre accuracy over test songs, HR@10 over "+
+			"playlists; differences paired):\n\n%s\n", BootstrapResamples, strings.Join(ivs, "\n"))
+	}
+	if len(r.Comparisons) > 0 {
+		fmt.Fprintf(&b, "\nThis run minus %s (paired bootstrap 95%% intervals over the same test songs/playlists):\n\n",
+			r.Comparisons[0].Other)
+		for _, c := range r.Comparisons {
+			sig := "not significant"
+			if c.Diff.Excludes0() {
+				sig = "excludes 0"
+			}
+			fmt.Fprintf(&b, "- %s, %s: %s (%s)\n", c.Row, c.Metric, c.Diff, sig)
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "\n- %s\n", n)
