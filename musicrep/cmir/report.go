@@ -221,10 +221,16 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			return Row{}, err
 		}
 		c, hits := ColdStartContinuationSamples(data, e, 10)
-		return Row{Name: e.Name, Kind: kind, Dim: e.Dim, Metrics: map[string]float64{
+		metrics := map[string]float64{
 			"genre_accuracy": p.Accuracy, "genre_macro_f1": p.MacroF1, "genre_roc_auc": p.GenreROCAUC,
 			"continuation_hr@10": c.HitRate, "continuation_ndcg@10": c.NDCG,
-			"tag_roc_auc": p.TagROCAUC, "tag_pr_auc": p.TagPRAUC},
+			"tag_roc_auc": p.TagROCAUC, "tag_pr_auc": p.TagPRAUC}
+		for k, v := range metrics {
+			if math.IsNaN(v) { // undefined (e.g. ROC-AUC when the test songs have one genre): left out, "–" in the table
+				delete(metrics, k)
+			}
+		}
+		return Row{Name: e.Name, Kind: kind, Dim: e.Dim, Metrics: metrics,
 			Samples: &Samples{TestIDs: p.TestIDs, GenreCorrect: p.Correct, Playlists: &hits}}, nil
 	}
 	var audio AudioConfig
