@@ -224,6 +224,10 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 	w("## Licences\n\n")
 	w("- Instrument sounds: FluidR3_GM soundfont by Frank Wen (Debian package fluid-soundfont-gm), MIT " +
 		"licence (/usr/share/doc/fluid-soundfont-gm/copyright).\n")
+	if opt.TestSoundFont != "" && !derived {
+		w("- Test songs' instrument sounds: %s; for the default (Debian package timgm6mb-soundfont): TimGM6mb by Tim "+
+			"Brechbill and David Bolton, GPL-2 (/usr/share/doc/timgm6mb-soundfont/copyright).\n", opt.TestSoundFont)
+	}
 	w("- Accompaniment patterns: the mma groove library by Bob van der Poel and contributors (Debian package " +
 		"mma), GPL-2.0-or-later (/usr/share/doc/mma/copyright). The songs are mma's output for generated chord " +
 		"charts.\n")
