@@ -4,6 +4,8 @@
 #   mma                  Musical MIDI Accompaniment: the style (groove) library, renders chord charts to MIDI
 #   fluidsynth           renders MIDI to audio
 #   fluid-soundfont-gm   the FluidR3 General MIDI soundfont (/usr/share/sounds/sf2/FluidR3_GM.sf2, MIT)
+#   timgm6mb-soundfont   the TimGM6mb General MIDI soundfont (/usr/share/sounds/sf2/TimGM6mb.sf2, GPL-2): other
+#                        instrument samples, for the test songs (melon-generate -test-soundfont)
 #   wesnoth-1.16-music   with --real: 41 real OGG tracks (GPL-2+) that `-real wesnoth` adds as songs
 # Usage: scripts/setup-audio.sh [--real]
 # Needs root or passwordless sudo, and apt-get (Debian/Ubuntu). CI installs Debian packages the same way.
@@ -11,7 +13,7 @@ set -euo pipefail
 log() { printf '[setup-audio] %s\n' "$*" >&2; }
 die() { printf '[setup-audio] ERROR: %s\n' "$*" >&2; exit 1; }
 
-pkgs=(mma fluidsynth fluid-soundfont-gm)
+pkgs=(mma fluidsynth fluid-soundfont-gm timgm6mb-soundfont)
 for arg in "$@"; do
 	case "$arg" in
 	--real) pkgs+=(wesnoth-1.16-music) ;;
@@ -52,5 +54,7 @@ done
 for c in mma fluidsynth; do
 	command -v "$c" >/dev/null || die "$c not on PATH after installing it"
 done
-[[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]] || die "/usr/share/sounds/sf2/FluidR3_GM.sf2 missing after install"
+for sf in FluidR3_GM.sf2 TimGM6mb.sf2; do
+	[[ -f /usr/share/sounds/sf2/$sf ]] || die "/usr/share/sounds/sf2/$sf missing after install"
+done
 log "installed ${missing[*]}"

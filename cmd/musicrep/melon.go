@@ -21,6 +21,7 @@ var melonMel melongen.MelFunc = audio.ArenaMel
 //
 //	musicrep melon-generate [-out out/melon-SIZE] [-size tiny|medium|large] [-songs N] [-seed 1] [-real wesnoth]
 //	                        [-workers 2] [-keep-audio=true] [-metadata-only] [-derive-from DIR] [-frames N]
+//	                        [-test-soundfont FILE|none]
 func cmdMelonGenerate(ctx context.Context, args []string) error {
 	fs := newFlags("melon-generate")
 	sizes := make([]string, 0, len(melongen.Sizes))
@@ -48,6 +49,9 @@ func cmdMelonGenerate(ctx context.Context, args []string) error {
 	workers := fs.Int("workers", 2, "parallel renders or derivations")
 	keepAudio := fs.Bool("keep-audio", true, "keep the 16 kHz WAV files in OUT/audio (false: delete each "+
 		"after its mel-spectrogram is written)")
+	testSF := fs.String("test-soundfont", melongen.DefaultTestSoundFont, "General MIDI soundfont the test songs "+
+		"(song_split.json, split by artist) are rendered with, so that instrument timbre cannot identify a style "+
+		"across the split (scripts/setup-audio.sh installs the default); none: render every song with FluidR3_GM")
 	metaOnly := fs.Bool("metadata-only", false, "write the JSON files and mma sources only, render nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,7 +68,7 @@ func cmdMelonGenerate(ctx context.Context, args []string) error {
 	}
 	sum, err := melongen.Generate(ctx, melongen.Options{Out: *out, Size: *size, Seed: *seed, Real: *realSrc,
 		RealLimit: *realLimit, Workers: *workers, Mel: melonMel, DropAudio: !*keepAudio, MetadataOnly: *metaOnly,
-		Songs: *songs, DeriveFrom: *deriveFrom, Frames: *frames, Progress: os.Stderr})
+		Songs: *songs, DeriveFrom: *deriveFrom, TestSoundFont: testSoundFont(*testSF, *deriveFrom), Frames: *frames, Progress: os.Stderr})
 	if err != nil {
 		return err
 	}
@@ -73,4 +77,13 @@ func cmdMelonGenerate(ctx context.Context, args []string) error {
 		fmt.Printf("grooves that did not render here (left out): %s\n", strings.Join(sum.DroppedGrooves, ", "))
 	}
 	return nil
+}
+
+// testSoundFont maps the -test-soundfont flag to melongen.Options.TestSoundFont: none (or a derived dataset,
+// which renders nothing) means the same soundfont for every song.
+func testSoundFont(flag, deriveFrom string) string {
+	if flag == "none" || deriveFrom != "" {
+		return ""
+	}
+	return flag
 }

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"path/filepath"
 	"sort"
 
 	"github.com/musicrep/musicrep/musicrep/cf"
 	"github.com/musicrep/musicrep/musicrep/melon"
+	"github.com/musicrep/musicrep/musicrep/melongen"
 )
 
 // Song is one song ready for training: its full mel-spectrogram, CF vector, genre ids and labels.
@@ -19,12 +21,13 @@ type Song struct {
 	GenreIDs []int32   // vocabulary ids + 1 of the song's genre and sub-genre codes (at most MaxTags)
 	Top      int       // index of its top-level genre in Data.TopGenres (-1 if none)
 	Sub      []int     // indices of its sub-genres in Data.SubGenres (the tagging labels)
+	Artists  []int     // artist ids (song_meta's artist_id_basket)
 }
 
 // MaxTags is the number of genre ids fed to the tag encoder (the seed keeps the first 10).
 const MaxTags = 10
 
-// Data is a Melon-layout dataset prepared for contrastive-mir: songs split 80/10/10 per top-level genre, CF
+// Data is a Melon-layout dataset prepared for contrastive-mir: songs split ~80/10/10 by artist (Data.split), CF
 // vectors from BPR on the playlists restricted to training and validation songs (as contrastive-mir's MF on its
 // train_tmp songs: validation songs are not cold-start for CF), and genre vectors from word2vec over the genre
 // codes of each playlist's songs.
@@ -133,7 +136,7 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 		if opt.Stream {
 			mel = nil
 		}
-		song := Song{ID: s.ID, Mel: mel, Frames: frames, Top: -1}
+		song := Song{ID: s.ID, Mel: mel, Frames: frames, Top: -1, Artists: s.ArtistIDs}
 		if len(s.Genres) > 0 {
 			song.Top = top[s.Genres[0]]
 		}
@@ -158,24 +161,9 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 		return nil, fmt.Errorf("melon dataset %s: only %d songs have a usable mel-spectrogram (%d missing, %d "+
 			"shorter than %d frames)", ds.Dir, len(d.Songs), d.SkippedNoMel, d.SkippedShort, CropFrames)
 	}
-	// Split 80/10/10 within each top-level genre.
-	rng := rand.New(rand.NewPCG(opt.Seed, 0x5911))
-	byTop := map[int][]int{}
-	for i, s := range d.Songs {
-		byTop[s.Top] = append(byTop[s.Top], i)
-	}
-	tops := make([]int, 0, len(byTop))
-	for t := range byTop {
-		tops = append(tops, t)
-	}
-	sort.Ints(tops)
-	for _, t := range tops {
-		rows := byTop[t]
-		rng.Shuffle(len(rows), func(a, b int) { rows[a], rows[b] = rows[b], rows[a] })
-		nTest, nVal := len(rows)/10, len(rows)/10
-		d.Test = append(d.Test, rows[:nTest]...)
-		d.Val = append(d.Val, rows[nTest:nTest+nVal]...)
-		d.Train = append(d.Train, rows[nTest+nVal:]...)
+	splitHow, err := d.split(ds, opt.Seed)
+	if err != nil {
+		return nil, err
 	}
 	sort.Ints(d.Train)
 	sort.Ints(d.Val)
@@ -217,7 +205,6 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 	}
 	logf("cmir: %d songs (%d train / %d val / %d test), %d genre codes, %d playlists; BPR (%d factors, %d epochs)",
 		len(d.Songs), len(d.Train), len(d.Val), len(d.Test), len(d.Vocab), len(d.Playlists), opt.CFFactors, opt.CFEpochs)
-	var err error
 	if d.CF, err = cf.Train(cfLists, len(d.CFIndex), cf.Options{Factors: opt.CFFactors, Epochs: opt.CFEpochs,
 		Seed: opt.Seed, Progress: opt.Progress}); err != nil {
 		return nil, err
@@ -236,10 +223,10 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 	if d.Table, err = GenreWord2Vec(docs, len(d.Vocab), W2VOptions{Dim: EmbeddingDim, Seed: opt.Seed}); err != nil {
 		return nil, err
 	}
-	d.Description = fmt.Sprintf("%s: %d songs with mel-spectrograms (%d train / %d val / %d test, split per top "+
-		"genre), %d playlists, CF = BPR %d factors on train+val songs, genre vectors = word2vec on playlist genre "+
-		"co-occurrence", ds.Dir, len(d.Songs), len(d.Train), len(d.Val), len(d.Test), len(d.Playlists), opt.CFFactors,
-	)
+	d.Description = fmt.Sprintf("%s: %d songs with mel-spectrograms (%d train / %d val / %d test, %s), %d "+
+		"playlists, CF = BPR %d factors on train+val songs, genre vectors = word2vec on playlist genre "+
+		"co-occurrence", ds.Dir, len(d.Songs), len(d.Train), len(d.Val), len(d.Test), splitHow, len(d.Playlists),
+		opt.CFFactors)
 	if opt.MaxSongs > 0 && opt.MaxSongs < len(ds.Songs) {
 		d.Description += fmt.Sprintf("; a random subset (seed %d) of %d of the dataset's %d songs, playlists "+
 			"restricted to it", opt.Seed, opt.MaxSongs, len(ds.Songs))
@@ -280,4 +267,86 @@ func crop(dst, mel []float32, frames, start int) {
 	for b := range Bands {
 		copy(dst[b*CropFrames:(b+1)*CropFrames], mel[b*frames+start:b*frames+start+CropFrames])
 	}
+}
+
+// split fills Train, Val and Test so that no artist has songs on two sides: from the dataset's song_split.json
+// when it has one (melongen writes it, split by artist), else by grouping the songs that share an artist
+// (connected components of the song–artist graph; a song without artists is its own group), shuffling the groups
+// with the seed and filling test, then val, with whole groups up to 10% of the songs each. It returns how the
+// split was made, for the description.
+func (d *Data) split(ds *melon.Dataset, seed uint64) (string, error) {
+	file, err := melongen.ReadSongSplit(ds.Dir)
+	if err != nil {
+		return "", err
+	}
+	if file != nil {
+		where := map[int]string{}
+		for name, ids := range map[string][]int{"train": file.Train, "val": file.Val, "test": file.Test} {
+			for _, id := range ids {
+				where[id] = name
+			}
+		}
+		for i, s := range d.Songs {
+			switch where[s.ID] {
+			case "train":
+				d.Train = append(d.Train, i)
+			case "val":
+				d.Val = append(d.Val, i)
+			case "test":
+				d.Test = append(d.Test, i)
+			default:
+				return "", fmt.Errorf("%s/%s does not place song %d: regenerate the dataset (musicrep "+
+					"melon-generate) or delete the file", ds.Dir, melongen.SongSplitFile, s.ID)
+			}
+		}
+		how := "the dataset's song_split.json, by " + file.By
+		if file.TestSoundFont != "" {
+			how += ", test songs rendered with " + filepath.Base(file.TestSoundFont)
+		}
+		return how, nil
+	}
+	parent := make([]int, len(d.Songs))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	first := map[int]int{} // artist → a song of it
+	for i, s := range d.Songs {
+		for _, a := range s.Artists {
+			if j, ok := first[a]; ok {
+				parent[find(i)] = find(j)
+			} else {
+				first[a] = i
+			}
+		}
+	}
+	groups := map[int][]int{}
+	for i := range d.Songs {
+		groups[find(i)] = append(groups[find(i)], i)
+	}
+	roots := make([]int, 0, len(groups))
+	for r := range groups {
+		roots = append(roots, r)
+	}
+	sort.Ints(roots)
+	rand.New(rand.NewPCG(seed, 0x5911)).Shuffle(len(roots), func(a, b int) { roots[a], roots[b] = roots[b], roots[a] })
+	want := max(1, len(d.Songs)/10)
+	for _, r := range roots {
+		switch {
+		case len(d.Test) < want:
+			d.Test = append(d.Test, groups[r]...)
+		case len(d.Val) < want:
+			d.Val = append(d.Val, groups[r]...)
+		default:
+			d.Train = append(d.Train, groups[r]...)
+		}
+	}
+	return fmt.Sprintf("split by artist: %d artist groups shuffled with seed %d", len(roots), seed), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/musicrep/musicrep/evaluation"
@@ -55,7 +56,7 @@ func EmbedSongsProgress(e *Embedder, d *Data, name string, contrastive bool, pro
 // RawMelStats is the raw-feature baseline: per song, the mean and standard deviation of each mel band over time
 // (96 values), the summary a user could compute without any model.
 func RawMelStats(d *Data) (*Embeddings, error) {
-	out := &Embeddings{Name: "raw mel statistics", Dim: 2 * Bands}
+	out := &Embeddings{Name: rawRowName, Dim: 2 * Bands}
 	for i, s := range d.Songs {
 		mel, err := d.SongMel(i)
 		if err != nil {
@@ -83,6 +84,30 @@ func RawMelStats(d *Data) (*Embeddings, error) {
 // non-test songs are visible, the test songs are held out, and every test song is a candidate, ranked by cosine
 // similarity to the centroid of the visible songs' embeddings. Metrics: HR@k and nDCG@k (cf.Evaluate).
 func ColdStartContinuation(d *Data, e *Embeddings, k int) cf.Continuation {
+	c, _ := ColdStartContinuationSamples(d, e, k)
+	return c
+}
+
+// PlaylistHits are per-playlist continuation outcomes (hits in the top k and held-out songs), in the order the
+// task lists the playlists, for bootstrap intervals over playlists.
+type PlaylistHits struct {
+	Hits []int `json:"hits"`
+	Held []int `json:"held"`
+}
+
+// evaluateSamples is cf.Evaluate plus each playlist's hits, scored one playlist at a time by cf.Evaluate.
+func evaluateSamples(score func(p int) []float32, visible, held [][]int, k int) (cf.Continuation, PlaylistHits) {
+	var ph PlaylistHits
+	for p := range held {
+		r := cf.Evaluate(func(int) []float32 { return score(p) }, visible[p:p+1], held[p:p+1], k)
+		ph.Hits = append(ph.Hits, int(math.Round(r.HitRate*float64(r.HeldOut))))
+		ph.Held = append(ph.Held, r.HeldOut)
+	}
+	return cf.Evaluate(score, visible, held, k), ph
+}
+
+// ColdStartContinuationSamples is ColdStartContinuation with the per-playlist outcomes.
+func ColdStartContinuationSamples(d *Data, e *Embeddings, k int) (cf.Continuation, PlaylistHits) {
 	isTest := map[int]int{} // song index → candidate index
 	for c, i := range d.Test {
 		isTest[i] = c
@@ -108,27 +133,16 @@ func ColdStartContinuation(d *Data, e *Embeddings, k int) cf.Continuation {
 	}
 	var visible, held [][]int
 	var centroids [][]float64
-	for _, p := range d.Playlists {
-		var vis, h []int
-		for _, i := range p {
-			if c, ok := isTest[i]; ok {
-				h = append(h, c)
-			} else {
-				vis = append(vis, i)
-			}
-		}
-		if len(vis) < 2 || len(h) == 0 {
-			continue
-		}
+	for _, pl := range continuationPlaylists(d, isTest) {
 		cen := make([]float64, e.Dim)
-		for _, i := range vis {
+		for _, i := range pl.visible {
 			for j, x := range unit(e.Rows[i]) {
 				cen[j] += x
 			}
 		}
 		centroids = append(centroids, cen)
 		visible = append(visible, nil) // no candidate is visible
-		held = append(held, h)
+		held = append(held, pl.held)
 	}
 	score := func(p int) []float32 {
 		out := make([]float32, len(cands))
@@ -141,7 +155,7 @@ func ColdStartContinuation(d *Data, e *Embeddings, k int) cf.Continuation {
 		}
 		return out
 	}
-	return cf.Evaluate(score, visible, held, k)
+	return evaluateSamples(score, visible, held, k)
 }
 
 // Probe holds the linear-probe results of one embeddings set on the test songs.
@@ -150,6 +164,10 @@ type Probe struct {
 	TagROCAUC, TagPRAUC            float64 // automatic tagging (sub-genres, one-vs-rest logistic), macro
 	TagLabelsSkipped               int     // sub-genres without positives (or negatives) among the test songs
 	TrainSongs, TestSongs          int
+	// Per test song (those with a top-level genre, in Data.Test order): its id and whether the genre probe
+	// predicted it right (for bootstrap intervals).
+	TestIDs []int
+	Correct []bool
 }
 
 func gather(e *Embeddings, rows []int) []float32 {
@@ -207,6 +225,10 @@ func LinearProbe(d *Data, e *Embeddings) (*Probe, error) {
 		return nil, err
 	}
 	yTest := label(test)
+	for j, r := range test {
+		p.TestIDs = append(p.TestIDs, d.Songs[r].ID)
+		p.Correct = append(p.Correct, pred[j] == yTest[j])
+	}
 	if p.Accuracy, err = evaluation.Accuracy(yTest, pred); err != nil {
 		return nil, err
 	}
@@ -273,4 +295,80 @@ func LinearProbe(d *Data, e *Embeddings) (*Probe, error) {
 		p.TagPRAUC = math.NaN()
 	}
 	return p, nil
+}
+
+// contPlaylist is one playlist of the cold-start continuation task: its visible (non-test) songs as song
+// indices and its held-out test songs as candidate indices (positions in Data.Test).
+type contPlaylist struct{ visible, held []int }
+
+// continuationPlaylists lists the playlists ColdStartContinuation scores: at least two songs outside the test
+// split and at least one test song.
+func continuationPlaylists(d *Data, isTest map[int]int) []contPlaylist {
+	var out []contPlaylist
+	for _, p := range d.Playlists {
+		var vis, h []int
+		for _, i := range p {
+			if c, ok := isTest[i]; ok {
+				h = append(h, c)
+			} else {
+				vis = append(vis, i)
+			}
+		}
+		if len(vis) < 2 || len(h) == 0 {
+			continue
+		}
+		out = append(out, contPlaylist{visible: vis, held: h})
+	}
+	return out
+}
+
+// MetadataContinuation is an oracle row for cold-start continuation that uses no audio: the same playlists and
+// candidates as ColdStartContinuation, each test song scored by how many of the playlist's visible songs share
+// its top-level genre (by "genre") or one of its artists (by "artist"), ties broken by a seeded random order.
+// It is the ceiling (or floor) against which learned audio embeddings' continuation numbers can be read: the
+// simulated playlists are drawn from listener tastes over genres and artists.
+func MetadataContinuation(d *Data, by string, k int, seed uint64) (cf.Continuation, PlaylistHits, error) {
+	shares := func(a, b *Song) bool {
+		switch by {
+		case "genre":
+			return a.Top >= 0 && a.Top == b.Top
+		default:
+			for _, x := range a.Artists {
+				for _, y := range b.Artists {
+					if x == y {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
+	if by != "genre" && by != "artist" {
+		return cf.Continuation{}, PlaylistHits{}, fmt.Errorf("cmir: metadata continuation by %q: use genre or artist", by)
+	}
+	isTest := map[int]int{}
+	for c, i := range d.Test {
+		isTest[i] = c
+	}
+	pls := continuationPlaylists(d, isTest)
+	rng := rand.New(rand.NewPCG(seed, 0x0acc1e))
+	var visible, held [][]int
+	var scores [][]float32
+	for _, pl := range pls {
+		s := make([]float32, len(d.Test))
+		for c, i := range d.Test {
+			n := 0
+			for _, j := range pl.visible {
+				if shares(&d.Songs[i], &d.Songs[j]) {
+					n++
+				}
+			}
+			s[c] = float32(n) + 0.5*rng.Float32()
+		}
+		scores = append(scores, s)
+		visible = append(visible, nil)
+		held = append(held, pl.held)
+	}
+	c, ph := evaluateSamples(func(p int) []float32 { return scores[p] }, visible, held, k)
+	return c, ph, nil
 }

@@ -72,12 +72,39 @@ func TestRunReportTiny(t *testing.T) {
 	dir := syntheticMelon(t, 62)
 	out := t.TempDir()
 	rep, err := RunReport(context.Background(), ReportOptions{Dataset: dir, Name: "tiny", Preset: "tiny", Epochs: 1,
-		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out})
+		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out, Variants: []Variant{Full, BaselineGn},
+		LearningRates: []float64{1e-4, 1e-3}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 5 {
+	if len(rep.Rows) != 6 {
 		t.Fatalf("%d rows", len(rep.Rows))
+	}
+	for _, r := range rep.Rows[:2] {
+		// Tuned: one trial per learning rate, the row is the lowest best validation loss, with its constant.
+		if len(r.Trials) != 2 || r.BeatsConstant == nil || !(r.ConstantLoss > 0) {
+			t.Fatalf("row %s: trials %+v, constant %g", r.Name, r.Trials, r.ConstantLoss)
+		}
+		for _, tr := range r.Trials {
+			if tr.BestValLoss < r.ValLoss {
+				t.Errorf("row %s kept val loss %g but lr %g had %g", r.Name, r.ValLoss, tr.LearningRate, tr.BestValLoss)
+			}
+		}
+		if *r.BeatsConstant != (r.ValLoss < r.ConstantLoss) {
+			t.Errorf("row %s: beats_constant %v with %g vs %g", r.Name, *r.BeatsConstant, r.ValLoss, r.ConstantLoss)
+		}
+	}
+	for _, r := range rep.Rows[4:] {
+		if r.Kind != "oracle" || len(r.Metrics) != 2 {
+			t.Errorf("oracle row %+v", r)
+		}
+	}
+	for _, r := range rep.Rows[:3] { // learned rows and the untrained CNN: intervals around the value, paired with raw
+		acc, ok := r.CI95["genre_accuracy"]
+		if _, paired := r.VsRaw["continuation_hr@10"]; !ok || !paired || acc.Lo > acc.Value || acc.Hi < acc.Value ||
+			acc.Value != r.Metrics["genre_accuracy"] {
+			t.Errorf("row %s: intervals %+v, vs raw %+v", r.Name, r.CI95, r.VsRaw)
+		}
 	}
 	md, err := os.ReadFile(filepath.Join(out, "tiny.md"))
 	if err != nil || !strings.Contains(string(md), "| contrastive | learned |") ||
@@ -88,7 +115,8 @@ func TestRunReportTiny(t *testing.T) {
 	// Run again over the same checkpoints (nothing left to train): every row, the untrained CNN's included,
 	// must come out the same.
 	rep2, err := RunReport(context.Background(), ReportOptions{Dataset: dir, Name: "tiny", Preset: "tiny", Epochs: 1,
-		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out})
+		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out, Variants: []Variant{Full, BaselineGn},
+		LearningRates: []float64{1e-4, 1e-3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,5 +124,36 @@ func TestRunReportTiny(t *testing.T) {
 		if !reflect.DeepEqual(r.Metrics, rep2.Rows[i].Metrics) {
 			t.Errorf("row %q changed between two runs: %v, then %v", r.Name, r.Metrics, rep2.Rows[i].Metrics)
 		}
+	}
+}
+
+// TestMetadataContinuation: playlists drawn within one genre (3 genres × 8 test songs each): the same-genre
+// oracle ranks the 8 held-out songs of the playlist's genre first (HR@10 = 1); the same-artist oracle, with
+// no artist shared across the split, ranks at random (far below 1).
+func TestMetadataContinuation(t *testing.T) {
+	d := &Data{}
+	for i := range 60 {
+		d.Songs = append(d.Songs, Song{ID: i, Top: i % 3, Artists: []int{i}})
+		if i >= 36 {
+			d.Test = append(d.Test, i)
+		}
+	}
+	for g := range 3 {
+		var p []int
+		for i := g; i < 60; i += 3 {
+			p = append(p, i)
+		}
+		d.Playlists = append(d.Playlists, p)
+	}
+	genre, hits, err := MetadataContinuation(d, "genre", 10, 1)
+	if err != nil || genre.HitRate != 1 || len(hits.Hits) != 3 || hits.Hits[0] != 8 {
+		t.Errorf("genre oracle: %+v, %+v, %v", genre, hits, err)
+	}
+	artist, _, err := MetadataContinuation(d, "artist", 10, 1)
+	if err != nil || artist.HitRate > 0.8 {
+		t.Errorf("artist oracle without shared artists: %+v, %v", artist, err)
+	}
+	if _, _, err := MetadataContinuation(d, "album", 10, 1); err == nil {
+		t.Error("an unknown key was accepted")
 	}
 }

@@ -2,10 +2,13 @@ package cmir
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +40,22 @@ type ReportOptions struct {
 	Stream bool
 	// MaxSongs > 0 uses a seeded random subset of the dataset's songs (PrepareOptions.MaxSongs).
 	MaxSongs int
+	// LearningRates, when it has more than one value, tunes each variant: one run per learning rate (checkpoints
+	// <CheckpointRoot>/<Name>/<variant>/lr-<lr>), each keeping its best epoch by validation loss, and the run
+	// with the lowest best validation loss is the variant's row. Only the validation split decides. One value
+	// sets the learning rate; none keeps the preset's.
+	LearningRates []float64
+	// CompareWith is a report JSON of another run over the same test songs and playlists (e.g. the same dataset
+	// with the test songs rendered with another soundfont): rows of the same name get paired bootstrap
+	// differences (this run − that one) of genre accuracy and continuation HR@10.
+	CompareWith string
+}
+
+// Trial is one learning rate tried for a variant.
+type Trial struct {
+	LearningRate float64 `json:"learning_rate"`
+	BestValLoss  float64 `json:"best_val_loss"`
+	BestEpoch    int     `json:"best_epoch"`
 }
 
 // Row is one embeddings set scored on the three tasks.
@@ -48,18 +67,108 @@ type Row struct {
 	BestEpoch   int                `json:"best_epoch,omitempty"`
 	ValLoss     float64            `json:"best_val_loss,omitempty"`
 	TrainSecond float64            `json:"train_seconds,omitempty"`
+	// Learned rows: the validation loss of the best constant predictor, whether the best validation loss is
+	// below it, the chosen learning rate and every learning rate tried.
+	ConstantLoss  float64 `json:"constant_val_loss,omitempty"`
+	ConstantWhat  string  `json:"constant_predictor,omitempty"`
+	BeatsConstant *bool   `json:"beats_constant,omitempty"`
+	LearningRate  float64 `json:"learning_rate,omitempty"`
+	Trials        []Trial `json:"tuning,omitempty"`
+	// Bootstrap 95% intervals: CI95 per metric (genre accuracy over test songs, continuation HR@10 over
+	// playlists), VsRaw the paired difference with the raw mel statistics row.
+	CI95    map[string]Interval `json:"ci95,omitempty"`
+	VsRaw   map[string]Interval `json:"minus_raw_mel_ci95,omitempty"`
+	Samples *Samples            `json:"samples,omitempty"`
+}
+
+// Comparison is a paired difference of one row and metric between this run and CompareWith.
+type Comparison struct {
+	Row    string   `json:"row"`
+	Metric string   `json:"metric"`
+	Other  string   `json:"other"` // the other report's name
+	Diff   Interval `json:"this_minus_other"`
 }
 
 // Report is the task table.
 type Report struct {
-	Name        string   `json:"name"`
-	Created     string   `json:"created"`
-	Backend     string   `json:"backend"`
-	Data        string   `json:"data"`
-	Preset      string   `json:"preset"`
-	Description string   `json:"description"`
-	Rows        []Row    `json:"rows"`
-	Notes       []string `json:"notes"`
+	Name        string       `json:"name"`
+	Created     string       `json:"created"`
+	Backend     string       `json:"backend"`
+	Data        string       `json:"data"`
+	Preset      string       `json:"preset"`
+	Description string       `json:"description"`
+	Rows        []Row        `json:"rows"`
+	Comparisons []Comparison `json:"comparisons,omitempty"`
+	Notes       []string     `json:"notes"`
+}
+
+// rawRowName is the name of the raw mel statistics row (RawMelStats), the reference of Row.VsRaw.
+const rawRowName = "raw mel statistics"
+
+// addIntervals fills each row's bootstrap intervals and, with compareWith, the comparisons with another run.
+func (r *Report) addIntervals(seed uint64, compareWith string) error {
+	var raw *Samples
+	for _, row := range r.Rows {
+		if row.Name == rawRowName {
+			raw = row.Samples
+		}
+	}
+	metrics := []string{"genre_accuracy", "continuation_hr@10"}
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		if row.Samples == nil {
+			continue
+		}
+		row.CI95, row.VsRaw = map[string]Interval{}, map[string]Interval{}
+		if len(row.Samples.GenreCorrect) > 0 {
+			row.CI95["genre_accuracy"] = AccuracyInterval(row.Samples, seed)
+		}
+		if row.Samples.Playlists != nil {
+			row.CI95["continuation_hr@10"] = HitRateInterval(row.Samples, seed)
+		}
+		if raw == nil || row.Name == rawRowName {
+			continue
+		}
+		for _, m := range metrics {
+			if _, ok := row.CI95[m]; !ok {
+				continue
+			}
+			d, err := PairedDifference(row.Samples, raw, m, seed)
+			if err != nil {
+				return err
+			}
+			row.VsRaw[m] = d
+		}
+	}
+	if compareWith == "" {
+		return nil
+	}
+	b, err := os.ReadFile(compareWith)
+	if err != nil {
+		return fmt.Errorf("cmir: the report to compare with: %w", err)
+	}
+	var other Report
+	if err := json.Unmarshal(b, &other); err != nil {
+		return fmt.Errorf("cmir: %s: %w (give a report JSON written by musicrep cmir)", compareWith, err)
+	}
+	for _, row := range r.Rows {
+		for _, o := range other.Rows {
+			if o.Name != row.Name || o.Samples == nil || row.Samples == nil {
+				continue
+			}
+			for _, m := range metrics {
+				if _, ok := row.CI95[m]; !ok {
+					continue
+				}
+				d, err := PairedDifference(row.Samples, o.Samples, m, seed)
+				if err != nil {
+					return fmt.Errorf("%s, row %q: %w", compareWith, row.Name, err)
+				}
+				r.Comparisons = append(r.Comparisons, Comparison{Row: row.Name, Metric: m, Other: other.Name, Diff: d})
+			}
+		}
+	}
+	return nil
 }
 
 // RunReport trains the variants on a Melon-layout dataset (resuming finished runs), embeds every song with each
@@ -111,11 +220,18 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		if err != nil {
 			return Row{}, err
 		}
-		c := ColdStartContinuation(data, e, 10)
-		return Row{Name: e.Name, Kind: kind, Dim: e.Dim, Metrics: map[string]float64{
+		c, hits := ColdStartContinuationSamples(data, e, 10)
+		metrics := map[string]float64{
 			"genre_accuracy": p.Accuracy, "genre_macro_f1": p.MacroF1, "genre_roc_auc": p.GenreROCAUC,
 			"continuation_hr@10": c.HitRate, "continuation_ndcg@10": c.NDCG,
-			"tag_roc_auc": p.TagROCAUC, "tag_pr_auc": p.TagPRAUC}}, nil
+			"tag_roc_auc": p.TagROCAUC, "tag_pr_auc": p.TagPRAUC}
+		for k, v := range metrics {
+			if math.IsNaN(v) { // undefined (e.g. ROC-AUC when the test songs have one genre): left out, "–" in the table
+				delete(metrics, k)
+			}
+		}
+		return Row{Name: e.Name, Kind: kind, Dim: e.Dim, Metrics: metrics,
+			Samples: &Samples{TestIDs: p.TestIDs, GenreCorrect: p.Correct, Playlists: &hits}}, nil
 	}
 	var audio AudioConfig
 	for _, v := range opt.Variants {
@@ -126,12 +242,40 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		if audio, err = AudioConfigFromStore(store); err != nil {
 			return nil, err
 		}
-		dir := filepath.Join(opt.CheckpointRoot, opt.Name, string(v))
-		logf("== training %s → %s", v, dir)
-		res, err := Train(ctx, data, TrainConfig{Dir: dir, Store: store, Backend: opt.Backend, Progress: opt.Progress,
-			Fresh: opt.Fresh})
-		if err != nil {
-			return nil, err
+		lrs := opt.LearningRates
+		if len(lrs) == 0 {
+			lrs = []float64{model.GetParamOr(store.RootScope(), ParamLR, 1e-4)}
+		}
+		var res *TrainResult
+		var trials []Trial
+		var chosen float64
+		for _, lr := range lrs {
+			dir := filepath.Join(opt.CheckpointRoot, opt.Name, string(v))
+			if len(lrs) > 1 {
+				dir = filepath.Join(dir, "lr-"+strconv.FormatFloat(lr, 'g', -1, 64))
+			}
+			s := map[string]any{ParamLR: lr}
+			for k, x := range settings {
+				s[k] = x
+			}
+			store, err := NewStore(v, opt.Preset, s)
+			if err != nil {
+				return nil, err
+			}
+			logf("== training %s, learning rate %g → %s", v, lr, dir)
+			r, err := Train(ctx, data, TrainConfig{Dir: dir, Store: store, Backend: opt.Backend, Progress: opt.Progress,
+				Fresh: opt.Fresh})
+			if err != nil {
+				return nil, err
+			}
+			trials = append(trials, Trial{LearningRate: lr, BestValLoss: r.BestValLoss, BestEpoch: r.BestEpoch})
+			if res == nil || r.BestValLoss < res.BestValLoss {
+				res, chosen = r, lr
+			}
+		}
+		if len(lrs) > 1 {
+			logf("== %s: learning rate %g chosen on validation (best val loss %.4f at epoch %d; constant predictor "+
+				"%.4f)", v, chosen, res.BestValLoss, res.BestEpoch, res.Constant.Loss)
 		}
 		best, err := ckpt.Load(res.Best)
 		if err != nil {
@@ -154,6 +298,9 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			return nil, err
 		}
 		row.BestEpoch, row.ValLoss, row.TrainSecond = res.BestEpoch, res.BestValLoss, res.Wall.Seconds()
+		beats := res.BestValLoss < res.Constant.Loss
+		row.ConstantLoss, row.ConstantWhat, row.BeatsConstant = res.Constant.Loss, res.Constant.What, &beats
+		row.LearningRate, row.Trials = chosen, trials
 		rep.Rows = append(rep.Rows, row)
 	}
 	// Baselines without training. The untrained CNN's weights are drawn from a seed (an unseeded store draws
@@ -179,14 +326,30 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
+	// Oracle rows: continuation from metadata alone (no audio), the ceiling the learned rows can be read against.
+	for _, by := range []string{"genre", "artist"} {
+		c, hits, err := MetadataContinuation(data, by, 10, opt.Seed)
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows = append(rep.Rows, Row{Name: "metadata oracle: same " + map[string]string{"genre": "top genre",
+			"artist": "artist"}[by], Kind: "oracle", Metrics: map[string]float64{"continuation_hr@10": c.HitRate,
+			"continuation_ndcg@10": c.NDCG}, Samples: &Samples{Playlists: &hits}})
+	}
+	if err := rep.addIntervals(opt.Seed, opt.CompareWith); err != nil {
+		return nil, err
+	}
 	rep.Description = fmt.Sprintf("contrastive-mir's tasks on the %d test songs (%d training songs fit the probes): "+
 		"genre classification = multinomial logistic regression (C=1, standardised features) on frozen song "+
 		"embeddings predicting the top-level genre (accuracy, macro-F1, macro one-vs-rest ROC-AUC); playlist "+
 		"continuation = cold start: playlists' test songs held out, every test song a candidate, ranked by cosine "+
 		"to the centroid of the playlist's other songs (HR@10, nDCG@10); automatic tagging = one-vs-rest logistic "+
 		"regressions for the sub-genres (macro ROC-AUC and PR-AUC). Song embedding = z (flattened CNN output) "+
-		"averaged over 256-frame chunks of the song's mel-spectrogram, from each variant's best-validation checkpoint.",
-		len(data.Test), len(data.Train))
+		"averaged over 256-frame chunks of the song's mel-spectrogram, from each variant's best-validation checkpoint. "+
+		"Constant predictor = the validation loss of the best input-independent prediction (training genre "+
+		"frequencies, training-mean CF vector, or equal embeddings for NT-Xent); a variant whose best validation "+
+		"loss is not below it learned nothing visible on validation. Oracle rows score continuation by metadata "+
+		"alone (visible songs sharing the candidate's top genre or artist).", len(data.Test), len(data.Train))
 	rep.Notes = []string{"The playlists of generated datasets are simulated from latent listener tastes (see the " +
 		"dataset's README): continuation numbers measure agreement with that simulation, not with real listeners."}
 	return rep, rep.Write(opt.ResultsRoot)
@@ -204,21 +367,80 @@ func (r *Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# contrastive-mir tasks: %s\n\nCreated %s on %s; preset %q.\n\n- Data: %s\n\n%s\n\n", r.Name,
 		r.Created, r.Backend, r.Preset, r.Data, r.Description)
-	fmt.Fprintf(&b, "| embeddings | kind | dim | %s | best epoch | best val loss |\n|---|---|---|%s---|---|\n",
-		strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
+	fmt.Fprintf(&b, "| embeddings | kind | dim | %s | lr | best epoch | best val loss | constant predictor | "+
+		"beats it |\n|---|---|---|%s---|---|---|---|---|\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
 	for _, row := range r.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %d |", row.Name, row.Kind, row.Dim)
+		dim := "–"
+		if row.Dim > 0 {
+			dim = strconv.Itoa(row.Dim)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |", row.Name, row.Kind, dim)
 		for _, c := range cols {
-			if v := row.Metrics[c]; math.IsNaN(v) {
+			if v, ok := row.Metrics[c]; !ok || math.IsNaN(v) {
 				b.WriteString(" – |")
 			} else {
 				fmt.Fprintf(&b, " %.4f |", v)
 			}
 		}
 		if row.BestEpoch > 0 {
-			fmt.Fprintf(&b, " %d | %.4f |\n", row.BestEpoch, row.ValLoss)
+			beats := "–"
+			if row.BeatsConstant != nil {
+				beats = map[bool]string{true: "yes", false: "**no**"}[*row.BeatsConstant]
+			}
+			fmt.Fprintf(&b, " %g | %d | %.4f | %.4f | %s |\n", row.LearningRate, row.BestEpoch, row.ValLoss,
+				row.ConstantLoss, beats)
 		} else {
-			b.WriteString(" – | – |\n")
+			b.WriteString(" – | – | – | – | – |\n")
+		}
+	}
+	var tuned []string
+	for _, row := range r.Rows {
+		if len(row.Trials) > 1 {
+			var ts []string
+			for _, t := range row.Trials {
+				ts = append(ts, fmt.Sprintf("lr %g: %.4f (epoch %d)", t.LearningRate, t.BestValLoss, t.BestEpoch))
+			}
+			tuned = append(tuned, fmt.Sprintf("- %s (constant predictor %.4f): %s", row.Name, row.ConstantLoss,
+				strings.Join(ts, "; ")))
+		}
+	}
+	if len(tuned) > 0 {
+		fmt.Fprintf(&b, "\nLearning rate tuned on the validation split (best validation loss per learning rate):\n\n%s\n",
+			strings.Join(tuned, "\n"))
+	}
+	var ivs []string
+	for _, row := range r.Rows {
+		var parts []string
+		for _, m := range []string{"genre_accuracy", "continuation_hr@10"} {
+			if iv, ok := row.CI95[m]; ok {
+				part := fmt.Sprintf("%s %s", m, iv)
+				if d, ok := row.VsRaw[m]; ok {
+					sig := "not significant"
+					if d.Excludes0() {
+						sig = "excludes 0"
+					}
+					part += fmt.Sprintf(" (minus raw mel statistics: %s, %s)", d, sig)
+				}
+				parts = append(parts, part)
+			}
+		}
+		if len(parts) > 0 {
+			ivs = append(ivs, fmt.Sprintf("- %s: %s", row.Name, strings.Join(parts, "; ")))
+		}
+	}
+	if len(ivs) > 0 {
+		fmt.Fprintf(&b, "\nBootstrap 95%% intervals (%d resamples; genre accuracy over test songs, HR@10 over "+
+			"playlists; differences paired):\n\n%s\n", BootstrapResamples, strings.Join(ivs, "\n"))
+	}
+	if len(r.Comparisons) > 0 {
+		fmt.Fprintf(&b, "\nThis run minus %s (paired bootstrap 95%% intervals over the same test songs/playlists):\n\n",
+			r.Comparisons[0].Other)
+		for _, c := range r.Comparisons {
+			sig := "not significant"
+			if c.Diff.Excludes0() {
+				sig = "excludes 0"
+			}
+			fmt.Fprintf(&b, "- %s, %s: %s (%s)\n", c.Row, c.Metric, c.Diff, sig)
 		}
 	}
 	for _, n := range r.Notes {

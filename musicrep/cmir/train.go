@@ -100,6 +100,9 @@ type TrainResult struct {
 	Best        string // best checkpoint
 	Wall        time.Duration
 	ResumedFrom string
+	// Constant is the validation loss of the best constant predictor (ConstantValidationLoss): a best validation
+	// loss that is not below it means the run learned nothing the validation songs can see.
+	Constant ConstantLoss
 }
 
 // Train trains a variant on data.Train with random 256-frame crops (a new crop per song and epoch, drawn from
@@ -176,6 +179,9 @@ func Train(ctx context.Context, data *Data, cfg TrainConfig) (res *TrainResult, 
 	if len(data.Val) == 0 {
 		return nil, errors.New("cmir: the validation split is empty")
 	}
+	if res.Constant, err = ConstantValidationLoss(data, variant, batch); err != nil {
+		return nil, err
+	}
 	tags := TagConfig{Vocab: len(data.Vocab), Dim: EmbeddingDim, Table: data.Table, Heads: 4}
 	if startEpoch > 0 {
 		tags.Table = nil // restored from the checkpoint
@@ -194,8 +200,9 @@ func Train(ctx context.Context, data *Data, cfg TrainConfig) (res *TrainResult, 
 			Info: map[string]string{"val_loss": strconv.FormatFloat(val, 'g', -1, 64), "data": data.Description,
 				"variant": string(variant)}}, keep)
 	}
-	logf("cmir: %s, audio CNN widths %v (%d parameters), batch %d, epochs %d..%d, Adam %g + weight decay %g",
-		variant, audio.Widths, audio.NumParams(), batch, startEpoch+1, epochs, lr, wd)
+	logf("cmir: %s, audio CNN widths %v (%d parameters), batch %d, epochs %d..%d, Adam %g + weight decay %g; "+
+		"constant predictor on validation: %.4f (%s)", variant, audio.Widths, audio.NumParams(), batch, startEpoch+1,
+		epochs, lr, wd, res.Constant.Loss, res.Constant.What)
 	start := time.Now()
 	for epoch := startEpoch; epoch < epochs; epoch++ {
 		if ctx.Err() != nil {
@@ -243,8 +250,8 @@ func Train(ctx context.Context, data *Data, cfg TrainConfig) (res *TrainResult, 
 			}
 			mark = "  (best)"
 		}
-		logf("cmir: epoch %d/%d  train loss %.4f  val loss %.4f%s  %s", epoch+1, epochs, res.TrainLoss[len(res.TrainLoss)-1],
-			val, mark, time.Since(start).Round(time.Millisecond))
+		logf("cmir: epoch %d/%d  train loss %.4f  val loss %.4f (constant predictor %.4f)%s  %s", epoch+1, epochs,
+			res.TrainLoss[len(res.TrainLoss)-1], val, res.Constant.Loss, mark, time.Since(start).Round(time.Millisecond))
 	}
 	res.Epochs, res.Wall = epochs, time.Since(start)
 	return res, nil

@@ -51,7 +51,12 @@ type Options struct {
 	MetadataOnly bool
 	RealLimit    int     // use at most this many real recordings (0: all)
 	Gain         float64 // fluidsynth gain (default 0.5)
-	Progress     io.Writer
+	// TestSoundFont, when set, is the General MIDI soundfont the test songs (song_split.json) are rendered with,
+	// instead of FluidR3_GM: other instrument samples, so that a model cannot recognise a style on the test songs
+	// by the exact timbre of its instruments (DefaultTestSoundFont; "" renders every song with FluidR3_GM).
+	// Rendered datasets only.
+	TestSoundFont string
+	Progress      io.Writer
 }
 
 // Size is a named dataset size.
@@ -115,7 +120,9 @@ type Summary struct {
 	Songs, Synthetic, Real  int
 	Artists, Albums         int
 	Genres, SubGenres       int // top-level genres and sub-genres that have songs
-	Train, Val, Test        int
+	Train, Val, Test        int // playlists
+	SongTrain, SongVal      int // songs per split of song_split.json (by artist)
+	SongTest                int
 	Listeners               int
 	Rendered, Reused        int     // songs rendered now, songs whose audio/mel from a previous run was kept
 	AudioSeconds            float64 // total length of the songs rendered now
@@ -138,6 +145,8 @@ func (s *Summary) String() string {
 		s.Out, s.Songs, s.Synthetic, s.Real, s.Artists, s.Albums, s.Genres, s.SubGenres)
 	fmt.Fprintf(&b, "playlists (simulated): %d train / %d val / %d test from %d listeners\n", s.Train, s.Val,
 		s.Test, s.Listeners)
+	fmt.Fprintf(&b, "songs split by artist (%s): %d train / %d val / %d test\n", SongSplitFile, s.SongTrain,
+		s.SongVal, s.SongTest)
 	if s.RenderDuration == 0 {
 		fmt.Fprintf(&b, "metadata only: no audio rendered; total %s", s.Elapsed.Round(time.Millisecond))
 		return b.String()
@@ -223,6 +232,13 @@ func Generate(ctx context.Context, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opt.TestSoundFont != "" && !opt.MetadataOnly {
+		if _, err := os.Stat(opt.TestSoundFont); err != nil {
+			return nil, fmt.Errorf("melongen: the test songs' soundfont %s: %w; install it (scripts/setup-audio.sh "+
+				"installs %s) or give another (-test-soundfont FILE, or none)", opt.TestSoundFont, err,
+				DefaultTestSoundFont)
+		}
+	}
 	if err := checkOut(opt.Out); err != nil {
 		return nil, err
 	}
@@ -265,6 +281,7 @@ func Generate(ctx context.Context, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	byID, genreNames := ds.byID, ds.genreNames
+	ds.songSplit.TestSoundFont = opt.TestSoundFont
 	// 3. Metadata files.
 	if err := writeMetadata(opt.Out, ds, sum); err != nil {
 		return nil, err
@@ -310,6 +327,7 @@ func writeMetadata(out string, ds *dataset, sum *Summary) error {
 		}
 	}
 	splits := ds.splits
+	sum.SongTrain, sum.SongVal, sum.SongTest = len(ds.songSplit.Train), len(ds.songSplit.Val), len(ds.songSplit.Test)
 	sum.Train, sum.Val, sum.Test, sum.Listeners = len(splits["train"]), len(splits["val"]), len(splits["test"]),
 		len(ds.truth.Listeners)
 	for name, v := range map[string]any{"song_meta.json": ds.meta, "train.json": splits["train"],
@@ -319,6 +337,9 @@ func writeMetadata(out string, ds *dataset, sum *Summary) error {
 		}
 	}
 	if err := writeJSON(filepath.Join(out, "genre_gn_all.json"), ds.genreNames); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(out, SongSplitFile), ds.songSplit); err != nil {
 		return err
 	}
 	return writeJSON(filepath.Join(out, truthFile), ds.truth)
@@ -576,6 +597,28 @@ func recipe(s *songRec, seed uint64) string {
 		s.FamilyName, s.Plan.Groove, s.Plan.Tempo, s.Plan.KeyName()))
 }
 
+// DefaultTestSoundFont is the soundfont `musicrep melon-generate` renders test songs with by default (Debian's
+// timgm6mb-soundfont: the TimGM6mb General MIDI set from MuseScore 1.3, other samples than FluidR3_GM).
+const DefaultTestSoundFont = "/usr/share/sounds/sf2/TimGM6mb.sf2"
+
+// soundFontOf is the soundfont a synthetic song is rendered with.
+func soundFontOf(opt Options, tools *Tools, s *songRec) string {
+	if s.Split == "test" && opt.TestSoundFont != "" {
+		return opt.TestSoundFont
+	}
+	return tools.SoundFont
+}
+
+// songRecipe is recipe plus, for songs rendered with Options.TestSoundFont, an mma comment naming it (so that a
+// run with another test soundfont renders those songs again).
+func songRecipe(opt Options, s *songRec) string {
+	rec := recipe(s, opt.Seed)
+	if s.Plan != nil && s.Split == "test" && opt.TestSoundFont != "" {
+		rec += "// rendered with the soundfont " + filepath.Base(opt.TestSoundFont) + "\n"
+	}
+	return rec
+}
+
 // renderAll renders every song (reusing a previous run's output when its recipe is unchanged) and computes
 // the mel-spectrograms, with opt.Workers workers.
 func renderAll(ctx context.Context, opt Options, tools *Tools, songs []*songRec, work string, progress io.Writer,
@@ -675,7 +718,7 @@ feed:
 // renderOne renders one song to <out>/audio/<id>.wav, computes its mel-spectrogram and records its recipe.
 func renderOne(ctx context.Context, opt Options, tools *Tools, s *songRec, dir string) (seconds float64,
 	reused, mel bool, err error) {
-	rec := recipe(s, opt.Seed)
+	rec := songRecipe(opt, s)
 	src := srcPath(opt.Out, s)
 	wav := AudioPath(opt.Out, s.ID)
 	melPath := melon.MelPath(opt.Out, s.ID)
@@ -693,7 +736,7 @@ func renderOne(ctx context.Context, opt Options, tools *Tools, s *songRec, dir s
 			return 0, false, false, err
 		}
 		mid := filepath.Join(dir, strconv.Itoa(s.ID)+".mid")
-		if seconds, err = tools.renderSong(ctx, tmpSrc, mid, wav, opt.Gain); err != nil {
+		if seconds, err = tools.renderSong(ctx, tmpSrc, mid, wav, opt.Gain, soundFontOf(opt, tools, s)); err != nil {
 			return 0, false, false, err
 		}
 		if err := os.Rename(mid, strings.TrimSuffix(src, ".mma")+".mid"); err != nil {
@@ -772,7 +815,7 @@ func writeSources(opt Options, songs []*songRec) error {
 		return err
 	}
 	for _, s := range songs {
-		rec := recipe(s, opt.Seed)
+		rec := songRecipe(opt, s)
 		src := srcPath(opt.Out, s)
 		if old, err := os.ReadFile(src); err == nil && string(old) == rec {
 			continue

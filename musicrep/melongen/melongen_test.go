@@ -179,7 +179,7 @@ func TestGenerateTiny(t *testing.T) {
 			t.Fatal(err)
 		}
 		wav := filepath.Join(work, strconv.Itoa(s.ID)+".wav")
-		if _, err := tools.renderSong(ctx, src, filepath.Join(work, "x.mid"), wav, 0.5); err != nil {
+		if _, err := tools.renderSong(ctx, src, filepath.Join(work, "x.mid"), wav, 0.5, tools.SoundFont); err != nil {
 			t.Fatal(err)
 		}
 		if hashFile(t, wav) != hashFile(t, AudioPath(dir, s.ID)) {

@@ -26,6 +26,7 @@ type songRec struct {
 	Plan       *songPlan   // synthetic songs
 	Real       *realTrack  // real recordings
 	Derive     *derivation // derived spectrograms (Options.DeriveFrom): how, from which base songs
+	Split      string      // "train", "val" or "test" for song-level tasks (by artist; see SongSplitFile)
 }
 
 type artistRec struct {
@@ -95,6 +96,7 @@ func stream(seed uint64, part string) *rand.Rand {
 // dataset is a planned dataset: everything but the audio.
 type dataset struct {
 	byID              []*songRec // the songs in id order
+	songSplit         SongSplit
 	meta              []melon.Song
 	splits            map[string][]melon.Playlist
 	truth             genTruth
@@ -120,6 +122,7 @@ func planDataset(seed uint64, size Size, catalog []catalogFamily, realName strin
 			return nil, err
 		}
 	}
+	splitSongsByArtist(seed, songs)
 
 	// Simulated listeners and playlists.
 	genreSongs := map[string][]int{}
@@ -205,7 +208,7 @@ func planDataset(seed uint64, size Size, catalog []catalogFamily, realName strin
 	for _, s := range songs {
 		subs[s.Sub] = true
 	}
-	return &dataset{byID: byID, meta: meta, splits: splits, truth: truth, genreNames: genreNames,
+	return &dataset{byID: byID, songSplit: songSplitOf(seed, byID), meta: meta, splits: splits, truth: truth, genreNames: genreNames,
 		albums: len(albums), genres: len(genres), subGenres: len(subs)}, nil
 }
 

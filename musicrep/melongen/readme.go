@@ -30,7 +30,21 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 		w("- %d songs are real recordings (%s, see below);\n", sum.Real, realSrc.Package)
 	}
 	w("- **the playlists are SIMULATED** from latent listener tastes (no playlist or listening data is " +
-		"available here); they are not real user behaviour.\n\n")
+		"available here); they are not real user behaviour.\n")
+	w("- %s assigns every song to train (%d), val (%d) or test (%d) for song-level tasks, **by artist**: all "+
+		"of an artist's songs lie in one split, so no test song shares an artist with a training song "+
+		"(artists shuffled per genre with the seed, whole artists to test until 10%% of the genre's songs, then "+
+		"to val);\n", SongSplitFile, sum.SongTrain, sum.SongVal, sum.SongTest)
+	if opt.TestSoundFont != "" && !derived {
+		w("- **the test songs are rendered with another soundfont** (%s) than the train and val songs "+
+			"(FluidR3_GM): the same styles on other instrument samples, so that recognising a style by the exact "+
+			"timbre of its instruments does not carry over to the test songs (`-test-soundfont none` renders all "+
+			"with FluidR3_GM).\n", opt.TestSoundFont)
+	} else {
+		w("- every song is rendered with the same soundfont (a model may recognise a style on test songs by the " +
+			"exact timbre of its instruments).\n")
+	}
+	w("\n")
 
 	w("## How to regenerate\n\n")
 	realOpt := ""
@@ -41,6 +55,12 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 	if opt.Songs > 0 {
 		extraOpt += fmt.Sprintf(", Songs: %d", opt.Songs)
 		extraFlags += fmt.Sprintf(" -songs %d", opt.Songs)
+	}
+	if opt.TestSoundFont != "" && !derived {
+		extraOpt += fmt.Sprintf(", TestSoundFont: %q", opt.TestSoundFont)
+		extraFlags += " -test-soundfont " + opt.TestSoundFont
+	} else if !derived {
+		extraFlags += " -test-soundfont none"
 	}
 	if derived {
 		extraOpt += fmt.Sprintf(", DeriveFrom: %q", opt.DeriveFrom)
@@ -204,6 +224,10 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 	w("## Licences\n\n")
 	w("- Instrument sounds: FluidR3_GM soundfont by Frank Wen (Debian package fluid-soundfont-gm), MIT " +
 		"licence (/usr/share/doc/fluid-soundfont-gm/copyright).\n")
+	if opt.TestSoundFont != "" && !derived {
+		w("- Test songs' instrument sounds: %s; for the default (Debian package timgm6mb-soundfont): TimGM6mb by Tim "+
+			"Brechbill and David Bolton, GPL-2 (/usr/share/doc/timgm6mb-soundfont/copyright).\n", opt.TestSoundFont)
+	}
 	w("- Accompaniment patterns: the mma groove library by Bob van der Poel and contributors (Debian package " +
 		"mma), GPL-2.0-or-later (/usr/share/doc/mma/copyright). The songs are mma's output for generated chord " +
 		"charts.\n")

@@ -123,9 +123,9 @@ func mmaErrors(out []byte) string {
 }
 
 // runFluidSynth renders MIDI to a 16 kHz 16-bit WAV file (fluidsynth writes stereo).
-func (t *Tools) runFluidSynth(ctx context.Context, mid, wav string, gain float64) error {
+func (t *Tools) runFluidSynth(ctx context.Context, mid, wav string, gain float64, soundFont string) error {
 	cmd := exec.CommandContext(ctx, t.FluidSynth, "-ni", "-q", "-F", wav, "-r", strconv.Itoa(SampleRate),
-		"-g", strconv.FormatFloat(gain, 'f', -1, 64), t.SoundFont, mid)
+		"-g", strconv.FormatFloat(gain, 'f', -1, 64), soundFont, mid)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -295,7 +295,8 @@ func encodeWAV16(samples []float32, rate int) []byte {
 }
 
 // renderSong compiles a song's mma source and renders it to a mono 16 kHz WAV at wavPath.
-func (t *Tools) renderSong(ctx context.Context, src, mid, wavPath string, gain float64) (seconds float64, err error) {
+func (t *Tools) renderSong(ctx context.Context, src, mid, wavPath string, gain float64, soundFont string) (seconds float64,
+	err error) {
 	reported, err := t.runMMA(ctx, src, mid)
 	if err != nil {
 		return 0, err
@@ -306,7 +307,7 @@ func (t *Tools) renderSong(ctx context.Context, src, mid, wavPath string, gain f
 	}
 	stereo := wavPath + ".stereo.tmp"
 	defer os.Remove(stereo)
-	if err := t.runFluidSynth(ctx, mid, stereo, gain); err != nil {
+	if err := t.runFluidSynth(ctx, mid, stereo, gain, soundFont); err != nil {
 		return 0, err
 	}
 	samples, info, err := readWAV16(stereo)
