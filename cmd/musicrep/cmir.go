@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,14 +39,24 @@ func cmdCmir(ctx context.Context, args []string) error {
 	lrs := fs.String("lrs", "", "comma-separated learning rates: with several, each variant is trained once per "+
 		"rate and the rate (and epoch) with the lowest validation loss is kept (e.g. 1e-4,1e-3,3e-3); one sets "+
 		"the rate; empty keeps the preset's (1e-4)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dataset == "" {
 		return fmt.Errorf("give the dataset with -dataset DIR (make one with musicrep melon-generate)")
 	}
+	// Range checks before any data is read or CF is fitted.
 	if *maxSongs < 0 {
 		return fmt.Errorf("-max-songs %d: give a positive number of songs, or 0 for all", *maxSongs)
+	}
+	if *epochs < 0 || *batch < 0 {
+		return fmt.Errorf("-epochs %d / -batch %d: give a positive number, or 0 for the preset's", *epochs, *batch)
+	}
+	if *cfFactors < 1 {
+		return fmt.Errorf("-cf-factors %d: BPR needs at least 1 factor (the paper: 300)", *cfFactors)
+	}
+	if _, ok := cmir.Presets[*preset]; !ok {
+		return fmt.Errorf("-preset %q: use one of paper, small, tiny", *preset)
 	}
 	if *name == "" {
 		*name = "cmir-" + *preset
@@ -57,6 +68,9 @@ func cmdCmir(ctx context.Context, args []string) error {
 		v := cmir.Variant(strings.TrimSpace(v))
 		if !known[v] {
 			return fmt.Errorf("-variants: unknown variant %q", v)
+		}
+		if slices.Contains(vs, v) {
+			return fmt.Errorf("-variants: %q is listed twice", v)
 		}
 		vs = append(vs, v)
 	}
@@ -99,6 +113,14 @@ func cmdEmbedAudio(args []string) error {
 	}
 	if *ck == "" || fs.NArg() == 0 {
 		return fmt.Errorf("usage: musicrep embed-audio -checkpoint checkpoints/NAME/VARIANT/best [-dataset DIR] FILE...")
+	}
+	if *k < 1 {
+		return fmt.Errorf("-k %d: list at least 1 nearest song", *k)
+	}
+	for _, a := range fs.Args() {
+		if strings.HasPrefix(a, "-") {
+			return fmt.Errorf("embed-audio: %q after the files is not read as a flag: put every flag before the files", a)
+		}
 	}
 	b, err := openBackend(*backend)
 	if err != nil {
