@@ -216,10 +216,10 @@ func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets 
 			Source: "the most common genre of the training tracks", Note: "a classifier baseline: it has no ranking",
 			Metrics: ms.Means(), CI95: score(ms)})
 	}
-	// Paired comparisons: every learned or published row against every leak-free baseline and chance.
+	// Paired comparisons: every leak-free learned or published row against every leak-free baseline and chance.
 	metrics := []string{fmt.Sprintf("precision@%d", opt.Ks[0]), fmt.Sprintf("other_artist_precision@%d", opt.Ks[0]), knnKey}
 	for i, e := range sets {
-		if e.Kind == "baseline" {
+		if e.Kind == "baseline" || e.Leaks {
 			continue
 		}
 		var against []int
