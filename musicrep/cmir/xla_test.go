@@ -19,7 +19,7 @@ import (
 
 // TestXLATrainMatchesGo trains the tiny contrastive-mir model (convolutions, BatchNorm, LayerNorm, the tag
 // self-attention, three-way NT-Xent, Adam with weight decay) for one more epoch on the pure-Go backend and on
-// XLA's CPU plugin, both resumed from the same Go checkpoint with dropout off (the two backends draw different
+// XLA's CPU plugin (or $MUSICREP_XLA_TEST_BACKEND, e.g. xla:cuda), both resumed from the same Go checkpoint with dropout off (the two backends draw different
 // random numbers), and checks that they agree. The gradients are not bit-comparable: where a max-pool window
 // holds equal values (the spectrograms' clipped floor, ReLU zeros) the two backends may route the gradient to
 // different elements, both correct; measured, Adam's first moments differ by up to ~10 %. So the check is on
@@ -27,7 +27,8 @@ import (
 // the validation loss, and each weight within the distance Adam can travel in the epoch's few steps
 // (|update| ≲ lr per step, so 4·lr·steps bounds a disagreement).
 func TestXLATrainMatchesGo(t *testing.T) {
-	xb, err := backends.New("xla:cpu")
+	xname := backends.XLAUnderTest()
+	xb, err := backends.New(xname)
 	if err != nil {
 		t.Fatalf("%v (run `make xla-setup`)", err)
 	}
@@ -85,7 +86,7 @@ func TestXLATrainMatchesGo(t *testing.T) {
 		return res, vars
 	}
 	gres, gv := run("go", "go")
-	xres, xv := run("xla", "xla:cpu")
+	xres, xv := run("xla", xname)
 	t.Logf("XLA backend: %s", backends.Describe(xb))
 	t.Logf("epoch 2: train loss go %.6f xla %.6f; val loss go %.6f xla %.6f", gres.TrainLoss[0], xres.TrainLoss[0],
 		gres.ValLoss[0], xres.ValLoss[0])
@@ -93,8 +94,9 @@ func TestXLATrainMatchesGo(t *testing.T) {
 		name     string
 		g, x, rt float64
 	}{{"training", gres.TrainLoss[0], xres.TrainLoss[0], 1e-3}, {"validation", gres.ValLoss[0], xres.ValLoss[0], 1e-2}} {
+		t.Logf("parity cmir %s: %s loss relative difference %.3g", xname, c.name, math.Abs(c.g-c.x)/math.Abs(c.g))
 		if math.Abs(c.g-c.x) > c.rt*math.Abs(c.g) {
-			t.Errorf("%s loss %.6f on go, %.6f on xla:cpu (relative tolerance %g)", c.name, c.g, c.x, c.rt)
+			t.Errorf("%s loss %.6f on go, %.6f on %s (relative tolerance %g)", c.name, c.g, c.x, xname, c.rt)
 		}
 	}
 	steps := len(data.Train) / 16 // the tiny preset's batch
@@ -106,7 +108,7 @@ func TestXLATrainMatchesGo(t *testing.T) {
 		}
 		x, ok := xv[path]
 		if !ok || len(x) != len(g) {
-			t.Errorf("variable %s missing or resized on xla:cpu", path)
+			t.Errorf("variable %s missing or resized on %s", path, xname)
 			continue
 		}
 		var w, scale float64
