@@ -25,6 +25,8 @@
 # Environment:
 #   GPU_CHECK_DRY=1        stand-in run on this machine: xla:cpu for xla:cuda, tiny sizes, PyTorch on the CPU when
 #                          importable (skipped and said so otherwise); `make gpu-check-dry` (part of `make test`)
+#   GPU_CHECK_BACKEND      the XLA backend of the run (default xla:cuda; xla:cpu in a dry run); an xla:cuda* one
+#                          links JAX's CUDA plugin first
 #   GPU_CHECK_BUDGET=480   seconds for the whole run (the device tool allows 600 per command, machine start apart)
 #   GPU_CHECK_TRIP=out/gpu-trip   the staged folder;  OUT (set by the device tool; default out/gpu-check)
 #   GPU_CHECK_LIMIT_MIB=64 the device tool's limit on what travels
@@ -157,13 +159,20 @@ INDIR=(bash -c 'cd "$1" && shift && exec env "$@"' _)
 
 # link_cuda: JAX's CUDA PJRT plugin and the pip NVIDIA libraries, laid out as go-xla expects (the plugin in
 # pjrt/, its NVIDIA libraries in ../nvidia), plus LD_LIBRARY_PATH and the CUDA data dir (ptxas, libdevice).
+# Returns non-zero, with the reason in env.txt, when the plugin is not there (the steps then fail and say so).
 link_cuda() {
 	local show base rel so nv libs d datadir
-	show=$("$PY" -m pip show -f jax-cuda13-pjrt 2>/dev/null) || die "jax-cuda13-pjrt is not installed for $PY"
+	if ! show=$("$PY" -m pip show -f jax-cuda13-pjrt 2>/dev/null); then
+		echo "cuda plugin: NOT FOUND — jax-cuda13-pjrt is not installed for $PY" >>"$RAW/env.txt"
+		return 1
+	fi
 	base=$(awk '/^Location:/{print $2}' <<<"$show")
 	rel=$(grep -o 'jax_plugins/xla_cuda13/xla_cuda_plugin.so' <<<"$show" | head -1)
 	so="$base/$rel"
-	[[ -n "$rel" && -f "$so" ]] || die "no xla_cuda_plugin.so in jax-cuda13-pjrt ($base)"
+	if [[ -z "$rel" || ! -f "$so" ]]; then
+		echo "cuda plugin: NOT FOUND — no jax_plugins/xla_cuda13/xla_cuda_plugin.so in jax-cuda13-pjrt at $base" >>"$RAW/env.txt"
+		return 1
+	fi
 	mkdir -p "$WORK/xla/pjrt"
 	ln -sfn "$so" "$WORK/xla/pjrt/pjrt_c_api_cuda_plugin.so"
 	nv=""
@@ -206,13 +215,13 @@ run() {
 	tar -C "$WORK/data" -xzf "$TRIP/fairouz.tar.gz"
 	local backend preset batch steps reps warm benchtime epochs torch_dev="cuda" torch=1 threads
 	if [[ "$DRY" == 1 ]]; then
-		backend=xla:cpu preset=tiny batch=4 steps=1 reps=1 warm=1 benchtime=1x epochs=1 torch_dev=cpu threads=2
+		backend=${GPU_CHECK_BACKEND:-xla:cpu} preset=tiny batch=4 steps=1 reps=1 warm=1 benchtime=1x epochs=1 torch_dev=cpu threads=2
 		export MUSICREP_PJRT_DIR=${MUSICREP_PJRT_DIR:-$ROOT/.pjrt}
 	else
-		backend=xla:cuda preset=paper batch=32 steps=5 reps=3 warm=2 benchtime=3x epochs=3 threads=4
+		backend=${GPU_CHECK_BACKEND:-xla:cuda} preset=paper batch=32 steps=5 reps=3 warm=2 benchtime=3x epochs=3 threads=4
 	fi
 	{
-		echo "mode: $([[ "$DRY" == 1 ]] && echo "DRY RUN — xla:cpu stands in for xla:cuda, tiny sizes; the numbers say nothing about a GPU" || echo "GPU run on $backend")"
+		echo "mode: $([[ "$DRY" == 1 ]] && echo "DRY RUN on $backend (standing in for xla:cuda), tiny sizes; the numbers say nothing about a GPU" || echo "GPU run on $backend")"
 		echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); host: $(uname -srm); cores: $(nproc); budget: ${BUDGET}s"
 		echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 		echo "glibc: $(ldd --version 2>&1 | head -1)"
@@ -229,7 +238,7 @@ run() {
 		cat "$TRIP/manifest.txt"
 	} >"$RAW/env.txt"
 	echo "$DRY" >"$RAW/dry"
-	[[ "$DRY" == 1 ]] || link_cuda
+	if [[ "$backend" == xla:cuda* ]]; then link_cuda || log "the CUDA plugin is missing: see $RAW/env.txt"; fi
 	if ! "$PY" -c 'import torch' >/dev/null 2>&1; then
 		torch=0
 	elif [[ "$torch_dev" == cuda ]] && ! "$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'; then

@@ -178,10 +178,10 @@ def main():
     dry = (read(os.path.join(raw, "dry")) or "0").strip() == "1"
     env = read(os.path.join(raw, "env.txt")) or ""
     results = {"dry_run": dry, "env": env.splitlines(), "steps": {}}
-    md = ["# musicrep GPU check" + (" — DRY RUN (xla:cpu stand-in, tiny sizes)" if dry else ""), ""]
+    md = ["# musicrep GPU check" + (" — DRY RUN (stand-in for xla:cuda, tiny sizes)" if dry else ""), ""]
     if dry:
-        md += ["This is the stand-in run of `make gpu-check-dry`: xla:cpu takes the place of xla:cuda and the sizes "
-               "are tiny, so that the GPU check cannot rot. Its numbers say nothing about a GPU.", ""]
+        md += ["This is a stand-in run (`make gpu-check-dry`): an XLA CPU plugin takes the place of xla:cuda and "
+               "the sizes are tiny, so that the GPU check cannot rot. Its numbers say nothing about a GPU.", ""]
     md += ["| step | what | state | seconds (limit) | result |", "|---|---|---|---:|---|"]
     names = {n for n, _, _ in STEPS}
     extra = sorted(f[:-7] for f in os.listdir(raw) if f.endswith(".status") and f[:-7] not in names)
@@ -195,6 +195,10 @@ def main():
         res, short = summarize(name, read(os.path.join(raw, name + ".log")))
         if st["state"] == "skipped":
             short = st.get("note", "")
+        elif st["state"] != "ok":
+            tail = [l.strip() for l in (read(os.path.join(raw, name + ".log")) or "").splitlines() if l.strip()][-3:]
+            res["log_tail"] = tail
+            short += " — last lines: " + " ⏎ ".join(t[:200] for t in tail)
         results["steps"][name] = {"status": st, **res}
         md.append(f"| {group} | {what} | {st['state']} (rc {st.get('rc')}) | {st.get('seconds')} ({st.get('limit')}) "
                   f"| {short.replace('|', '/')} |")
