@@ -215,7 +215,7 @@ run() {
 	tar -C "$WORK/data" -xzf "$TRIP/fairouz.tar.gz"
 	local backend preset batch steps reps warm benchtime epochs torch_dev="cuda" torch=1 threads
 	if [[ "$DRY" == 1 ]]; then
-		backend=${GPU_CHECK_BACKEND:-xla:cpu} preset=tiny batch=4 steps=1 reps=1 warm=1 benchtime=1x epochs=1 torch_dev=cpu threads=2
+		backend=${GPU_CHECK_BACKEND:-xla:cpu} preset=tiny batch=4 steps=1 reps=1 warm=1 benchtime=1x epochs=1 torch_dev=cpu threads=1
 		export MUSICREP_PJRT_DIR=${MUSICREP_PJRT_DIR:-$ROOT/.pjrt}
 	else
 		backend=${GPU_CHECK_BACKEND:-xla:cuda} preset=paper batch=32 steps=5 reps=3 warm=2 benchtime=3x epochs=3 threads=4
@@ -239,10 +239,11 @@ run() {
 	} >"$RAW/env.txt"
 	echo "$DRY" >"$RAW/dry"
 	if [[ "$backend" == xla:cuda* ]]; then link_cuda || log "the CUDA plugin is missing: see $RAW/env.txt"; fi
+	local why=""
 	if ! "$PY" -c 'import torch' >/dev/null 2>&1; then
-		torch=0
+		torch=0 why="torch is not importable from $PY"
 	elif [[ "$torch_dev" == cuda ]] && ! "$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'; then
-		torch=0
+		torch=0 why="torch in $PY sees no CUDA device"
 	fi
 	report
 
@@ -265,7 +266,7 @@ run() {
 			step "binding_torch_b$b" 60 "$PY" "$ROOT/bench/torch_binding.py" --device "$torch_dev" --mode concat \
 				--batch-size "$b" --epochs "$epochs" --threads "$threads"
 		else
-			skip "binding_torch_b$b" "torch not importable, or no CUDA device for it, in $PY"
+			skip "binding_torch_b$b" "$why"
 		fi
 	done
 
@@ -279,7 +280,7 @@ run() {
 			step "cnn_torch_${mode}_${preset}_b$batch" 60 "$PY" "$ROOT/bench/torch_cmir.py" --device "$torch_dev" \
 				--mode $mode --preset $preset --batch $batch --warmup $warm --steps $steps --reps $reps --threads "$threads"
 		else
-			skip "cnn_torch_${mode}_${preset}_b$batch" "torch not importable, or no CUDA device for it, in $PY"
+			skip "cnn_torch_${mode}_${preset}_b$batch" "$why"
 		fi
 	done
 

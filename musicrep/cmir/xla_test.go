@@ -5,11 +5,13 @@ package cmir
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/musicrep/musicrep/musicrep/backends"
@@ -25,7 +27,8 @@ import (
 // different elements, both correct; measured, Adam's first moments differ by up to ~10 %. So the check is on
 // what that cannot move much: the epoch's training loss (its first step is computed from identical weights),
 // the validation loss, and each weight within the distance Adam can travel in the epoch's few steps
-// (|update| ≲ lr per step, so 4·lr·steps bounds a disagreement).
+// (|update| ≲ lr per step, so 4·lr·steps bounds a disagreement). Before that, the audio encoder's inference
+// from the shared checkpoint is compared directly: forward only, it must agree to float32 rounding.
 func TestXLATrainMatchesGo(t *testing.T) {
 	xname := backends.XLAUnderTest()
 	xb, err := backends.New(xname)
@@ -52,6 +55,35 @@ func TestXLATrainMatchesGo(t *testing.T) {
 	}
 	if _, err := Train(context.Background(), data, TrainConfig{Dir: base, Store: store, Backend: gb}); err != nil {
 		t.Fatal(err)
+	}
+	// Inference from the shared checkpoint: same weights, same input, forward only (no gradient to route), so
+	// the two backends must agree to float32 rounding.
+	const chunks = 4
+	mel := make([]float32, Bands*chunks*CropFrames)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range mel {
+		mel[i] = float32(-40 + 15*rng.NormFloat64())
+	}
+	var zd [2][]float32
+	for i, b := range []compute.Backend{gb, xb} {
+		e, _, err := LoadEmbedder(base, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, zd[i], err = e.Embed(mel, chunks*CropFrames); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var diff, scale float64
+	for i := range zd[0] {
+		diff = max(diff, math.Abs(float64(zd[0][i]-zd[1][i])))
+		scale = max(scale, math.Abs(float64(zd[0][i])))
+	}
+	t.Logf("parity cmir %s: inference z_d relative difference %.3g (largest |difference| / largest |z_d|)", xname,
+		diff/scale)
+	if diff > 1e-3*scale {
+		t.Errorf("inference from the same checkpoint: z_d differs by %.3g (largest |z_d| %.3g) between go and %s",
+			diff, scale, xname)
 	}
 	run := func(name string, b any) (*TrainResult, map[string][]float32) {
 		dir := filepath.Join(t.TempDir(), name)
