@@ -162,12 +162,14 @@ INDIR=(bash -c 'cd "$1" && shift && exec env "$@"' _)
 # Returns non-zero, with the reason in env.txt, when the plugin is not there (the steps then fail and say so).
 link_cuda() {
 	local show base rel so nv libs d datadir
-	if ! show=$("$PY" -m pip show -f jax-cuda13-pjrt 2>/dev/null); then
-		echo "cuda plugin: NOT FOUND — jax-cuda13-pjrt is not installed for $PY" >>"$RAW/env.txt"
-		return 1
+	if show=$("$PY" -m pip show -f jax-cuda13-pjrt 2>/dev/null); then
+		base=$(awk '/^Location:/{print $2}' <<<"$show")
+		rel=$(grep -o 'jax_plugins/xla_cuda13/xla_cuda_plugin.so' <<<"$show" | head -1)
+	else # no pip: ask the import system where the plugin package is (jax_plugins is a namespace package)
+		base=$("$PY" -c 'import importlib.util as u, os; s = u.find_spec("jax_plugins.xla_cuda13"); print(os.path.dirname(os.path.dirname(s.submodule_search_locations[0])))' 2>/dev/null) || true
+		rel=jax_plugins/xla_cuda13/xla_cuda_plugin.so
+		show="Version: ? (found without pip)"
 	fi
-	base=$(awk '/^Location:/{print $2}' <<<"$show")
-	rel=$(grep -o 'jax_plugins/xla_cuda13/xla_cuda_plugin.so' <<<"$show" | head -1)
 	so="$base/$rel"
 	if [[ -z "$rel" || ! -f "$so" ]]; then
 		echo "cuda plugin: NOT FOUND — no jax_plugins/xla_cuda13/xla_cuda_plugin.so in jax-cuda13-pjrt at $base" >>"$RAW/env.txt"
