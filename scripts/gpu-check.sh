@@ -295,7 +295,7 @@ run() {
 		step reproduce 100000 "${INDIR[@]}" "$WORK/reproduce" "$WORK/bin/musicrep" reproduce \
 			-preset paper -seeds 1 -backend "$backend" -data "$WORK/data" -results "$WORK/reproduce/results"
 	fi
-	skip extras "MiniLM inference and a contrastive-mir epoch on generated data are not staged: the MiniLM weights (~90 MB) exceed the 64 MiB trip, and generating Melon-layout audio needs mma and fluidsynth"
+	skip extras "not staged: the MiniLM weights (~90 MB) alone exceed the 64 MiB trip; the GPU machine cannot render a Melon dataset (no mma, fluidsynth), and the smallest generated one (melon-generate -size tiny, 30 songs) is 9.3 MB as tar.gz, which would take the trip to 64.0 MiB"
 	report
 	log "done in $((SECONDS - RUN_START))s: $OUTDIR/gpu-report.md"
 }

@@ -17,7 +17,7 @@ import sys
 STEPS = [
     ("parity_backends", "1. parity", "xla backend starts; a small graph against the Go backend"),
     ("parity_binding", "1. parity", "binding model: 4 epochs resumed from a shared Go checkpoint"),
-    ("parity_cmir", "1. parity", "contrastive-mir CNN (tiny preset): 1 epoch resumed from a shared Go checkpoint"),
+    ("parity_cmir", "1. parity", "contrastive-mir CNN (tiny preset): inference from, and 1 epoch resumed from, a shared Go checkpoint"),
     ("binding_xla_b32", "2. binding", "musicrep, BenchmarkTrainEpochSteady, batch 32"),
     ("binding_torch_b32", "2. binding", "PyTorch, bench/torch_binding.py --mode concat, batch 32"),
     ("binding_xla_b256", "2. binding", "musicrep, BenchmarkTrainEpochSteady, batch 256 (dry run)"),

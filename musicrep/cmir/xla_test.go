@@ -79,8 +79,8 @@ func TestXLATrainMatchesGo(t *testing.T) {
 		diff = max(diff, math.Abs(float64(zd[0][i]-zd[1][i])))
 		scale = max(scale, math.Abs(float64(zd[0][i])))
 	}
-	t.Logf("parity cmir %s: inference z_d relative difference %.3g (largest |difference| / largest |z_d|)", xname,
-		diff/scale)
+	t.Logf("parity cmir %s: inference z_d relative difference %.3g (largest difference over largest z_d, "+
+		"absolute values)", xname, diff/scale)
 	if diff > 1e-3*scale {
 		t.Errorf("inference from the same checkpoint: z_d differs by %.3g (largest |z_d| %.3g) between go and %s",
 			diff, scale, xname)
