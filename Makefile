@@ -19,6 +19,7 @@ include mk/lab.mk
 include mk/models.mk
 include mk/xla.mk
 include mk/docker.mk
+include mk/gpu.mk
 
 all: build
 
@@ -28,8 +29,8 @@ build:
 ## test: formatting, vet, the data checksum check, every Go test (real data from ../shared/data or
 ## $$MUSICREP_DATA; includes an end-to-end CLI run), the XLA CPU backend against the pure-Go one (mk/xla.mk),
 ## every notebook executed headless (small settings under CI) and notebook 03 run through the JupyterLab UI in
-## headless Chromium.
-test: fmt-check vet data-check docker-lint unit fuzz-smoke unit-xla notebooks notebooks-xla browser-test
+## headless Chromium, the fuzz targets briefly, and the GPU check's stand-in run on xla:cpu (mk/gpu.mk).
+test: fmt-check vet data-check docker-lint unit fuzz-smoke unit-xla gpu-check-dry notebooks notebooks-xla browser-test
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -9,7 +9,8 @@ on (audio 128-d, graph 128-d), published configuration C=2, E=4, 128-d embedding
     combined_encoder = Linear(128 -> 512) + ReLU + Linear(512 -> 128)          (148,224 parameters)
     d = F.pairwise_distance(anchor_emb, query_emb, p=2)   # ||a - q + 1e-6||_2
     L = mean(0.5 * y * d^2 + (1 - y) * clamp(0.5 - d, min=0)^2)
-    torch.optim.Adam(lr=1e-3), batch 32, fp32, CPU, nn.Linear default initialisation.
+    torch.optim.Adam(lr=1e-3), batch 32, fp32, nn.Linear default initialisation; on the CPU, or on a GPU with
+    --device cuda (features, pairs and model on the device; TF32 matmuls off, so it computes in fp32 as musicrep).
 
 Data: synthetic, of the shape of musicrep's BenchmarkTrainEpoch: 822 tracks x (128 + 128) float32 features and
 6,576 labelled pairs (8 per track), reshuffled every epoch; an epoch is 206 steps (205 of 32 pairs, one of 16).
@@ -82,19 +83,24 @@ def main():
     ap.add_argument("--pairs-per-track", type=int, default=8)
     ap.add_argument("--mode", choices=["seed", "concat"], default="seed")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda (a GPU)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    dev = torch.device(args.device)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
     (audio, graph), anchor, other, y = synthetic(pairs_per_track=args.pairs_per_track)
+    audio, graph, anchor, other, y = (t.to(dev) for t in (audio, graph, anchor, other, y))
     n = anchor.shape[0]
-    model = Binding()
+    model = Binding().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(args.seed)
     bs = args.batch_size
 
     def epoch():
-        perm = torch.randperm(n, generator=gen)
+        perm = torch.randperm(n, generator=gen).to(dev)
         total = 0.0
         for lo in range(0, n, bs):
             idx = perm[lo:lo + bs]
@@ -123,6 +129,7 @@ def main():
         "implementation": f"pytorch ({args.mode} forward)",
         "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
         "threads": torch.get_num_threads(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
         "mode": args.mode, "batch_size": bs, "pairs_per_epoch": n,
         "params": sum(p.numel() for p in model.parameters()),
         "warmup_epoch_loss": warm_loss, "epoch_losses": losses,

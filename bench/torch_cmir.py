@@ -26,7 +26,9 @@ B x 256 frames cut into B chunks (musicrep's Embedder.Embed / the seed's encode.
 averaged over the chunks as NumPy arrays.
 
 One song = one 256-frame crop. --warmup untimed steps first, then --reps repetitions of --steps timed steps;
-songs/s per repetition = steps * batch / seconds. fp32, CPU, torch.set_num_threads(--threads). Synthetic data
+songs/s per repetition = steps * batch / seconds. fp32, torch.set_num_threads(--threads); on the CPU, or on a
+GPU with --device cuda (modules on the device, each batch copied to it; TF32 off for matmuls and cuDNN
+convolutions, so the GPU computes in fp32; cudnn.benchmark on). Synthetic data
 of the real shapes, fixed seeds. Prints one JSON object.
 """
 import argparse
@@ -144,8 +146,8 @@ def contrastive_loss(z_a, z_b, t=0.1):
     m, n = z.shape[0], z_a.shape[0]
     norms = z.norm(dim=1)
     sim = torch.mm(z, z.t()) / torch.outer(norms, norms)
-    e = torch.exp(sim / t) * (1 - torch.eye(m, dtype=z.dtype))
-    idx = torch.arange(m)
+    e = torch.exp(sim / t) * (1 - torch.eye(m, dtype=z.dtype, device=z.device))
+    idx = torch.arange(m, device=z.device)
     pos = e[idx, (idx + n) % m]
     return -torch.log(pos / e.sum(dim=1) + 1e-5).mean()
 
@@ -200,24 +202,31 @@ def main():
     ap.add_argument("--steps", type=int, default=3, help="timed steps per repetition")
     ap.add_argument("--reps", type=int, default=5, help="repetitions")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda (a GPU)")
     args = ap.parse_args()
     if args.batch < 2:
         ap.error("--batch must be >= 2 (NT-Xent needs negatives)")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    dev = torch.device(args.device)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
     widths, hidden = PRESETS[args.preset]
-    audio = AudioEncoder(widths, hidden)
+    audio = AudioEncoder(widths, hidden).to(dev)
     audio_params = count(audio)
     want = expected_audio_params(widths, hidden)
     assert audio_params == want, f"audio encoder has {audio_params} parameters, musicrep's NumParams gives {want}"
     if args.preset == "paper":
         assert audio_params == PAPER_AUDIO_PARAMS, f"audio encoder has {audio_params} parameters, want 3,989,762"
     data = SyntheticData(args.batch)
-    info = {"audio_params": audio_params}
+    info = {"audio_params": audio_params, "device": str(dev),
+            "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None}
 
     if args.mode == "train":
-        tags, cfenc = TagSelfAttentionEncoder(data.table), CFEncoder()
+        tags, cfenc = TagSelfAttentionEncoder(data.table).to(dev), CFEncoder().to(dev)
         info["tag_params"], info["cf_params"] = count(tags), count(cfenc)
         assert info["tag_params"] == 294_400 and info["cf_params"] == 55_424, info
         modules = [audio, tags, cfenc]
@@ -226,7 +235,7 @@ def main():
         opt = torch.optim.Adam([p for m in modules for p in m.parameters()], lr=1e-4, weight_decay=1e-4)
 
         def step():
-            mel, cf, ids, _hot = data.next_batch()
+            mel, cf, ids, _hot = (t.to(dev) for t in data.next_batch())
             _, z_audio = audio(mel)
             z_tags = tags(ids, (ids != 0).unsqueeze(1))
             z_cf = cfenc(cf)
@@ -247,8 +256,8 @@ def main():
         def step():
             with torch.inference_mode():
                 chunks = np.stack([song[:, c * CROP:(c + 1) * CROP] for c in range(args.batch)])
-                z, zd = audio(torch.from_numpy(chunks))
-                return z.mean(dim=0).numpy(), zd.mean(dim=0).numpy()
+                z, zd = audio(torch.from_numpy(chunks).to(dev))
+                return z.mean(dim=0).cpu().numpy(), zd.mean(dim=0).cpu().numpy()
 
     load_start = loadavg()
     for _ in range(args.warmup):

@@ -9,7 +9,8 @@
 #                               otherwise jax-cuda13-pjrt and the NVIDIA CUDA 13 wheels JAX's `with-cuda` extra
 #                               lists (jax-cuda13-plugin's metadata, lower bounds copied) are installed into
 #                               .pjrt/site-cuda. Writes .pjrt/cuda-env.sh, which puts the NVIDIA libraries on
-#                               LD_LIBRARY_PATH: source it before running musicrep with -backend xla:cuda.
+#                               LD_LIBRARY_PATH and XLA's CUDA data dir (libdevice) in XLA_FLAGS: source it before
+#                               running musicrep with -backend xla:cuda. scripts/gpu-check.sh does the same.
 #
 # Then build the XLA-enabled binary: `make build-xla` (go build -tags xla → bin/musicrep-xla; needs cgo and gcc)
 # and run e.g. `bin/musicrep-xla train -backend xla:cpu ...` or GOMLX_BACKEND=xla:cpu.
@@ -89,5 +90,10 @@ for d in "$site"/nvidia/*/lib; do
 	if [[ -d "$d" ]]; then libs="${libs:+$libs:}$d"; fi
 done
 printf 'export LD_LIBRARY_PATH=%q${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\n' "$libs" >.pjrt/cuda-env.sh
+# XLA compiles GPU kernels with libdevice (and ptxas where present) from the nvidia-cuda-nvcc wheel: point it there.
+libdevice="$(find -L "$site/nvidia" -maxdepth 4 -type f -name 'libdevice*.bc' 2>/dev/null | head -1)"
+if [[ -n "$libdevice" ]]; then
+	printf 'export XLA_FLAGS="${XLA_FLAGS:+$XLA_FLAGS }--xla_gpu_cuda_data_dir=%s"\n' "$(dirname "$(dirname "$(dirname "$libdevice")")")" >>.pjrt/cuda-env.sh
+fi
 printf '%s\n' "$libs" >.pjrt/cuda-ld-library-path # read by scripts/setup-lab.sh for the kernel's environment
 lab_log "CUDA plugin: $so (linked as .pjrt/pjrt_c_api_cuda_plugin.so); source .pjrt/cuda-env.sh before running"

@@ -28,6 +28,20 @@ const EnvVar = compute.ConfigEnvVar
 // Default is the backend configuration used when neither a flag nor GOMLX_BACKEND names one.
 const Default = gobackend.BackendName
 
+// XLATestEnvVar names the XLA backend that the XLA parity tests (build tag xla, `go test -run XLA`) compare
+// with the pure-Go backend. Unset, they run on "xla:cpu"; scripts/gpu-check.sh sets it to "xla:cuda" to run the
+// same comparisons on a GPU.
+const XLATestEnvVar = "MUSICREP_XLA_TEST_BACKEND"
+
+// XLAUnderTest returns the backend configuration the XLA parity tests use: $MUSICREP_XLA_TEST_BACKEND, else
+// "xla:cpu".
+func XLAUnderTest() string {
+	if c := os.Getenv(XLATestEnvVar); c != "" {
+		return c
+	}
+	return "xla:cpu"
+}
+
 // New returns the backend named by config ("go", "xla:cpu", ...). An empty config means $GOMLX_BACKEND if set,
 // else Default. It returns an error, never panics, when the backend is not compiled in or fails to start.
 //

@@ -10,10 +10,10 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// TestXLACPU needs the CPU plugin (`make xla-setup`): it starts xla:cpu through New, runs a small graph and
-// compares it with the pure-Go backend.
+// TestXLACPU needs the CPU plugin (`make xla-setup`): it starts xla:cpu (or $MUSICREP_XLA_TEST_BACKEND, e.g.
+// xla:cuda) through New, runs a small graph and compares it with the pure-Go backend.
 func TestXLACPU(t *testing.T) {
-	xb, err := New("xla:cpu")
+	xb, err := New(XLAUnderTest())
 	if err != nil {
 		t.Fatalf("%v", err)
 	}

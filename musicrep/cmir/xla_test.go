@@ -5,11 +5,13 @@ package cmir
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/musicrep/musicrep/musicrep/backends"
@@ -19,15 +21,17 @@ import (
 
 // TestXLATrainMatchesGo trains the tiny contrastive-mir model (convolutions, BatchNorm, LayerNorm, the tag
 // self-attention, three-way NT-Xent, Adam with weight decay) for one more epoch on the pure-Go backend and on
-// XLA's CPU plugin, both resumed from the same Go checkpoint with dropout off (the two backends draw different
+// XLA's CPU plugin (or $MUSICREP_XLA_TEST_BACKEND, e.g. xla:cuda), both resumed from the same Go checkpoint with dropout off (the two backends draw different
 // random numbers), and checks that they agree. The gradients are not bit-comparable: where a max-pool window
 // holds equal values (the spectrograms' clipped floor, ReLU zeros) the two backends may route the gradient to
 // different elements, both correct; measured, Adam's first moments differ by up to ~10 %. So the check is on
 // what that cannot move much: the epoch's training loss (its first step is computed from identical weights),
 // the validation loss, and each weight within the distance Adam can travel in the epoch's few steps
-// (|update| ≲ lr per step, so 4·lr·steps bounds a disagreement).
+// (|update| ≲ lr per step, so 4·lr·steps bounds a disagreement). Before that, the audio encoder's inference
+// from the shared checkpoint is compared directly: forward only, it must agree to float32 rounding.
 func TestXLATrainMatchesGo(t *testing.T) {
-	xb, err := backends.New("xla:cpu")
+	xname := backends.XLAUnderTest()
+	xb, err := backends.New(xname)
 	if err != nil {
 		t.Fatalf("%v (run `make xla-setup`)", err)
 	}
@@ -51,6 +55,35 @@ func TestXLATrainMatchesGo(t *testing.T) {
 	}
 	if _, err := Train(context.Background(), data, TrainConfig{Dir: base, Store: store, Backend: gb}); err != nil {
 		t.Fatal(err)
+	}
+	// Inference from the shared checkpoint: same weights, same input, forward only (no gradient to route), so
+	// the two backends must agree to float32 rounding.
+	const chunks = 4
+	mel := make([]float32, Bands*chunks*CropFrames)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range mel {
+		mel[i] = float32(-40 + 15*rng.NormFloat64())
+	}
+	var zd [2][]float32
+	for i, b := range []compute.Backend{gb, xb} {
+		e, _, err := LoadEmbedder(base, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, zd[i], err = e.Embed(mel, chunks*CropFrames); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var diff, scale float64
+	for i := range zd[0] {
+		diff = max(diff, math.Abs(float64(zd[0][i]-zd[1][i])))
+		scale = max(scale, math.Abs(float64(zd[0][i])))
+	}
+	t.Logf("parity cmir %s: inference z_d relative difference %.3g (largest difference over largest z_d, "+
+		"absolute values)", xname, diff/scale)
+	if diff > 1e-3*scale {
+		t.Errorf("inference from the same checkpoint: z_d differs by %.3g (largest |z_d| %.3g) between go and %s",
+			diff, scale, xname)
 	}
 	run := func(name string, b any) (*TrainResult, map[string][]float32) {
 		dir := filepath.Join(t.TempDir(), name)
@@ -85,7 +118,7 @@ func TestXLATrainMatchesGo(t *testing.T) {
 		return res, vars
 	}
 	gres, gv := run("go", "go")
-	xres, xv := run("xla", "xla:cpu")
+	xres, xv := run("xla", xname)
 	t.Logf("XLA backend: %s", backends.Describe(xb))
 	t.Logf("epoch 2: train loss go %.6f xla %.6f; val loss go %.6f xla %.6f", gres.TrainLoss[0], xres.TrainLoss[0],
 		gres.ValLoss[0], xres.ValLoss[0])
@@ -93,8 +126,9 @@ func TestXLATrainMatchesGo(t *testing.T) {
 		name     string
 		g, x, rt float64
 	}{{"training", gres.TrainLoss[0], xres.TrainLoss[0], 1e-3}, {"validation", gres.ValLoss[0], xres.ValLoss[0], 1e-2}} {
+		t.Logf("parity cmir %s: %s loss relative difference %.3g", xname, c.name, math.Abs(c.g-c.x)/math.Abs(c.g))
 		if math.Abs(c.g-c.x) > c.rt*math.Abs(c.g) {
-			t.Errorf("%s loss %.6f on go, %.6f on xla:cpu (relative tolerance %g)", c.name, c.g, c.x, c.rt)
+			t.Errorf("%s loss %.6f on go, %.6f on %s (relative tolerance %g)", c.name, c.g, c.x, xname, c.rt)
 		}
 	}
 	steps := len(data.Train) / 16 // the tiny preset's batch
@@ -106,7 +140,7 @@ func TestXLATrainMatchesGo(t *testing.T) {
 		}
 		x, ok := xv[path]
 		if !ok || len(x) != len(g) {
-			t.Errorf("variable %s missing or resized on xla:cpu", path)
+			t.Errorf("variable %s missing or resized on %s", path, xname)
 			continue
 		}
 		var w, scale float64

@@ -2,8 +2,11 @@ package training
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/musicrep/musicrep/musicrep"
 )
@@ -52,9 +55,15 @@ func benchWideData() *Data {
 // 6,576 pairs (206 steps of batch 32, the last of 16), shuffled. Intermediate checkpoints are off; the timed
 // span includes the per-step loss log and the final checkpoint write (~1.8 MB) that Train always does.
 // This is the number comparable with bench/torch_binding.py, which also excludes warm-up.
+// The backend is $GOMLX_BACKEND (backends.New); $MUSICREP_TRAIN_BENCH_SET adds hyperparameter settings, e.g.
+// "batch_size=1024" (scripts/gpu-check.sh compares batch 32 and 1024 on xla:cuda with PyTorch on CUDA).
 func BenchmarkTrainEpochSteady(b *testing.B) {
 	data := benchWideData()
-	store, err := NewStore("", "checkpoint_every_epochs=1000000;keep_checkpoints=1")
+	settings := "checkpoint_every_epochs=1000000;keep_checkpoints=1"
+	if extra := os.Getenv("MUSICREP_TRAIN_BENCH_SET"); extra != "" {
+		settings += ";" + extra
+	}
+	store, err := NewStore("", settings)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,5 +83,6 @@ func BenchmarkTrainEpochSteady(b *testing.B) {
 	if res.Epochs != 1+b.N {
 		b.Fatalf("trained %d epochs, want %d", res.Epochs, 1+b.N)
 	}
+	b.Logf("backend %s; batch %d", res.Backend, model.GetParamOr(store.RootScope(), ParamBatchSize, 0))
 	b.ReportMetric(float64(b.N*len(data.Anchor))/b.Elapsed().Seconds(), "pairs/s")
 }

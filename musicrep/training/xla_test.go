@@ -14,12 +14,14 @@ import (
 )
 
 // TestXLAMatchesGo trains the same binding model on the pure-Go backend and on XLA's CPU plugin (build with
-// -tags xla after `make xla-setup`) and checks that they agree. The two backends draw different random numbers
+// -tags xla after `make xla-setup`; $MUSICREP_XLA_TEST_BACKEND names another XLA backend, e.g. xla:cuda) and
+// checks that they agree. The two backends draw different random numbers
 // (initialisation is computed in the graph), so both runs resume from the same checkpoint, written by the Go
 // backend after one step, with dropout off: same weights, optimizer state and data order, so the per-step
 // losses and final weights must match up to float32 rounding differences between the two compilers.
 func TestXLAMatchesGo(t *testing.T) {
-	xb, err := backends.New("xla:cpu")
+	xname := backends.XLAUnderTest()
+	xb, err := backends.New(xname)
 	if err != nil {
 		t.Fatalf("%v (run `make xla-setup`)", err)
 	}
@@ -56,18 +58,21 @@ func TestXLAMatchesGo(t *testing.T) {
 	xcfg, xres := run(xb)
 	t.Logf("go  losses %v", gres.EpochLosses)
 	t.Logf("xla losses %v", xres.EpochLosses)
+	var worstRel float64
 	for e := range gres.EpochLosses {
 		g, x := gres.EpochLosses[e], xres.EpochLosses[e]
+		worstRel = max(worstRel, math.Abs(g-x)/math.Max(math.Abs(g), 1e-12))
 		if math.Abs(g-x) > 1e-3*math.Max(1, math.Abs(g)) {
-			t.Errorf("epoch %d: loss %.6f on go, %.6f on xla:cpu", e, g, x)
+			t.Errorf("epoch %d: loss %.6f on go, %.6f on %s", e, g, x, xname)
 		}
 	}
+	t.Logf("parity binding %s: largest relative epoch-loss difference %.3g", xname, worstRel)
 	gv, xv := variables(t, gcfg.Dir), variables(t, xcfg.Dir)
 	var worst float64
 	for path, g := range gv {
 		x, ok := xv[path]
 		if !ok || len(x) != len(g) {
-			t.Errorf("variable %s: missing or different size on xla:cpu", path)
+			t.Errorf("variable %s: missing or different size on %s", path, xname)
 			continue
 		}
 		for i := range g {
@@ -76,6 +81,6 @@ func TestXLAMatchesGo(t *testing.T) {
 	}
 	t.Logf("largest weight difference after 4 epochs: %.3g", worst)
 	if worst > 1e-3 {
-		t.Errorf("weights differ by up to %.3g between go and xla:cpu", worst)
+		t.Errorf("weights differ by up to %.3g between go and %s", worst, xname)
 	}
 }
