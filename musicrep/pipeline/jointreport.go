@@ -37,11 +37,13 @@ type JointReport struct {
 	Data        string  `json:"data"`
 	WallSeconds float64 `json:"wall_seconds"`
 	ResumedFrom string  `json:"resumed_from,omitempty"`
-	Heldout     *Table  `json:"heldout"`
-	CrossModal  *Table  `json:"crossmodal"`
-	Clustering  *Table  `json:"clustering"`
-	Arithmetic  *Table  `json:"arithmetic"`
-	TextQueries *Table  `json:"text_queries,omitempty"`
+	// Selection is the epoch chosen on the validation split (when the run had one).
+	Selection   *Selection `json:"selection,omitempty"`
+	Heldout     *Table     `json:"heldout"`
+	CrossModal  *Table     `json:"crossmodal"`
+	Clustering  *Table     `json:"clustering"`
+	Arithmetic  *Table     `json:"arithmetic"`
+	TextQueries *Table     `json:"text_queries,omitempty"`
 }
 
 // RunJointReport trains (or resumes) a joint model on the training tracks of the split by artist and evaluates it
@@ -80,6 +82,7 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	}
 	rep.Model, rep.Data, rep.WallSeconds = tr.Train.Model, tr.Data, tr.Train.Wall.Seconds()
 	rep.ResumedFrom = tr.Train.ResumedFrom
+	rep.Selection = tr.Selection
 	from := filepath.Join(opt.CheckpointRoot, opt.Name)
 	if tr.Selection != nil {
 		from = filepath.Join(from, BestDir) // the checkpoint chosen on the validation split, as exported
@@ -152,7 +155,11 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 		"the zero vectors of a missing modality do not distort the raw and single-modality rows.",
 		len(complete.Test), len(complete.Train), joinModalities(m.Modalities), len(split.Test)-len(complete.Test))
 	logf("== held-out genre retrieval")
-	if rep.Heldout, err = HeldoutEvaluation(f.Corpus, complete, HeldoutOptions{}, sets); err != nil {
+	compare := []string{fused.Name}
+	if opt.Binding != "" {
+		compare = append(compare, sets[len(m.Modalities)+1].Name)
+	}
+	if rep.Heldout, err = HeldoutEvaluation(f.Corpus, complete, HeldoutOptions{CompareOnly: compare}, sets); err != nil {
 		return nil, err
 	}
 	rep.Heldout.Notes = append([]string{restricted}, rep.Heldout.Notes...)
@@ -261,13 +268,16 @@ func (r *JointReport) Markdown() string {
 		fmt.Fprintf(&b, "trained in %.0f s.\n\n", r.WallSeconds)
 	}
 	fmt.Fprintf(&b, "- Model: %s\n- Data: %s\n", r.Model, r.Data)
+	if r.Selection != nil {
+		fmt.Fprintf(&b, "- Epoch chosen on the validation split: %d (%s %.4f); that checkpoint is scored\n",
+			r.Selection.BestEpoch, r.Selection.Metric, r.Selection.Best)
+	}
 	sections := []struct {
 		title string
 		t     *Table
 		cols  []string
 	}{
-		{"Held-out genre retrieval", r.Heldout, []string{"precision@10", "average_precision@10", "ndcg@10",
-			"precision@25", "knn_genre_accuracy@10"}},
+		{"Held-out genre retrieval", r.Heldout, HeldoutColumns},
 		{"Cross-modal retrieval (test tracks)", r.CrossModal, []string{"R@1", "R@5", "R@10", "mrr", "median_rank",
 			"queries", "candidates"}},
 		{"Clustering against genre (test tracks)", r.Clustering, []string{"nmi", "ari", "silhouette_kmeans",
@@ -281,6 +291,9 @@ func (r *JointReport) Markdown() string {
 			continue
 		}
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n%s\n", s.title, s.t.Description, s.t.Markdown(s.cols))
+		if c := s.t.ComparisonsMarkdown(); c != "" {
+			fmt.Fprintf(&b, "Paired differences (same queries, bootstrap over test artists):\n\n%s\n", c)
+		}
 		seen := map[string]bool{}
 		for _, row := range s.t.Rows {
 			if row.Note != "" && !seen[row.Name] {

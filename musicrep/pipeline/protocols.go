@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -121,6 +122,9 @@ type HeldoutOptions struct {
 	KeepDuplicates bool
 	// NoChance leaves out the chance and majority rows.
 	NoChance bool
+	// CompareOnly limits the paired comparisons to the learned rows with these names (all leak-free learned
+	// rows when empty).
+	CompareOnly []string
 }
 
 // HeldoutEvaluation is the honest protocol: queries are the test tracks of split, searched among the test
@@ -219,7 +223,7 @@ func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets 
 	// Paired comparisons: every leak-free learned or published row against every leak-free baseline and chance.
 	metrics := []string{fmt.Sprintf("precision@%d", opt.Ks[0]), fmt.Sprintf("other_artist_precision@%d", opt.Ks[0]), knnKey}
 	for i, e := range sets {
-		if e.Kind == "baseline" || e.Leaks {
+		if e.Kind == "baseline" || e.Leaks || (len(opt.CompareOnly) > 0 && !slices.Contains(opt.CompareOnly, e.Name)) {
 			continue
 		}
 		var against []int
