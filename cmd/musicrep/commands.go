@@ -226,21 +226,29 @@ func cmdExport(args []string) error {
 	if err != nil {
 		return err
 	}
-	from := *ck
-	if best := filepath.Join(*ck, pipeline.BestDir); !*latest && !strings.HasSuffix(*ck, ".json") {
-		if list, _ := ckpt.List(best); len(list) > 0 {
-			from = best
-			fmt.Fprintf(os.Stderr, "exporting the checkpoint chosen on the validation split (%s; -latest for the newest)\n", best)
+	from := *ck // a .json file, or the directory whose newest checkpoint is exported
+	if !strings.HasSuffix(*ck, ".json") {
+		if best := filepath.Join(*ck, pipeline.BestDir); !*latest {
+			if list, _ := ckpt.List(best); len(list) > 0 {
+				from = best
+				fmt.Fprintf(os.Stderr, "exporting the checkpoint chosen on the validation split (%s; -latest for the newest)\n", best)
+			}
 		}
-	}
-	if !strings.HasSuffix(from, ".json") && !*fallback {
-		// inference.Load skips damaged checkpoints; exporting an older model without a word would be worse than
-		// stopping.
-		if list, _ := ckpt.List(from); len(list) > 0 {
+		list, _ := ckpt.List(from)
+		if len(list) > 0 && !*fallback {
+			// inference.Load skips damaged checkpoints; exporting an older model without a word would be worse
+			// than stopping.
 			if _, err := ckpt.Load(list[0]); err != nil {
 				return fmt.Errorf("the newest checkpoint of %s is damaged (%w); pass -fallback to export the newest "+
 					"intact one, or -checkpoint with a ckpt-*.json file", from, err)
 			}
+		}
+		if *latest && from == *ck {
+			c, err := ckpt.Latest(from, func(msg string) { fmt.Fprintln(os.Stderr, "warning:", msg) })
+			if err != nil {
+				return err
+			}
+			from = c.Path // a .json path: Load does not prefer best/ for it
 		}
 	}
 	m, err := inference.Load(from, b)

@@ -51,8 +51,12 @@ func (m *Model) String() string {
 	return m.Arch.String()
 }
 
-// Load loads the newest complete checkpoint of a run directory, or the checkpoint whose .json path is given.
-// A nil backend means backends.New("").
+// BestDir is the subdirectory where a run keeps the checkpoint chosen on its validation split.
+const BestDir = "best"
+
+// Load loads a run's model: the checkpoint in <run>/best when the run chose one on a validation split, else the
+// newest complete checkpoint of the run directory; or the checkpoint whose .json path is given. A nil backend
+// means backends.New("").
 func Load(path string, backend compute.Backend) (*Model, error) {
 	var c *ckpt.Checkpoint
 	var err error
@@ -61,6 +65,9 @@ func Load(path string, backend compute.Backend) (*Model, error) {
 	} else {
 		if info, statErr := os.Stat(path); statErr != nil || !info.IsDir() {
 			return nil, fmt.Errorf("checkpoint %s: not a run directory or a ckpt-*.json file", path)
+		}
+		if list, _ := ckpt.List(filepath.Join(path, BestDir)); len(list) > 0 {
+			path = filepath.Join(path, BestDir)
 		}
 		c, err = ckpt.Latest(path, nil)
 	}

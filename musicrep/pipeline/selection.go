@@ -20,8 +20,9 @@ import (
 // precision@10 among the validation tracks (the held-out protocol's headline metric, on validation).
 const SelectionMetric = "precision@10"
 
-// BestDir is the run subdirectory holding the checkpoint chosen on the validation split.
-const BestDir = "best"
+// BestDir is the run subdirectory holding the checkpoint chosen on the validation split (inference.Load
+// prefers it).
+const BestDir = inference.BestDir
 
 // selectionFile records a run's validation curve next to its checkpoints.
 const selectionFile = "validation.json"
@@ -51,6 +52,11 @@ func newValidator(f *Fairouz, split *Split, dir string, backend compute.Backend,
 	v := &validator{f: f, split: split, backend: backend, dir: dir,
 		sel: &Selection{Metric: SelectionMetric, Split: split.String(), Curve: map[int]float64{}}}
 	path := filepath.Join(dir, selectionFile)
+	if list, _ := ckpt.List(dir); len(list) == 0 {
+		// No checkpoint to resume from: training starts over, and so does the choice (a committed reference run
+		// keeps only its best/ checkpoint and this record).
+		fresh = true
+	}
 	if fresh {
 		for _, p := range []string{path, filepath.Join(dir, BestDir)} {
 			if err := os.RemoveAll(p); err != nil {
