@@ -391,7 +391,11 @@ func (r *Report) Markdown() string {
 	}
 	b.WriteString(".\n\n## Models\n\n")
 	for name, desc := range r.Models {
-		fmt.Fprintf(&b, "- **%s** (%.0f s): %s\n", name, r.WallSeconds[name], desc)
+		if w := r.WallSeconds[name]; w >= 1 {
+			fmt.Fprintf(&b, "- **%s** (trained in %.0f s): %s\n", name, w, desc)
+		} else {
+			fmt.Fprintf(&b, "- **%s** (already trained; resumed): %s\n", name, desc)
+		}
 	}
 	tables := []*Table{r.Paper}
 	titles := []string{"paper protocol"}
@@ -424,7 +428,11 @@ func (r *Report) Markdown() string {
 		b.WriteString(t.Markdown(cols))
 		b.WriteString("\n")
 		if c := t.ComparisonsMarkdown(); c != "" {
-			fmt.Fprintf(&b, "Paired differences (same queries, bootstrap over test artists):\n\n%s\n", c)
+			how := "same queries, bootstrap over test artists"
+			if t == r.AcrossSplits {
+				how = "mean over splits of each split's difference, t interval over splits"
+			}
+			fmt.Fprintf(&b, "Paired differences (%s):\n\n%s\n", how, c)
 		}
 		if t == r.AcrossSplits {
 			continue // its rows' notes are those of the per-split tables
