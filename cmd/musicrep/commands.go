@@ -533,8 +533,13 @@ func cmdJoint(ctx context.Context, args []string) error {
 	results := fs.String("results", filepath.Join("evaluation", "results"), "where to write NAME.json and NAME.md")
 	bindingEmb := fs.String("binding", "", "embeddings of a binding model trained on the same split, scored "+
 		"alongside (default embeddings/binding-c2e4-51k-paper-heldout.json if present)")
+	seeds := fs.Int("seeds", 1, "number of artist splits the joint model is trained and its held-out genre table "+
+		"scored on; the report adds the mean over splits with a t interval")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *seeds < 1 || *seeds > 100 {
+		return fmt.Errorf("-seeds %d: give 1 to 100 splits", *seeds)
 	}
 	if tf.name == "" {
 		tf.name = "joint-" + tf.preset
@@ -546,7 +551,7 @@ func cmdJoint(ctx context.Context, args []string) error {
 		return err
 	}
 	rep, err := pipeline.RunJointReport(ctx, f, pipeline.JointReportOptions{TrainOptions: opt, ResultsRoot: *results,
-		Binding: *bindingEmb})
+		Binding: *bindingEmb, Seeds: *seeds})
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func TestJointPipelineCLI(t *testing.T) {
 	}
 	for _, want := range []string{"## Cross-modal retrieval", "audio→text learned", "text→tags baseline",
 		"tags→audio chance", "joint (fused audio+text+tags)", "raw audio", "concat L2-normalised audio+text+tags",
-		"## Free-text genre queries", "## Embedding arithmetic", "## Clustering"} {
+		"## Free-text genre queries", "## Embedding arithmetic", "## Clustering", "other_artist_precision@10 |"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("joint report lacks %q:\n%s", want, stdout)
 		}
@@ -72,6 +72,17 @@ func TestJointPipelineCLI(t *testing.T) {
 		"embeddings/jt.audio.json", "embeddings/jt.text.npy", "checkpoints/jt"} {
 		if _, err := os.Stat(filepath.Join(work, f)); err != nil {
 			t.Errorf("joint did not write %s: %v", f, err)
+		}
+	}
+	// Several artist splits: the held-out table of each and their mean (audio and tags, which most tracks have).
+	stdout, stderr, code = runE("joint", "-name", "jt2", "-preset", "tiny", "-data", data, "-seeds", "2",
+		"-set", "joint_modalities=audio,tags;joint_batch_size=64;joint_hidden=32;joint_dim=16")
+	if code != 0 {
+		t.Fatalf("joint -seeds 2: exit %d:\n%s", code, stderr)
+	}
+	for _, want := range []string{"Held-out genre retrieval, split seed 2", "mean over 2 splits", "t interval over splits"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("joint -seeds 2 report lacks %q:\n%s", want, stdout)
 		}
 	}
 	stdout, stderr, code = runE("query", "-checkpoint", "checkpoints/jt", "-k", "3", "-data", data,

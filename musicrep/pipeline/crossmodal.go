@@ -73,14 +73,18 @@ func CrossModalEvaluation(m *inference.Model, c *corpus.Corpus, split *Split, op
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
-			add := func(kind, source string, dim int, metrics map[string]float64) {
+			add := func(kind, source string, dim int, metrics map[string]float64, r *evaluation.CrossModalResult) {
 				metrics["queries"] = float64(res.NumQueries)
 				metrics["candidates"] = float64(res.NumCandidates)
-				t.Rows = append(t.Rows, Row{Name: name + " " + kind, Kind: kind, Source: source, Dim: dim, Metrics: metrics})
+				row := Row{Name: name + " " + kind, Kind: kind, Source: source, Dim: dim, Metrics: metrics}
+				if r != nil {
+					row.CI95 = crossModalCI(c, split.Test, r, opt.Ks)
+				}
+				t.Rows = append(t.Rows, row)
 			}
-			add("learned", m.Checkpoint, d, res.Metrics())
+			add("learned", m.Checkpoint, d, res.Metrics(), res)
 
-			add("chance", "expected value of a random ranking", 0, res.Chance.Metrics())
+			add("chance", "expected value of a random ranking", 0, res.Chance.Metrics(), nil)
 			t.NumQueries += res.NumQueries
 			if fa.Vocab != "" || fb.Vocab != "" {
 				continue // token ids (tag sequences) are not vectors: no raw-feature ridge baseline
@@ -108,7 +112,7 @@ func CrossModalEvaluation(m *inference.Model, c *corpus.Corpus, split *Split, op
 				return nil, fmt.Errorf("%s ridge baseline: %w", name, err)
 			}
 			add("baseline", fmt.Sprintf("raw %s → raw %s by ridge regression (λ=%g, %s) on %d training tracks", a, b,
-				lambda, how, len(fit)), fb.Dim, raw.Metrics())
+				lambda, how, len(fit)), fb.Dim, raw.Metrics(), raw)
 		}
 	}
 	t.Description = fmt.Sprintf("cross-modal retrieval on Fairouz, %s. For each ordered modality pair A→B, each "+
@@ -116,7 +120,8 @@ func CrossModalEvaluation(m *inference.Model, c *corpus.Corpus, split *Split, op
 		"tracks having B by cosine similarity; the correct item is the same track (ties count half). Rows: the "+
 		"joint model (learned), raw A features mapped to raw B features by ridge regression fitted on training "+
 		"tracks, its λ chosen by 5-fold cross-validation on them (folds by artist, held-out fold MRR) "+
-		"(baseline), and a random ranking (chance).", split)
+		"(baseline), and a random ranking (chance). Intervals: 95 %% bootstrap over the test tracks' artists "+
+		"(R@K and MRR).", split)
 	t.Notes = []string{"Held out only if the model was trained on the training tracks of this split (musicrep train -heldout)."}
 	return t, nil
 }
@@ -131,8 +136,14 @@ func fitRidge(c *corpus.Corpus, fit []int, xa []float32, da int, xb []float32, d
 		return m, lambda, "fixed", err
 	}
 	groups := make([]string, len(fit))
+	distinct := map[string]bool{}
 	for i, r := range fit {
 		groups[i] = c.Tracks[r].Artist
+		distinct[groups[i]] = true
+	}
+	if len(distinct) < 2 {
+		m, err := evaluation.Ridge(x, da, y, db, 1)
+		return m, 1, "fixed: fewer than 2 training artists have both modalities, so no cross-validation", err
 	}
 	mrr := func(pred, truth []float32, dim int) (float64, error) {
 		res, err := evaluation.CrossModal(pred, truth, dim, evaluation.CrossModalOptions{Ks: []int{10}, Cosine: true})
@@ -143,4 +154,24 @@ func fitRidge(c *corpus.Corpus, fit []int, xa []float32, da int, xb []float32, d
 	}
 	m, chosen, _, err := evaluation.RidgeCV(x, da, y, db, groups, nil, 5, 1, mrr)
 	return m, chosen, "chosen by 5-fold CV by artist on the training tracks", err
+}
+
+// crossModalCI is the 95 % bootstrap interval (test artists resampled) of R@K and MRR of a cross-modal result
+// whose query rows index the given test rows.
+func crossModalCI(c *corpus.Corpus, test []int, r *evaluation.CrossModalResult, ks []int) map[string][2]float64 {
+	values := map[string][]float64{"mrr": make([]float64, len(r.Ranks))}
+	for _, k := range ks {
+		values[fmt.Sprintf("R@%d", k)] = make([]float64, len(r.Ranks))
+	}
+	clusters := make([]string, len(r.Ranks))
+	for i, rank := range r.Ranks {
+		clusters[i] = c.Tracks[test[r.Queries[i]]].Artist
+		values["mrr"][i] = 1 / rank
+		for _, k := range ks {
+			if rank <= float64(k) {
+				values[fmt.Sprintf("R@%d", k)][i] = 1
+			}
+		}
+	}
+	return evaluation.ClusterBootstrap(values, clusters, 0, 1)
 }

@@ -24,6 +24,10 @@ type JointReportOptions struct {
 	// Binding is an embeddings file of a binding model trained on the same split, scored alongside; default
 	// <EmbeddingsRoot>/binding-c2e4-51k-paper-heldout.json when it exists.
 	Binding string
+	// Seeds is the number of artist splits (split seeds SplitSeed, SplitSeed+1, …): the joint model is trained
+	// and its held-out genre table scored on each; the report adds their mean with a t interval over splits.
+	// Cross-modal, clustering and arithmetic tables are those of the first split. 0 means 1.
+	Seeds int
 }
 
 // JointReport is the output of RunJointReport, written as JSON and Markdown.
@@ -44,6 +48,9 @@ type JointReport struct {
 	Clustering  *Table     `json:"clustering"`
 	Arithmetic  *Table     `json:"arithmetic"`
 	TextQueries *Table     `json:"text_queries,omitempty"`
+	// Splits holds the held-out genre table of every split (with Seeds > 1); AcrossSplits their mean.
+	Splits       []SplitReport `json:"splits,omitempty"`
+	AcrossSplits *Table        `json:"across_splits,omitempty"`
 }
 
 // RunJointReport trains (or resumes) a joint model on the training tracks of the split by artist and evaluates it
@@ -93,22 +100,11 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	}
 
 	// The embeddings sets: the fused model, each modality alone, the binding model, the raw features.
-	fused, err := LoadEmbeddings(tr.EmbeddingsJSON, f.Corpus)
+	sets, err := jointSets(f, tr, m.Modalities)
 	if err != nil {
 		return nil, err
 	}
-	fused.Name = fmt.Sprintf("joint (fused %s)", joinModalities(m.Modalities))
-	fused.Note = "trained on the training tracks only"
-	sets := []*Embeddings{fused}
-	for _, mod := range m.Modalities {
-		e, err := LoadEmbeddings(tr.ModalityEmbeddings[mod], f.Corpus)
-		if err != nil {
-			return nil, err
-		}
-		e.Name = fmt.Sprintf("joint (%s alone)", mod)
-		e.Note = fmt.Sprintf("the %s encoder only; tracks without %s are zero vectors", mod, mod)
-		sets = append(sets, e)
-	}
+	fused := sets[0]
 	if opt.Binding == "" {
 		if p := filepath.Join(opt.EmbeddingsRoot, "binding-c2e4-51k-paper-heldout.json"); fileExists(p) {
 			opt.Binding = p
@@ -142,14 +138,7 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	// The single-modality protocols are scored on the tracks having every modality of the model: a missing
 	// modality is a zero vector in the raw and modality-alone sets, and zero vectors would crowd every neighbour
 	// list. Cross-modal retrieval masks missing modalities itself and uses the whole split.
-	complete := split.Restrict(func(r int) bool {
-		for _, mod := range m.Modalities {
-			if !f.Corpus.Features[mod].Present[r] {
-				return false
-			}
-		}
-		return true
-	})
+	complete := completeSplit(f, split, m.Modalities)
 	restricted := fmt.Sprintf("Scored on the %d test (and %d training) tracks that have every modality of the "+
 		"joint model (%s); the %d test tracks lacking one (no lyrics, hence no text or tags) are left out so that "+
 		"the zero vectors of a missing modality do not distort the raw and single-modality rows.",
@@ -187,7 +176,100 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 			return nil, err
 		}
 	}
+	if opt.Seeds > 1 {
+		rep.Splits = []SplitReport{{Seed: split.Seed, Split: split.String(), Selection: tr.Selection, Heldout: rep.Heldout}}
+		tables := []*Table{rep.Heldout}
+		for i := 1; i < opt.Seeds; i++ {
+			sopt := topt
+			sopt.SplitSeed = topt.SplitSeed + uint64(i)
+			sopt.Name = fmt.Sprintf("%s-s%d", opt.Name, sopt.SplitSeed)
+			logf("== training %s on the training tracks of split seed %d", sopt.Name, sopt.SplitSeed)
+			str, err := TrainAndExport(ctx, f, sopt)
+			if err != nil {
+				return nil, err
+			}
+			ssets, err := jointSets(f, str, m.Modalities)
+			if err != nil {
+				return nil, err
+			}
+			ssets = append(ssets, Baselines(f.Corpus, m.Modalities)...)
+			t, err := HeldoutEvaluation(f.Corpus, completeSplit(f, str.Split, m.Modalities),
+				HeldoutOptions{CompareOnly: []string{ssets[0].Name}}, ssets)
+			if err != nil {
+				return nil, err
+			}
+			rep.Splits = append(rep.Splits, SplitReport{Seed: sopt.SplitSeed, Split: str.Split.String(),
+				Selection: str.Selection, Heldout: t})
+			tables = append(tables, t)
+		}
+		// The first split's table has the binding row, which the others lack (it was trained on that split
+		// only): compare the rows the tables share.
+		shared := make([]*Table, len(tables))
+		for i, t := range tables {
+			shared[i] = withRows(t, tables[len(tables)-1])
+		}
+		if rep.AcrossSplits, err = AcrossSplits(shared); err != nil {
+			return nil, err
+		}
+	}
 	return rep, rep.Write(opt.ResultsRoot)
+}
+
+// jointSets returns the fused embeddings of a joint run and each of its modalities' alone.
+func jointSets(f *Fairouz, tr *TrainResult, mods []musicrep.Modality) ([]*Embeddings, error) {
+	fused, err := LoadEmbeddings(tr.EmbeddingsJSON, f.Corpus)
+	if err != nil {
+		return nil, err
+	}
+	fused.Name = fmt.Sprintf("joint (fused %s)", joinModalities(mods))
+	fused.Note = "trained on the training tracks only"
+	sets := []*Embeddings{fused}
+	for _, mod := range mods {
+		e, err := LoadEmbeddings(tr.ModalityEmbeddings[mod], f.Corpus)
+		if err != nil {
+			return nil, err
+		}
+		e.Name = fmt.Sprintf("joint (%s alone)", mod)
+		e.Note = fmt.Sprintf("the %s encoder only; tracks without %s are zero vectors", mod, mod)
+		sets = append(sets, e)
+	}
+	return sets, nil
+}
+
+// completeSplit restricts a split to the tracks having every given modality: a missing modality is a zero
+// vector in the raw and modality-alone sets, and zero vectors would crowd every neighbour list.
+func completeSplit(f *Fairouz, split *Split, mods []musicrep.Modality) *Split {
+	return split.Restrict(func(r int) bool {
+		for _, mod := range mods {
+			if !f.Corpus.Features[mod].Present[r] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// withRows returns t restricted to the rows (and comparisons) whose names ref also has, in ref's order.
+func withRows(t, ref *Table) *Table {
+	out := *t
+	out.Rows, out.Comparisons = nil, nil
+	for _, r := range ref.Rows {
+		for _, x := range t.Rows {
+			if x.Name == r.Name || (x.Kind == "majority" && r.Kind == "majority") {
+				out.Rows = append(out.Rows, x)
+				break
+			}
+		}
+	}
+	for _, c := range ref.Comparisons {
+		for _, x := range t.Comparisons {
+			if x.A == c.A && x.B == c.B && x.Metric == c.Metric {
+				out.Comparisons = append(out.Comparisons, x)
+				break
+			}
+		}
+	}
+	return &out
 }
 
 func joinModalities(ms []musicrep.Modality) string {
@@ -286,13 +368,36 @@ func (r *JointReport) Markdown() string {
 			"genre_chance@10", "artist_hit@10", "artist_no_arithmetic@10", "artist_chance@10"}},
 		{"Free-text genre queries (test tracks)", r.TextQueries, []string{"precision@10", "chance"}},
 	}
+	for _, sr := range r.Splits[min(1, len(r.Splits)):] {
+		title := fmt.Sprintf("Held-out genre retrieval, split seed %d", sr.Seed)
+		if sr.Selection != nil {
+			title += fmt.Sprintf(" (epoch %d chosen on validation)", sr.Selection.BestEpoch)
+		}
+		sections = append(sections, struct {
+			title string
+			t     *Table
+			cols  []string
+		}{title, sr.Heldout, HeldoutColumns})
+	}
+	if r.AcrossSplits != nil {
+		sections = append(sections, struct {
+			title string
+			t     *Table
+			cols  []string
+		}{fmt.Sprintf("Held-out genre retrieval, mean over %d splits (t interval over splits; comparisons: mean of "+
+			"each split's paired difference)", len(r.Splits)), r.AcrossSplits, HeldoutColumns})
+	}
 	for _, s := range sections {
 		if s.t == nil {
 			continue
 		}
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n%s\n", s.title, s.t.Description, s.t.Markdown(s.cols))
 		if c := s.t.ComparisonsMarkdown(); c != "" {
-			fmt.Fprintf(&b, "Paired differences (same queries, bootstrap over test artists):\n\n%s\n", c)
+			how := "same queries, bootstrap over test artists"
+			if s.t == r.AcrossSplits {
+				how = "mean over splits of each split's difference, t interval over splits"
+			}
+			fmt.Fprintf(&b, "Paired differences (%s):\n\n%s\n", how, c)
 		}
 		seen := map[string]bool{}
 		for _, row := range s.t.Rows {
