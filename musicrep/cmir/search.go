@@ -3,6 +3,7 @@ package cmir
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -15,8 +16,9 @@ import (
 	"github.com/musicrep/musicrep/musicrep/melon"
 )
 
-// LoadEmbedder loads a trained audio encoder from a checkpoint (a run directory's newest checkpoint, its best/
-// subdirectory, or a ckpt-*.json file) and refuses checkpoints of other architectures.
+// LoadEmbedder loads a trained audio encoder from a checkpoint (a run directory's best/ checkpoint when it has
+// one, else its newest; its best/ subdirectory; or a ckpt-*.json file) and refuses checkpoints of other
+// architectures.
 func LoadEmbedder(path string, backend compute.Backend) (*Embedder, *ckpt.Checkpoint, error) {
 	var c *ckpt.Checkpoint
 	var err error
@@ -28,6 +30,9 @@ func LoadEmbedder(path string, backend compute.Backend) (*Embedder, *ckpt.Checkp
 	if strings.HasSuffix(path, ".json") {
 		c, err = ckpt.Load(path)
 	} else {
+		if list, _ := ckpt.List(filepath.Join(path, "best")); len(list) > 0 {
+			path = filepath.Join(path, "best") // the run's chosen checkpoint, as inference.Load does
+		}
 		c, err = ckpt.Latest(path, nil)
 	}
 	if err != nil {
