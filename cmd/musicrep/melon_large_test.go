@@ -39,7 +39,7 @@ func TestMelonGenerateDerivedCLI(t *testing.T) {
 	stdout, stderr, code = run(t, work, "melon-generate", "-size", "tiny", "-songs", "60", "-derive-from", "melon",
 		"-frames", "256", "-out", "derived")
 	if code != 0 || !strings.Contains(stdout, "derived 60 float16 spectrograms") ||
-		!strings.Contains(stdout, "64 train / 8 val / 8 test") {
+		!strings.Contains(stdout, "60 train / 10 val / 10 test") {
 		t.Fatalf("derive: exit %d:\n%s%s", code, stdout, stderr)
 	}
 	raw, err := os.ReadFile(filepath.Join(work, "derived", "arena_mel", "0", "0.npy"))

@@ -41,9 +41,13 @@ type Data struct {
 	CF               *cf.Model
 	CFIndex          map[int]int // song index → CF item index
 	Playlists        [][]int     // every playlist (train/val/test files) as song indices
-	SkippedNoMel     int
-	SkippedShort     int
-	Description      string
+	// HeldPlaylist[p] marks the playlists of test.json: the CF model and the genre vectors are fitted without
+	// them, and cold-start continuation is scored on them only (with melongen's datasets their listeners made no
+	// other playlist). nil (hand-built data) scores every playlist.
+	HeldPlaylist []bool
+	SkippedNoMel int
+	SkippedShort int
+	Description  string
 	// source is the dataset the songs come from; streamed spectrograms are read from it.
 	source *melon.Dataset
 }
@@ -176,7 +180,8 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 	}
 	var cfLists [][]int
 	var docs [][]int
-	for _, part := range [][]melon.Playlist{ds.Train, ds.Val, ds.Test} {
+	for pi, part := range [][]melon.Playlist{ds.Train, ds.Val, ds.Test} {
+		held := pi == 2
 		for _, p := range part {
 			var songs, items, doc []int
 			seen := map[int]bool{}
@@ -197,6 +202,10 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 				}
 			}
 			d.Playlists = append(d.Playlists, songs)
+			d.HeldPlaylist = append(d.HeldPlaylist, held)
+			if held {
+				continue // test playlists reach neither CF nor the genre vectors
+			}
 			cfLists = append(cfLists, items)
 			if len(doc) >= 2 {
 				docs = append(docs, doc)
@@ -224,9 +233,10 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 		return nil, err
 	}
 	d.Description = fmt.Sprintf("%s: %d songs with mel-spectrograms (%d train / %d val / %d test, %s), %d "+
-		"playlists, CF = BPR %d factors on train+val songs, genre vectors = word2vec on playlist genre "+
-		"co-occurrence", ds.Dir, len(d.Songs), len(d.Train), len(d.Val), len(d.Test), splitHow, len(d.Playlists),
-		opt.CFFactors)
+		"playlists, CF = BPR %d factors on train+val songs of the train.json and val.json playlists, genre "+
+		"vectors = word2vec on their genre co-occurrence; continuation scored on the %d test.json playlists "+
+		"(held out from both)", ds.Dir, len(d.Songs), len(d.Train), len(d.Val), len(d.Test), splitHow, len(d.Playlists),
+		opt.CFFactors, len(ds.Test))
 	if opt.MaxSongs > 0 && opt.MaxSongs < len(ds.Songs) {
 		d.Description += fmt.Sprintf("; a random subset (seed %d) of %d of the dataset's %d songs, playlists "+
 			"restricted to it", opt.Seed, opt.MaxSongs, len(ds.Songs))

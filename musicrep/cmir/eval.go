@@ -301,11 +301,14 @@ func LinearProbe(d *Data, e *Embeddings) (*Probe, error) {
 // indices and its held-out test songs as candidate indices (positions in Data.Test).
 type contPlaylist struct{ visible, held []int }
 
-// continuationPlaylists lists the playlists ColdStartContinuation scores: at least two songs outside the test
-// split and at least one test song.
+// continuationPlaylists lists the playlists ColdStartContinuation scores: test.json playlists (when the data
+// marks them) with at least two songs outside the test split and at least one test song.
 func continuationPlaylists(d *Data, isTest map[int]int) []contPlaylist {
 	var out []contPlaylist
-	for _, p := range d.Playlists {
+	for pi, p := range d.Playlists {
+		if d.HeldPlaylist != nil && !d.HeldPlaylist[pi] {
+			continue // only test.json playlists: the CF model never saw them
+		}
 		var vis, h []int
 		for _, i := range p {
 			if c, ok := isTest[i]; ok {

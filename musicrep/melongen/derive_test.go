@@ -300,7 +300,7 @@ func TestDeriveLarge(t *testing.T) {
 			sum.Genres)
 	}
 	d, truth := checkDerived(t, dir, 300, 300)
-	if n := len(d.Train) + len(d.Val) + len(d.Test); n != 450 || len(d.Val) != 45 {
+	if n := len(d.Train) + len(d.Val) + len(d.Test); n != 450 || len(d.Val) < 45 || len(d.Val) > 57 || len(d.Test) < 45 || len(d.Test) > 57 {
 		t.Errorf("playlists %d train / %d val / %d test, want 450 in all", len(d.Train), len(d.Val), len(d.Test))
 	}
 	all := append(append(append([]melon.Playlist(nil), d.Train...), d.Val...), d.Test...)

@@ -140,18 +140,16 @@ func planDataset(seed uint64, size Size, catalog []catalogFamily, realName strin
 		prng := stream(seed, "playlists")
 		pls = simulatePlaylists(prng, size.Playlists, listeners, songs, genres, genreSongs, size.MinLen, size.MaxLen)
 	}
-	order := stream(seed, "split").Perm(len(pls))
-	nTrain, nVal := len(pls)*8/10, len(pls)/10
+	// Playlists are split by listener, about 80/10/10: no listener has playlists in two files, so the test
+	// playlists come from listeners whose playlists never reach the CF model (contrastive-mir fits it on
+	// train.json and val.json only).
+	splitOf := listenerSplit(stream(seed, "split"), pls, len(listeners))
+	order := stream(seed, "split-order").Perm(len(pls))
 	splits := map[string][]melon.Playlist{}
 	truth := genTruth{Generator: "musicrep/melongen", Size: size.Name, Seed: seed, Artists: artists,
 		Listeners: listeners}
-	for rank, p := range order {
-		split := "train"
-		if rank >= nTrain+nVal {
-			split = "test"
-		} else if rank >= nTrain {
-			split = "val"
-		}
+	for _, p := range order {
+		split := splitOf[pls[p].Listener]
 		pls[p].ID = p + 1
 		splits[split] = append(splits[split], pls[p].Playlist)
 		truth.Playlists = append(truth.Playlists, truthPlayer{ID: p + 1, Split: split, Listener: pls[p].Listener,
@@ -396,4 +394,30 @@ func addReal(seed uint64, tracks []realTrack, songs []*songRec, artists []artist
 		next++
 	}
 	return songs, artists, albums
+}
+
+// listenerSplit assigns every listener to "train", "val" or "test" so that about 10 % of the playlists are in
+// val and 10 % in test: listeners in a seeded random order go to test, then val, until each has its share of
+// playlists (a listener who would overshoot a share by more than a quarter goes to train); the rest are train.
+func listenerSplit(rng *rand.Rand, pls []playlistRec, nListeners int) map[int]string {
+	count := make([]int, nListeners)
+	for _, p := range pls {
+		count[p.Listener]++
+	}
+	out := make(map[int]string, nListeners)
+	want := map[string]int{"test": len(pls) / 10, "val": len(pls) / 10}
+	got := map[string]int{}
+	for _, l := range rng.Perm(nListeners) {
+		side := "train"
+		for _, s := range []string{"test", "val"} {
+			// A very active listener that would overshoot the share by more than a quarter stays in train.
+			if got[s] < want[s] && got[s]+count[l] <= want[s]+want[s]/4+1 {
+				side = s
+				break
+			}
+		}
+		out[l] = side
+		got[side] += count[l]
+	}
+	return out
 }

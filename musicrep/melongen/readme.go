@@ -212,7 +212,7 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 		"fit. %d–%d songs are drawn without replacement. Tags: a genre word of the commonest genre, a tempo "+
 		"word (slow/chill/mellow, groovy/midtempo/easy, upbeat/energetic/fast) from the mean tempo, sometimes "+
 		"the commonest style family and a context word; the title is built from the same words. like_cnt is "+
-		"log-normal, updt_date uniform in 2013–2024. The playlists are split at random 80/10/10.\n\n",
+		"log-normal, updt_date uniform in 2013–2024. The playlists are split by listener, about 80/10/10: no listener has playlists in two of train.json, val.json and test.json, so contrastive-mir fits CF on train and val playlists and scores continuation on test playlists from unseen listeners.\n\n",
 		sum.Listeners, size.MinLen, size.MaxLen)
 	if size.Scalable {
 		w("This size uses the scalable sampler of the same model: a listener's artist weights are a hash of " +
