@@ -157,3 +157,18 @@ func TestMetadataContinuation(t *testing.T) {
 		t.Error("an unknown key was accepted")
 	}
 }
+
+// With test.json playlists marked, continuation scores those only (their listeners' playlists never reached CF).
+func TestContinuationOnHeldPlaylistsOnly(t *testing.T) {
+	d := &Data{Test: []int{4, 5}, Playlists: [][]int{{0, 1, 4}, {2, 3, 5}, {0, 2, 5}},
+		HeldPlaylist: []bool{false, true, false}}
+	isTest := map[int]int{4: 0, 5: 1}
+	got := continuationPlaylists(d, isTest)
+	if len(got) != 1 || len(got[0].held) != 1 || got[0].held[0] != 1 || len(got[0].visible) != 2 {
+		t.Fatalf("continuation playlists %+v, want only the held-out playlist {2 3 | 5}", got)
+	}
+	d.HeldPlaylist = nil // hand-built data without the marks: every playlist
+	if got := continuationPlaylists(d, isTest); len(got) != 3 {
+		t.Errorf("without marks: %d playlists, want 3", len(got))
+	}
+}
