@@ -4,7 +4,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/musicrep/musicrep/musicrep/melon"
 	"github.com/musicrep/musicrep/musicrep/objective"
 )
 
@@ -64,14 +63,7 @@ func naiveConstant(d *Data, v Variant, batch int, p []float64, mean []float64) f
 }
 
 func TestConstantValidationLoss(t *testing.T) {
-	ds, err := melon.Load(syntheticMelon(t, 62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := Prepare(ds, PrepareOptions{Seed: 1, CFFactors: 8, CFEpochs: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := preparedSynthetic(t)
 	n := float64(len(d.Train))
 	p := make([]float64, len(d.Vocab))
 	mean := make([]float64, CFDim)

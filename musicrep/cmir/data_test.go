@@ -79,14 +79,7 @@ func syntheticMelon(t testing.TB, n int) string {
 }
 
 func TestPrepare(t *testing.T) {
-	ds, err := melon.Load(syntheticMelon(t, 62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := Prepare(ds, PrepareOptions{Seed: 1, CFFactors: 8, CFEpochs: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := preparedSynthetic(t)
 	if d.SkippedNoMel != 1 || d.SkippedShort != 1 || len(d.Songs) != 60 {
 		t.Fatalf("songs %d, skipped %d/%d", len(d.Songs), d.SkippedNoMel, d.SkippedShort)
 	}
@@ -190,4 +183,19 @@ func TestPrepareStreamAndSubset(t *testing.T) {
 			t.Fatal("the subset is not deterministic")
 		}
 	}
+}
+
+// preparedSynthetic loads the 62-song synthetic Melon dataset of syntheticMelon and prepares it with the small CF
+// settings the unit tests share.
+func preparedSynthetic(t *testing.T) (*melon.Dataset, *Data) {
+	t.Helper()
+	ds, err := melon.Load(syntheticMelon(t, 62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Prepare(ds, PrepareOptions{Seed: 1, CFFactors: 8, CFEpochs: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, d
 }

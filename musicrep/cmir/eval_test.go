@@ -7,21 +7,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/musicrep/musicrep/musicrep/melon"
 )
 
 // TestColdStartContinuation: on genre-coherent playlists, genre-revealing embeddings (one-hot of the top genre,
 // and the raw mel statistics whose band profile depends on the genre) beat a random ranking's expected HR@k.
 func TestColdStartContinuation(t *testing.T) {
-	ds, err := melon.Load(syntheticMelon(t, 62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := Prepare(ds, PrepareOptions{Seed: 1, CFFactors: 8, CFEpochs: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := preparedSynthetic(t)
 	oneHot := &Embeddings{Name: "genre one-hot", Dim: 3}
 	for _, s := range d.Songs {
 		v := make([]float32, 3)
@@ -45,14 +36,7 @@ func TestColdStartContinuation(t *testing.T) {
 
 // TestLinearProbe: genre-revealing raw features give accurate probes on the synthetic data.
 func TestLinearProbe(t *testing.T) {
-	ds, err := melon.Load(syntheticMelon(t, 62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := Prepare(ds, PrepareOptions{Seed: 1, CFFactors: 8, CFEpochs: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := preparedSynthetic(t)
 	raw, err := RawMelStats(d)
 	if err != nil {
 		t.Fatal(err)
