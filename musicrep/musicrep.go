@@ -24,12 +24,14 @@ const (
 	// Tags are word-vector features of a track's tags (genre names, LLM keywords and emotional themes);
 	// binding_music has no such modality, contrastive-mir's genre encoder does.
 	Tags Modality = "tags"
+	// CF is a collaborative-filtering vector learned from playlist co-occurrence (contrastive-mir's BPR factors).
+	CF Modality = "cf"
 )
 
 // ModalityOrder is the order in which modality encoders are concatenated inside the binding model:
 // [audio, image, text, graph], as in binding_music's forward(), followed by musicrep's own tags modality.
 // Any subset keeps this relative order.
-var ModalityOrder = []Modality{Audio, Image, Text, Graph, Tags}
+var ModalityOrder = []Modality{Audio, Image, Text, Graph, Tags, CF}
 
 // ParseModality converts a name ("audio", "image", "text", "graph") to a Modality.
 func ParseModality(name string) (Modality, error) {

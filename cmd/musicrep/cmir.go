@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 	"github.com/musicrep/musicrep/musicrep/cmir"
 	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/melon"
+	"github.com/musicrep/musicrep/musicrep/objective"
+	"github.com/musicrep/musicrep/musicrep/pipeline"
+	"github.com/musicrep/musicrep/musicrep/training"
 )
 
 // cmdCmir trains contrastive-mir's variants on a Melon-layout dataset and writes the task table.
@@ -55,19 +59,17 @@ func cmdCmir(ctx context.Context, args []string) error {
 	if *cfFactors < 1 {
 		return fmt.Errorf("-cf-factors %d: BPR needs at least 1 factor (the paper: 300)", *cfFactors)
 	}
-	if _, ok := cmir.Presets[*preset]; !ok {
-		return fmt.Errorf("-preset %q: use one of paper, small, tiny", *preset)
+	if _, err := training.NewStore(*preset, "model=cmir-contrastive"); err != nil {
+		return fmt.Errorf("-preset: %w", err)
 	}
 	if *name == "" {
 		*name = "cmir-" + *preset
 	}
-	var vs []cmir.Variant
-	known := map[cmir.Variant]bool{cmir.Full: true, cmir.AudioTags: true, cmir.AudioCF: true, cmir.BaselineMF: true,
-		cmir.BaselineGn: true, cmir.BaselineMG: true}
-	for _, v := range strings.Split(*variants, ",") {
-		v := cmir.Variant(strings.TrimSpace(v))
-		if !known[v] {
-			return fmt.Errorf("-variants: unknown variant %q", v)
+	var vs []objective.Variant
+	for _, name := range strings.Split(*variants, ",") {
+		v, err := objective.ParseVariant(strings.TrimSpace(name))
+		if err != nil {
+			return fmt.Errorf("-variants: %w", err)
 		}
 		if slices.Contains(vs, v) {
 			return fmt.Errorf("-variants: %q is listed twice", v)
@@ -130,7 +132,7 @@ func cmdEmbedAudio(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("model: %s (%s)\n", c.Path, c.Meta.Info["variant"])
+	fmt.Printf("model: %s (%s)\n", c.Path, c.Meta.Architecture)
 	var ds *melon.Dataset
 	var data *cmir.Data
 	var songs *cmir.Embeddings
@@ -173,6 +175,69 @@ func cmdEmbedAudio(args []string) error {
 			return err
 		}
 		fmt.Printf("wrote %s and %s\n", j, n)
+	}
+	return nil
+}
+
+// melonFlags select a Melon-layout dataset for `musicrep train`.
+type melonFlags struct {
+	dataset   string
+	cfFactors int
+	seed      uint64
+	stream    bool
+	maxSongs  int
+}
+
+func (m *melonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.dataset, "dataset", "", "train on a Melon-layout directory (mel crops, CF vectors from its "+
+		"playlists, genre tags) instead of the Fairouz features: models cmir-* and joint with "+
+		"joint_audio_encoder=cnn (e.g. -set \"model=joint;joint_audio_encoder=cnn;joint_modalities=audio,cf,tags\")")
+	fs.IntVar(&m.cfFactors, "cf-factors", 300, "with -dataset: BPR factors of the CF modality")
+	fs.Uint64Var(&m.seed, "dataset-seed", 1, "with -dataset: seed of the song split, CF and genre vectors (as musicrep cmir -seed)")
+	fs.BoolVar(&m.stream, "stream", false, "with -dataset: read spectrograms from disk when needed")
+	fs.IntVar(&m.maxSongs, "max-songs", 0, "with -dataset: a seeded random subset of this many songs (0: all)")
+}
+
+// trainOnMelon trains any model that reads a Melon-layout dataset through the one trainer: the run keeps its
+// best checkpoint by validation loss in checkpoints/NAME/best.
+func trainOnMelon(ctx context.Context, tf trainFlags, mf melonFlags) error {
+	if mf.cfFactors < 1 || mf.maxSongs < 0 {
+		return fmt.Errorf("-cf-factors %d must be ≥ 1 and -max-songs %d ≥ 0", mf.cfFactors, mf.maxSongs)
+	}
+	if tf.heldout || tf.features != "" || tf.leakyGraph {
+		return fmt.Errorf("-heldout, -features and -leaky-graph are for the Fairouz features; a Melon-layout " +
+			"dataset has its own split by artist")
+	}
+	if err := pipeline.ValidateRunName(tf.name); err != nil {
+		return err
+	}
+	store, err := training.NewStore(tf.preset, tf.set)
+	if err != nil {
+		return err
+	}
+	backend, err := openBackend(tf.backend)
+	if err != nil {
+		return err
+	}
+	ds, err := melon.Load(mf.dataset)
+	if err != nil {
+		return err
+	}
+	data, err := cmir.Prepare(ds, cmir.PrepareOptions{Seed: mf.seed, CFFactors: mf.cfFactors, Progress: os.Stderr,
+		Stream: mf.stream, MaxSongs: mf.maxSongs})
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join("checkpoints", tf.name)
+	res, err := training.Train(ctx, training.Config{Dir: dir, Store: store, Data: data, Backend: backend,
+		Progress: os.Stderr, Fresh: tf.fresh, AllowChangedInputs: tf.allowChanged})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("trained %s: %s\n%d epochs, global step %d, %.0f examples/s, %s\ncheckpoint: %s\n", tf.name,
+		res.Model, res.Epochs, res.GlobalStep, res.PairsPerSecond, res.Wall.Round(1e9), res.Checkpoint)
+	if res.Best != "" {
+		fmt.Printf("best validation loss %.6f at epoch %d: %s\n", res.BestValLoss, res.BestEpoch, res.Best)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/musicrep/musicrep/musicrep/melon/melontest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,4 +62,42 @@ func repoRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return abs
+}
+
+// TestTrainOnMelonCLI: `musicrep train -dataset DIR` trains contrastive-mir's model and the joint model with the
+// audio CNN through the one trainer, keeps the best checkpoint by validation loss, resumes on a second call, and
+// `musicrep hparams` lists the keys they use.
+func TestTrainOnMelonCLI(t *testing.T) {
+	work := t.TempDir()
+	dir := melontest.Write(t, 62)
+	stdout, stderr, code := run(t, work, "hparams")
+	for _, want := range []string{"cmir_widths=128,128,256,256,256,256,512", "joint_audio_encoder=mlp", "weight_decay=0"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("hparams lacks %q (exit %d):\n%s%s", want, code, stdout, stderr)
+		}
+	}
+	for _, c := range []struct{ name, set string }{
+		{"c1", "model=cmir-contrastive"},
+		{"j1", "model=joint;joint_audio_encoder=cnn;joint_modalities=audio,cf,tags;joint_dim=16;joint_hidden=32;" +
+			"joint_batch_size=16;cmir_widths=4,4,8,8,8,8,8;cmir_hidden=32"},
+	} {
+		args := []string{"train", "-name", c.name, "-dataset", dir, "-cf-factors", "8", "-preset", "tiny", "-set", c.set}
+		stdout, stderr, code := run(t, work, args...)
+		if code != 0 || !strings.Contains(stdout, "best validation loss") {
+			t.Fatalf("%s: exit %d:\n%s%s", c.set, code, stdout, stderr)
+		}
+		if list, _ := filepath.Glob(filepath.Join(work, "checkpoints", c.name, "best", "ckpt-*.json")); len(list) != 1 {
+			t.Errorf("%s: best checkpoints %v", c.name, list)
+		}
+		// More epochs: the second call resumes.
+		_, stderr, code = run(t, work, append(args[:len(args)-1], c.set+";num_epochs=3")...)
+		if code != 0 || !strings.Contains(stderr, "resuming from") {
+			t.Errorf("%s: second call: exit %d:\n%s", c.name, code, stderr)
+		}
+	}
+	// The Fairouz-only flags are refused with a Melon-layout dataset.
+	_, stderr, code = run(t, work, "train", "-name", "x", "-dataset", dir, "-heldout", "-set", "model=cmir-contrastive")
+	if code == 0 || !strings.Contains(stderr, "own split by artist") {
+		t.Errorf("-heldout with -dataset: exit %d: %s", code, stderr)
+	}
 }

@@ -120,6 +120,10 @@ func cmdHparams(args []string) error {
 		return err
 	}
 	for _, line := range training.Hyperparameters(store) {
+		key, _, _ := strings.Cut(line, "=")
+		if doc := training.Doc(key); doc != "" {
+			line += "  # " + doc
+		}
 		fmt.Println(line)
 	}
 	return nil
@@ -180,11 +184,16 @@ func cmdTrain(ctx context.Context, args []string) error {
 	var tf trainFlags
 	tf.register(fs, "", "quick")
 	fs.BoolVar(&tf.heldout, "heldout", false, "train only on pairs among the training tracks of the split by artist")
+	var mf melonFlags
+	mf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if tf.name == "" {
 		return fmt.Errorf("give a run name with -name (checkpoints go to checkpoints/NAME)")
+	}
+	if mf.dataset != "" {
+		return trainOnMelon(ctx, tf, mf)
 	}
 	opt, f, err := tf.options()
 	if err != nil {

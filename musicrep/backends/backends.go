@@ -192,3 +192,19 @@ func Describe(b compute.Backend) string {
 	return fmt.Sprintf("%s (%s) on %s/%s, %d CPUs, GOEXPERIMENT simd=%v", b.Name(), b.Description(),
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), SIMDEnabled)
 }
+
+// Catch runs fn and returns a panic raised inside it (GoMLX graph building and execution report misuse by
+// panicking) as an error.
+func Catch(fn func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = e
+			} else {
+				err = fmt.Errorf("%v", r)
+			}
+		}
+	}()
+	fn()
+	return nil
+}

@@ -10,19 +10,17 @@ package binding
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
 	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 )
 
 // Hyperparameter keys read by this package from the model.Store. Their defaults are set in one place,
@@ -196,18 +194,6 @@ func (a Architecture) String() string {
 	return s
 }
 
-// Linear is a fully connected layer initialised like PyTorch's nn.Linear: weights and biases uniform in
-// [−1/√in, 1/√in]. x is [batch, in]; it returns [batch, out].
-func Linear(scope *model.Scope, x *Node, out int) *Node {
-	in := x.Shape().Dimensions[x.Rank()-1]
-	bound := 1 / math.Sqrt(float64(in))
-	scope = scope.WithInitializer(initializer.RandomUniformFn(scope, -bound, bound))
-	w := scope.VariableWithShape("weights", shapes.Make(x.DType(), in, out)).NodeValue(x.Graph())
-	b := scope.VariableWithShape("biases", shapes.Make(x.DType(), out)).NodeValue(x.Graph())
-	y := Dot(x, w).Product()
-	return Add(y, ExpandLeftToRank(b, y.Rank()))
-}
-
 // Embed builds the joint embedding of a batch. features[i] is [batch, InputDims[i]] for arch.Modalities[i];
 // masks[i] is nil (all present) or [batch] with 1 where the track has the modality and 0 where it is missing.
 // A missing modality contributes zeros after its encoder (it is masked, not encoded from a zero vector).
@@ -225,7 +211,7 @@ func Embed(scope *model.Scope, arch Architecture, features, masks []*Node) *Node
 				arch.Modalities[i], x.Shape(), arch.InputDims[i]))
 		}
 		encScope := encoders.In("%s", arch.Modalities[i])
-		h := activation.Relu(Linear(encScope, x, contracted[i]))
+		h := activation.Relu(encoder.Linear(encScope, x, contracted[i]))
 		h = layers.DropoutStatic(encScope, h, arch.Dropout)
 		if i < len(masks) && masks[i] != nil {
 			m := ConvertDType(masks[i], h.DType())
@@ -238,11 +224,11 @@ func Embed(scope *model.Scope, arch Architecture, features, masks []*Node) *Node
 		x = Concatenate(encoded, -1)
 	}
 	fusion := scope.In("fusion")
-	x = activation.Relu(Linear(fusion.In("hidden"), x, arch.ConcatDim()*arch.Expansion))
+	x = activation.Relu(encoder.Linear(fusion.In("hidden"), x, arch.ConcatDim()*arch.Expansion))
 	if arch.DropoutEverywhere {
 		x = layers.DropoutStatic(fusion, x, arch.Dropout)
 	}
-	x = Linear(fusion.In("output"), x, arch.EmbeddingDim)
+	x = encoder.Linear(fusion.In("output"), x, arch.EmbeddingDim)
 	if arch.DropoutEverywhere {
 		x = layers.DropoutStatic(fusion, x, arch.Dropout)
 	}

@@ -2,7 +2,7 @@ package cmir
 
 import (
 	"fmt"
-	"math"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -11,12 +11,10 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train"
 
 	"github.com/musicrep/musicrep/musicrep/backends"
+	"github.com/musicrep/musicrep/musicrep/training"
 )
 
 // Audio CNN benchmarks (bench/cnn.sh runs them against bench/torch_cmir.py, the same model in PyTorch).
@@ -25,7 +23,7 @@ import (
 //
 //	GOMLX_BACKEND               the backend, through backends.New("") ("go" by default; "xla:cpu" needs -tags xla)
 //	MUSICREP_CNN_BENCH_PRESET   paper (the published widths, 3,989,762 CNN parameters; default) or small / tiny
-//	                            (the Presets of train.go: narrower CNNs)
+//	                            (training.Presets: narrower CNNs)
 //	MUSICREP_CNN_BENCH_BATCH    songs per step (default 32; the paper trains with 128)
 //	MUSICREP_CNN_BENCH_WARMUP   untimed steps after building the graph (default 2; at least 1)
 //
@@ -47,7 +45,7 @@ func benchConfig(b *testing.B) (preset string, batch, warmup int) {
 	if preset == "" {
 		preset = "paper"
 	}
-	if _, ok := Presets[preset]; !ok {
+	if _, err := training.NewStore(preset, "model=cmir-contrastive"); err != nil {
 		b.Fatalf("MUSICREP_CNN_BENCH_PRESET=%q: use paper, small or tiny", preset)
 	}
 	batch = 32
@@ -75,15 +73,15 @@ var benchBackend = sync.OnceValues(func() (compute.Backend, error) { return back
 // values), 301-d CF vectors, 1–10 genre ids out of 249 and a 250 × 128 genre table (row 0 zeros). Fixed seed.
 func benchData(batch int) *Data {
 	rng := rand.New(rand.NewPCG(7, uint64(batch)))
-	d := &Data{Vocab: make([]string, benchVocab), Table: make([]float32, (benchVocab+1)*EmbeddingDim)}
+	d := &Data{Vocab: make([]string, benchVocab), Table: make([]float32, (benchVocab+1)*encoder.EmbeddingDim)}
 	for i := range d.Vocab {
 		d.Vocab[i] = fmt.Sprintf("GN%04d", i)
 	}
-	for i := EmbeddingDim; i < len(d.Table); i++ {
+	for i := encoder.EmbeddingDim; i < len(d.Table); i++ {
 		d.Table[i] = float32(rng.NormFloat64())
 	}
 	for i := range 2 * batch {
-		s := Song{ID: i, Mel: make([]float32, Bands*benchSongFrames), Frames: benchSongFrames, CF: make([]float32, CFDim)}
+		s := Song{ID: i, Mel: make([]float32, encoder.Bands*benchSongFrames), Frames: benchSongFrames, CF: make([]float32, encoder.CFDim)}
 		for j := range s.Mel {
 			s.Mel[j] = float32(-40 + 15*rng.NormFloat64())
 		}
@@ -96,80 +94,36 @@ func benchData(batch int) *Data {
 		d.Songs = append(d.Songs, s)
 		d.Train = append(d.Train, i)
 	}
+	d.Val = d.Train[:2] // the trainer wants a validation split; the benchmark never scores it
 	return d
 }
 
-// trainBench is one training step of Train, set up as Train sets it up.
+// trainBench is one training step of training.Train for a contrastive-mir variant (training.Stepper).
 type trainBench struct {
-	data    *Data
-	trainer *train.Trainer
-	audio   AudioConfig
-	batch   int
-	seed    uint64
-	epoch   int
-	rng     *rand.Rand
-	order   []int
-	pos     int
+	stepper *training.Stepper
+	audio   encoder.AudioConfig
 }
 
-// newTrainBench builds the trainer that Train builds for the variant Full (three-way NT-Xent, τ = 0.1, with
-// the CF and tag self-attention encoders; Adam with PyTorch's coupled weight decay), with the preset's
-// hyperparameters (Adam 1e-4, weight decay 1e-4) and the given batch size.
-//
-// Train builds its model function inline, so this repeats it: the same Loss call and the same L2 term over
-// the store's trainable float variables (keep the two in step when Train changes).
+// newTrainBench builds the trainer of the variant objective.MIRFull (three-way NT-Xent, τ = 0.1, with the CF and tag
+// self-attention encoders; Adam with PyTorch's coupled weight decay) with the preset's hyperparameters (Adam 1e-4,
+// weight decay 1e-4) and the given batch size, exactly as training.Train builds it.
 func newTrainBench(backend compute.Backend, preset string, batch int) (*trainBench, error) {
-	store, err := NewStore(Full, preset, map[string]any{ParamBatch: batch})
+	store, err := training.NewStore(preset, fmt.Sprintf("model=cmir-contrastive;batch_size=%d", batch))
 	if err != nil {
 		return nil, err
 	}
-	data := benchData(batch)
-	scope := store.RootScope()
-	audio, err := AudioConfigFromStore(store)
+	audio, err := training.CNNConfigFromStore(store, encoder.EmbeddingDim)
 	if err != nil {
 		return nil, err
 	}
-	variant := Variant(model.GetParamOr(scope, ParamVariant, string(Full)))
-	seed := uint64(model.GetParamOr(scope, ParamSeed, 42))
-	store.SetParam(model.ParamInitialSeed, int64(seed)+1)
-	scope.SetParam(ParamVocab, len(data.Vocab))
-	tags := TagConfig{Vocab: len(data.Vocab), Dim: EmbeddingDim, Table: data.Table, Heads: 4}
-	trainer := newTrainer(backend, store, func(scope *model.Scope, in []*Node) *Node {
-		loss, _ := Loss(scope, variant, audio, tags, Batch{Mel: in[0], CF: in[1], GenreIDs: in[2], MultiHot: in[3]})
-		return loss
-	})
-	return &trainBench{data: data, trainer: trainer, audio: audio, batch: batch, seed: seed}, nil
+	st, err := training.NewStepper(backend, store, benchData(batch))
+	if err != nil {
+		return nil, err
+	}
+	return &trainBench{stepper: st, audio: audio}, nil
 }
 
-// step is one iteration of Train's inner loop: (on an epoch boundary, reshuffle), crop a batch on the host,
-// TrainStep, read the loss back and check it.
-func (t *trainBench) step() error {
-	if t.order == nil || t.pos+t.batch > len(t.order) {
-		t.rng = rand.New(rand.NewPCG(t.seed, uint64(t.epoch)))
-		t.order = append(t.order[:0], t.data.Train...)
-		t.rng.Shuffle(len(t.order), func(a, b int) { t.order[a], t.order[b] = t.order[b], t.order[a] })
-		t.epoch++
-		t.pos = 0
-	}
-	in, err := t.data.batch(t.order[t.pos:t.pos+t.batch], t.rng)
-	if err != nil {
-		return err
-	}
-	t.pos += t.batch
-	var metrics []*tensors.Tensor
-	if cerr := catch(func() {
-		metrics, err = t.trainer.TrainStep(train.Batch{Inputs: in, Labels: []*tensors.Tensor{tensors.FromScalar(float32(0))}})
-	}); cerr != nil {
-		return cerr
-	}
-	if err != nil {
-		return err
-	}
-	if loss := float64(tensors.ToScalar[float32](metrics[0])); math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return fmt.Errorf("loss %v", loss)
-	}
-	return nil
-}
+func (t *trainBench) step() error { return t.stepper.Step() }
 
 type benchKey struct {
 	backend, preset string
@@ -192,7 +146,7 @@ func benchKeyFor(b *testing.B) (benchKey, compute.Backend) {
 	return benchKey{backend: backend.Name(), preset: preset, batch: batch, warmup: warmup}, backend
 }
 
-// BenchmarkAudioTrainStep times one training step of Train for the variant Full (contrastive: audio CNN + CF
+// BenchmarkAudioTrainStep times one training step of Train for the variant objective.MIRFull (contrastive: audio CNN + CF
 // encoder + tag self-attention encoder, three-way NT-Xent τ = 0.1, Adam 1e-4 with coupled weight decay 1e-4):
 // the host-side batch (random 256-frame crops, CF vectors, genre ids, multi-hot) as Train builds it, forward,
 // backward, the Adam update and reading the loss back. Compilation and the warm-up steps are not timed.
@@ -233,19 +187,19 @@ func BenchmarkAudioInference(b *testing.B) {
 	key, backend := benchKeyFor(b)
 	benchMu.Lock()
 	defer benchMu.Unlock()
-	store, err := NewStore(Full, key.preset, nil)
+	store, err := training.NewStore(key.preset, "model=cmir-contrastive")
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := AudioConfigFromStore(store)
+	cfg, err := training.CNNConfigFromStore(store, encoder.EmbeddingDim)
 	if err != nil {
 		b.Fatal(err)
 	}
-	frames := key.batch * CropFrames
+	frames := key.batch * encoder.CropFrames
 	mel := benchSongMels[key.batch]
 	if mel == nil {
 		rng := rand.New(rand.NewPCG(11, uint64(key.batch)))
-		mel = make([]float32, Bands*frames)
+		mel = make([]float32, encoder.Bands*frames)
 		for i := range mel {
 			mel[i] = float32(-40 + 15*rng.NormFloat64())
 		}
@@ -273,7 +227,7 @@ func BenchmarkAudioInference(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(z) != cfg.FlatDim() || len(zd) != EmbeddingDim {
+		if len(z) != cfg.FlatDim() || len(zd) != encoder.EmbeddingDim {
 			b.Fatalf("embedding sizes %d, %d", len(z), len(zd))
 		}
 	}

@@ -3,6 +3,7 @@ package cmir
 import (
 	"errors"
 	"fmt"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"math"
 
 	"github.com/musicrep/musicrep/musicrep/objective"
@@ -29,7 +30,7 @@ type ConstantLoss struct {
 //     every row's positive and its 2n−2 negatives have the same similarity, so each term is −log(1/(2n−1) +
 //     1e-5); no constant does better (giving the two views different constants only lowers the positive's
 //     share). Summed over the variant's pairs (three for contrastive, one otherwise).
-func ConstantValidationLoss(d *Data, v Variant, batch int) (ConstantLoss, error) {
+func ConstantValidationLoss(d *Data, v objective.Variant, batch int) (ConstantLoss, error) {
 	if batch < 1 {
 		return ConstantLoss{}, fmt.Errorf("cmir: batch size %d: want ≥ 1", batch)
 	}
@@ -38,7 +39,7 @@ func ConstantValidationLoss(d *Data, v Variant, batch int) (ConstantLoss, error)
 	}
 	nGenres := max(1, len(d.Vocab))
 	freq := make([]float64, nGenres)
-	meanCF := make([]float64, CFDim)
+	meanCF := make([]float64, encoder.CFDim)
 	for _, i := range d.Train {
 		for _, g := range d.Songs[i].GenreIDs {
 			freq[int(g)-1]++
@@ -83,21 +84,21 @@ func ConstantValidationLoss(d *Data, v Variant, batch int) (ConstantLoss, error)
 				sum += (x - m) * (x - m)
 			}
 		}
-		return sum / float64(len(songs)*CFDim)
+		return sum / float64(len(songs)*encoder.CFDim)
 	}
 	var what string
 	var perBatch func(songs []int) float64
 	switch v {
-	case BaselineGn:
+	case objective.MIRBaselineGn:
 		what, perBatch = "BCE of the training genre-code frequencies", bce
-	case BaselineMF:
+	case objective.MIRBaselineMF:
 		what, perBatch = "MSE of the training-mean CF vector", mse
-	case BaselineMG:
+	case objective.MIRBaselineMG:
 		what = "BCE of the training genre-code frequencies + MSE of the training-mean CF vector"
 		perBatch = func(songs []int) float64 { return bce(songs) + mse(songs) }
-	case Full, AudioTags, AudioCF:
+	case objective.MIRFull, objective.MIRAudioTags, objective.MIRAudioCF:
 		terms := 1
-		if v == Full {
+		if v == objective.MIRFull {
 			terms = len(objective.ContrastiveMIRPairs())
 		}
 		what = fmt.Sprintf("NT-Xent with all embeddings equal (chance), %d term(s)", terms)

@@ -1,6 +1,7 @@
 package cmir
 
 import (
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"math"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 // naiveConstant recomputes ConstantValidationLoss another way: per validation batch, the constant predictions
 // are written out in full (logits for BCE-with-logits as Loss computes it, the mean CF vector per song, and
 // equal embeddings fed to the plain-Go NT-Xent reference), and the batch means are averaged with weights.
-func naiveConstant(d *Data, v Variant, batch int, p []float64, mean []float64) float64 {
+func naiveConstant(d *Data, v objective.Variant, batch int, p []float64, mean []float64) float64 {
 	var total, count float64
 	for lo := 0; lo < len(d.Val); lo += batch {
 		songs := d.Val[lo:min(len(d.Val), lo+batch)]
@@ -18,7 +19,7 @@ func naiveConstant(d *Data, v Variant, batch int, p []float64, mean []float64) f
 			break
 		}
 		var loss float64
-		if v == BaselineGn || v == BaselineMG {
+		if v == objective.MIRBaselineGn || v == objective.MIRBaselineMG {
 			var s float64
 			for _, i := range songs {
 				hot := make([]float64, len(p))
@@ -32,10 +33,10 @@ func naiveConstant(d *Data, v Variant, batch int, p []float64, mean []float64) f
 			}
 			loss += s / float64(len(songs)*len(p))
 		}
-		if v == BaselineMF || v == BaselineMG {
+		if v == objective.MIRBaselineMF || v == objective.MIRBaselineMG {
 			var s float64
 			for _, i := range songs {
-				for k := range CFDim {
+				for k := range encoder.CFDim {
 					var x float64
 					if d.Songs[i].CF != nil {
 						x = float64(d.Songs[i].CF[k])
@@ -43,15 +44,15 @@ func naiveConstant(d *Data, v Variant, batch int, p []float64, mean []float64) f
 					s += (mean[k] - x) * (mean[k] - x)
 				}
 			}
-			loss += s / float64(len(songs)*CFDim)
+			loss += s / float64(len(songs)*encoder.CFDim)
 		}
-		if v == Full || v == AudioCF || v == AudioTags {
+		if v == objective.MIRFull || v == objective.MIRAudioCF || v == objective.MIRAudioTags {
 			same := make([][]float64, len(songs))
 			for j := range same {
 				same[j] = []float64{0.3, -1.2, 2}
 			}
 			l := objective.NTXentReference(same, same, objective.DefaultTemperature)
-			if v == Full {
+			if v == objective.MIRFull {
 				l *= 3
 			}
 			loss += l
@@ -66,7 +67,7 @@ func TestConstantValidationLoss(t *testing.T) {
 	_, d := preparedSynthetic(t)
 	n := float64(len(d.Train))
 	p := make([]float64, len(d.Vocab))
-	mean := make([]float64, CFDim)
+	mean := make([]float64, encoder.CFDim)
 	for _, i := range d.Train {
 		for _, g := range d.Songs[i].GenreIDs {
 			p[g-1]++
@@ -79,7 +80,7 @@ func TestConstantValidationLoss(t *testing.T) {
 		p[g] = math.Min(math.Max(p[g]/n, 0.5/n), 1-0.5/n)
 	}
 	for _, batch := range []int{3, 4, 16, 1000} {
-		for _, v := range []Variant{BaselineGn, BaselineMF, BaselineMG, Full, AudioTags, AudioCF} {
+		for _, v := range []objective.Variant{objective.MIRBaselineGn, objective.MIRBaselineMF, objective.MIRBaselineMG, objective.MIRFull, objective.MIRAudioTags, objective.MIRAudioCF} {
 			got, err := ConstantValidationLoss(d, v, batch)
 			if err != nil {
 				t.Fatal(err)
@@ -92,7 +93,7 @@ func TestConstantValidationLoss(t *testing.T) {
 	}
 	// The training frequencies / mean are the best constants on the training songs: moving any of them costs.
 	train := &Data{Songs: d.Songs, Train: d.Train, Val: d.Train, Vocab: d.Vocab}
-	for _, v := range []Variant{BaselineGn, BaselineMF} {
+	for _, v := range []objective.Variant{objective.MIRBaselineGn, objective.MIRBaselineMF} {
 		best := naiveConstant(train, v, len(d.Train), p, mean)
 		for _, delta := range []float64{-0.01, 0.01} {
 			p2 := append([]float64(nil), p...)
@@ -109,7 +110,7 @@ func TestConstantValidationLoss(t *testing.T) {
 	if objective.NTXentReference(a, b, 0.1) <= objective.NTXentReference(a, a, 0.1) {
 		t.Error("NT-Xent: differing constant views should not beat equal ones")
 	}
-	if _, err := ConstantValidationLoss(d, Variant("nope"), 4); err == nil {
+	if _, err := ConstantValidationLoss(d, objective.Variant("nope"), 4); err == nil {
 		t.Error("an unknown variant was accepted")
 	}
 }

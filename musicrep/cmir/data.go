@@ -2,10 +2,12 @@ package cmir
 
 import (
 	"fmt"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"io"
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/musicrep/musicrep/musicrep/cf"
 	"github.com/musicrep/musicrep/musicrep/melon"
@@ -15,9 +17,9 @@ import (
 // Song is one song ready for training: its full mel-spectrogram, CF vector, genre ids and labels.
 type Song struct {
 	ID       int
-	Mel      []float32 // Bands × Frames, row-major; nil when the Data streams spectrograms (Data.SongMel reads it)
+	Mel      []float32 // encoder.Bands × Frames, row-major; nil when the Data streams spectrograms (Data.SongMel reads it)
 	Frames   int
-	CF       []float32 // CFDim values; nil for songs outside the CF model (test songs)
+	CF       []float32 // encoder.CFDim values; nil for songs outside the CF model (test songs)
 	GenreIDs []int32   // vocabulary ids + 1 of the song's genre and sub-genre codes (at most MaxTags)
 	Top      int       // index of its top-level genre in Data.TopGenres (-1 if none)
 	Sub      []int     // indices of its sub-genres in Data.SubGenres (the tagging labels)
@@ -45,12 +47,25 @@ type Data struct {
 	// them, and cold-start continuation is scored on them only (with melongen's datasets their listeners made no
 	// other playlist). nil (hand-built data) scores every playlist.
 	HeldPlaylist []bool
-	SkippedNoMel int
-	SkippedShort int
+	// Skipped lists every song left out, with the reason: an unreadable or missing spectrogram, or one shorter
+	// than a crop. Prepare fails when the unreadable ones exceed MaxUnreadableShare of the songs.
+	Skipped      []SkippedSong
+	SkippedNoMel int // unreadable or missing spectrograms
+	SkippedShort int // spectrograms shorter than a crop
 	Description  string
 	// source is the dataset the songs come from; streamed spectrograms are read from it.
 	source *melon.Dataset
 }
+
+// SkippedSong is a song Prepare left out and why.
+type SkippedSong struct {
+	ID     int    `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// MaxUnreadableShare is the share of songs whose spectrogram may be unreadable or missing before Prepare fails
+// (5 %): a few damaged files are reported and skipped, a dataset with many is refused rather than trained on.
+const MaxUnreadableShare = 0.05
 
 // PrepareOptions configures Prepare.
 type PrepareOptions struct {
@@ -131,10 +146,13 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 		mel, frames, err := ds.Mel(s.ID)
 		if err != nil {
 			d.SkippedNoMel++
+			d.Skipped = append(d.Skipped, SkippedSong{ID: s.ID, Reason: err.Error()})
 			continue
 		}
-		if frames < CropFrames {
+		if frames < encoder.CropFrames {
 			d.SkippedShort++
+			d.Skipped = append(d.Skipped, SkippedSong{ID: s.ID, Reason: fmt.Sprintf("%d frames, shorter than a "+
+				"%d-frame crop", frames, encoder.CropFrames)})
 			continue
 		}
 		if opt.Stream {
@@ -155,6 +173,9 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 		songIdx[s.ID] = len(d.Songs)
 		d.Songs = append(d.Songs, song)
 	}
+	if err := d.reportSkipped(ds, logf); err != nil {
+		return nil, err
+	}
 	if opt.SongsOnly {
 		if len(d.Songs) == 0 {
 			return nil, fmt.Errorf("melon dataset %s: no song has a usable mel-spectrogram", ds.Dir)
@@ -163,7 +184,7 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 	}
 	if len(d.Songs) < 10 {
 		return nil, fmt.Errorf("melon dataset %s: only %d songs have a usable mel-spectrogram (%d missing, %d "+
-			"shorter than %d frames)", ds.Dir, len(d.Songs), d.SkippedNoMel, d.SkippedShort, CropFrames)
+			"shorter than %d frames)", ds.Dir, len(d.Songs), d.SkippedNoMel, d.SkippedShort, encoder.CropFrames)
 	}
 	splitHow, err := d.split(ds, opt.Seed)
 	if err != nil {
@@ -221,15 +242,15 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 	vecs := d.CF.ItemVectors()
 	k := opt.CFFactors + 1
 	for i, item := range d.CFIndex {
-		d.Songs[i].CF = make([]float32, CFDim)
+		d.Songs[i].CF = make([]float32, encoder.CFDim)
 		// The CF encoder expects 301 values (300 factors + bias); with fewer factors the vector is zero-padded.
 		copy(d.Songs[i].CF[:k-1], vecs[item*k:item*k+k-1])
-		d.Songs[i].CF[CFDim-1] = vecs[item*k+k-1]
+		d.Songs[i].CF[encoder.CFDim-1] = vecs[item*k+k-1]
 	}
 	if len(docs) == 0 {
 		return nil, fmt.Errorf("melon dataset %s: no playlist has songs with two genre codes: cannot learn genre vectors", ds.Dir)
 	}
-	if d.Table, err = GenreWord2Vec(docs, len(d.Vocab), W2VOptions{Dim: EmbeddingDim, Seed: opt.Seed}); err != nil {
+	if d.Table, err = GenreWord2Vec(docs, len(d.Vocab), W2VOptions{Dim: encoder.EmbeddingDim, Seed: opt.Seed}); err != nil {
 		return nil, err
 	}
 	d.Description = fmt.Sprintf("%s: %d songs with mel-spectrograms (%d train / %d val / %d test, %s), %d "+
@@ -247,7 +268,38 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 	return d, nil
 }
 
-// SongMel returns song i's mel-spectrogram (Bands × Frames): the one in memory, or, when the Data streams
+// reportSkipped logs every skipped song with its reason (the first 20 in full) and fails when the unreadable
+// spectrograms exceed MaxUnreadableShare of the songs considered.
+func (d *Data) reportSkipped(ds *melon.Dataset, logf func(string, ...any)) error {
+	if len(d.Skipped) == 0 {
+		return nil
+	}
+	logf("cmir: %d songs left out (%d unreadable or missing spectrograms, %d shorter than a %d-frame crop):",
+		len(d.Skipped), d.SkippedNoMel, d.SkippedShort, encoder.CropFrames)
+	for i, s := range d.Skipped {
+		if i == 20 {
+			logf("  … and %d more (Data.Skipped lists them all)", len(d.Skipped)-20)
+			break
+		}
+		logf("  song %d: %s", s.ID, s.Reason)
+	}
+	total := len(d.Songs) + len(d.Skipped)
+	if float64(d.SkippedNoMel) > MaxUnreadableShare*float64(total) {
+		first := ""
+		for _, s := range d.Skipped {
+			if !strings.Contains(s.Reason, "shorter than") {
+				first = fmt.Sprintf(" (first: song %d: %s)", s.ID, s.Reason)
+				break
+			}
+		}
+		return fmt.Errorf("melon dataset %s: %d of %d songs have an unreadable or missing spectrogram%s, more than "+
+			"the %.0f%% allowed: repair or regenerate arena_mel (musicrep melon-generate), or remove those songs "+
+			"from song_meta.json", ds.Dir, d.SkippedNoMel, total, first, 100*MaxUnreadableShare)
+	}
+	return nil
+}
+
+// SongMel returns song i's mel-spectrogram (encoder.Bands × Frames): the one in memory, or, when the Data streams
 // spectrograms (PrepareOptions.Stream), read from its file.
 func (d *Data) SongMel(i int) ([]float32, error) {
 	s := &d.Songs[i]
@@ -268,14 +320,14 @@ func (d *Data) SongMel(i int) ([]float32, error) {
 	return mel, nil
 }
 
-// Crop copies frames [start, start+CropFrames) of a song's mel-spectrogram into dst (Bands × CropFrames).
+// Crop copies frames [start, start+encoder.CropFrames) of a song's mel-spectrogram into dst (encoder.Bands × encoder.CropFrames).
 func (s *Song) Crop(dst []float32, start int) {
 	crop(dst, s.Mel, s.Frames, start)
 }
 
 func crop(dst, mel []float32, frames, start int) {
-	for b := range Bands {
-		copy(dst[b*CropFrames:(b+1)*CropFrames], mel[b*frames+start:b*frames+start+CropFrames])
+	for b := range encoder.Bands {
+		copy(dst[b*encoder.CropFrames:(b+1)*encoder.CropFrames], mel[b*frames+start:b*frames+start+encoder.CropFrames])
 	}
 }
 

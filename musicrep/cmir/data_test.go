@@ -2,9 +2,11 @@ package cmir
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"math/rand/v2"
+	"github.com/gomlx/compute"
+	"github.com/musicrep/musicrep/musicrep/encoder"
+	"github.com/musicrep/musicrep/musicrep/melon/melontest"
+	"github.com/musicrep/musicrep/musicrep/objective"
+	"github.com/musicrep/musicrep/musicrep/training"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,71 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/melon"
 )
-
-// syntheticMelon writes a small Melon-layout dataset: n songs in 3 genres (2 sub-genres each), mel-spectrograms
-// whose band profile depends on the genre, and playlists drawn mostly within one genre. Song 0 has no
-// spectrogram and song 1 a too-short one.
-func syntheticMelon(t testing.TB, n int) string {
-	t.Helper()
-	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(4, 5))
-	genres := map[string]string{}
-	var songs []melon.Song
-	for g := 1; g <= 3; g++ {
-		genres[fmt.Sprintf("GN%02d00", g)] = fmt.Sprintf("genre %d", g)
-		for s := 1; s <= 2; s++ {
-			genres[fmt.Sprintf("GN%02d%02d", g, s)] = fmt.Sprintf("genre %d.%d", g, s)
-		}
-	}
-	for i := range n {
-		g, s := i%3+1, i%2+1
-		songs = append(songs, melon.Song{ID: 1000 + i, Name: fmt.Sprint("song ", i), ArtistIDs: []int{i % 7},
-			Genres: []string{fmt.Sprintf("GN%02d00", g)}, DetailGenres: []string{fmt.Sprintf("GN%02d%02d", g, s)}})
-		if i == 0 {
-			continue
-		}
-		frames := 600
-		if i == 1 {
-			frames = 100
-		}
-		mel := make([]float32, Bands*frames)
-		for b := range Bands {
-			for f := range frames {
-				mel[b*frames+f] = float32(-60+10*((b*g)%5)) + float32(rng.NormFloat64())
-			}
-		}
-		p := melon.MelPath(dir, 1000+i)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := corpus.WriteNPY(p, mel, Bands, frames); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var playlists []melon.Playlist
-	for p := range 60 {
-		g := p % 3
-		var ids []int
-		for len(ids) < 8 {
-			i := rng.IntN(n)
-			if i%3 == g || rng.Float64() < 0.1 {
-				ids = append(ids, 1000+i)
-			}
-		}
-		playlists = append(playlists, melon.Playlist{ID: p, Songs: ids})
-	}
-	for name, v := range map[string]any{"song_meta.json": songs, "genre_gn_all.json": genres,
-		"train.json": playlists[:48], "val.json": playlists[48:54], "test.json": playlists[54:]} {
-		b, _ := json.Marshal(v)
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 func TestPrepare(t *testing.T) {
 	_, d := preparedSynthetic(t)
@@ -104,11 +43,11 @@ func TestPrepare(t *testing.T) {
 		}
 	}
 	for _, i := range append(d.Train, d.Val...) {
-		if len(d.Songs[i].CF) != CFDim {
+		if len(d.Songs[i].CF) != encoder.CFDim {
 			t.Fatal("a training song lacks its CF vector")
 		}
 	}
-	if len(d.Vocab) != 9 || len(d.TopGenres) != 3 || len(d.SubGenres) != 6 || len(d.Table) != 10*EmbeddingDim {
+	if len(d.Vocab) != 9 || len(d.TopGenres) != 3 || len(d.SubGenres) != 6 || len(d.Table) != 10*encoder.EmbeddingDim {
 		t.Fatalf("vocab %d top %d sub %d table %d", len(d.Vocab), len(d.TopGenres), len(d.SubGenres), len(d.Table))
 	}
 	s := d.Songs[0]
@@ -120,7 +59,7 @@ func TestPrepare(t *testing.T) {
 // TestPrepareStreamAndSubset: a streaming Data reads the same spectrograms from disk that an in-memory one
 // holds, so training is identical; MaxSongs keeps a seeded random subset.
 func TestPrepareStreamAndSubset(t *testing.T) {
-	ds, err := melon.Load(syntheticMelon(t, 62))
+	ds, err := melon.Load(melontest.Write(t, 62))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,15 +86,11 @@ func TestPrepareStreamAndSubset(t *testing.T) {
 		}
 	}
 	loss := func(d *Data) float64 {
-		store, err := NewStore(Full, "tiny", map[string]any{ParamEpochs: 1})
+		res, err := trainVariant(d, filepath.Join(t.TempDir(), "run"), objective.MIRFull, "num_epochs=1", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Train(context.Background(), d, TrainConfig{Dir: filepath.Join(t.TempDir(), "run"), Store: store})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.ValLoss[0]
+		return res.ValLosses[0]
 	}
 	if a, b := loss(mem), loss(str); a != b {
 		t.Errorf("validation loss %v in memory, %v streamed", a, b)
@@ -189,7 +124,7 @@ func TestPrepareStreamAndSubset(t *testing.T) {
 // settings the unit tests share.
 func preparedSynthetic(t *testing.T) (*melon.Dataset, *Data) {
 	t.Helper()
-	ds, err := melon.Load(syntheticMelon(t, 62))
+	ds, err := melon.Load(melontest.Write(t, 62))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,4 +133,52 @@ func preparedSynthetic(t *testing.T) (*melon.Dataset, *Data) {
 		t.Fatal(err)
 	}
 	return ds, d
+}
+
+// trainVariant trains a contrastive-mir variant with the tiny preset through training.Train.
+func trainVariant(d *Data, dir string, v objective.Variant, settings string, backend compute.Backend) (*training.Result, error) {
+	store, err := training.NewStore("tiny", "model="+training.MIRModelPrefix+string(v)+";"+settings)
+	if err != nil {
+		return nil, err
+	}
+	return training.Train(context.Background(), training.Config{Dir: dir, Store: store, Data: d, Backend: backend})
+}
+
+// TestPrepareReportsSkippedSongs: every song left out is listed with its reason (missing, corrupt, too short), and a
+// dataset whose unreadable spectrograms exceed MaxUnreadableShare is refused, naming the count and the first one.
+func TestPrepareReportsSkippedSongs(t *testing.T) {
+	dir := melontest.Write(t, 62)
+	if err := os.WriteFile(melon.MelPath(dir, 1005), []byte("\x93NUMPY truncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := melon.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	d, err := Prepare(ds, PrepareOptions{Seed: 1, CFFactors: 8, CFEpochs: 2, Progress: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[int]string{}
+	for _, s := range d.Skipped {
+		reasons[s.ID] = s.Reason
+	}
+	if len(d.Skipped) != 3 || !strings.Contains(reasons[1001], "shorter than") || reasons[1000] == "" ||
+		!strings.Contains(reasons[1005], "1005") {
+		t.Fatalf("skipped %v", d.Skipped)
+	}
+	if !strings.Contains(log.String(), "song 1005: ") || !strings.Contains(log.String(), "3 songs left out") {
+		t.Errorf("the log does not list the skipped songs:\n%s", log.String())
+	}
+	// 2 unreadable of 62 is 3 %; 5 of 62 is 8 %: refused.
+	for _, id := range []int{1010, 1011, 1012} {
+		if err := os.WriteFile(melon.MelPath(dir, id), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = Prepare(ds, PrepareOptions{Seed: 1, CFFactors: 8, CFEpochs: 2})
+	if err == nil || !strings.Contains(err.Error(), "5 of 62 songs have an unreadable or missing spectrogram") {
+		t.Fatalf("want a refusal above the threshold, got %v", err)
+	}
 }

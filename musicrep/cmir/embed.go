@@ -2,6 +2,7 @@ package cmir
 
 import (
 	"fmt"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
@@ -14,12 +15,12 @@ import (
 // encoded in inference mode, and the chunk embeddings are averaged. It returns both z (the flattened CNN
 // output, FlatDim values, what encode.py saves) and z_d (the 128-d contrastive space).
 type Embedder struct {
-	cfg  AudioConfig
+	cfg  encoder.AudioConfig
 	exec *model.Exec
 }
 
 // NewEmbedder builds the inference graph over a store holding a trained audio encoder.
-func NewEmbedder(backend compute.Backend, store *model.Store, cfg AudioConfig) (*Embedder, error) {
+func NewEmbedder(backend compute.Backend, store *model.Store, cfg encoder.AudioConfig) (*Embedder, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -27,7 +28,7 @@ func NewEmbedder(backend compute.Backend, store *model.Store, cfg AudioConfig) (
 		return nil, fmt.Errorf("cmir: NewEmbedder needs a backend (backends.New)")
 	}
 	exec, err := model.NewExec(backend, store, func(scope *model.Scope, mel *Node) []*Node {
-		z, zd := AudioEncoder(scope, cfg, mel)
+		z, zd := encoder.AudioCNN(scope, cfg, mel)
 		return []*Node{z, zd}
 	})
 	if err != nil {
@@ -37,26 +38,26 @@ func NewEmbedder(backend compute.Backend, store *model.Store, cfg AudioConfig) (
 }
 
 // Chunks is the number of 256-frame chunks of a spectrogram with the given frame count.
-func Chunks(frames int) int { return frames / CropFrames }
+func Chunks(frames int) int { return frames / encoder.CropFrames }
 
-// Embed averages the chunk embeddings of one song's Bands × frames mel-spectrogram.
+// Embed averages the chunk embeddings of one song's encoder.Bands × frames mel-spectrogram.
 func (e *Embedder) Embed(mel []float32, frames int) (z, zd []float32, err error) {
 	n := Chunks(frames)
-	if n == 0 || len(mel) != Bands*frames {
+	if n == 0 || len(mel) != encoder.Bands*frames {
 		return nil, nil, fmt.Errorf("cmir: a %d-frame spectrogram (%d values) has no full %d-frame chunk", frames,
-			len(mel), CropFrames)
+			len(mel), encoder.CropFrames)
 	}
-	batch := make([]float32, n*Bands*CropFrames)
+	batch := make([]float32, n*encoder.Bands*encoder.CropFrames)
 	song := Song{Mel: mel, Frames: frames}
 	for c := range n {
-		song.Crop(batch[c*Bands*CropFrames:(c+1)*Bands*CropFrames], c*CropFrames)
+		song.Crop(batch[c*encoder.Bands*encoder.CropFrames:(c+1)*encoder.Bands*encoder.CropFrames], c*encoder.CropFrames)
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("cmir: embedding: %v", r)
 		}
 	}()
-	outs, err := e.exec.Exec(tensors.FromFlatDataAndDimensions(batch, n, Bands, CropFrames))
+	outs, err := e.exec.Exec(tensors.FromFlatDataAndDimensions(batch, n, encoder.Bands, encoder.CropFrames))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package cmir
 
 import (
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"math"
 	"testing"
 
@@ -15,13 +16,13 @@ func TestEmbedAveragesChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := AudioConfig{Widths: []int{2, 2, 4, 4, 4, 4, 4}, Hidden: 8, Dropout: 0.5}
+	cfg := encoder.AudioConfig{Widths: []int{2, 2, 4, 4, 4, 4, 4}, Hidden: 8, Dropout: 0.5}
 	e, err := NewEmbedder(backend, model.NewStore(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames := 3*CropFrames + CropFrames/2
-	mel := make([]float32, Bands*frames)
+	frames := 3*encoder.CropFrames + encoder.CropFrames/2
+	mel := make([]float32, encoder.Bands*frames)
 	for i := range mel {
 		mel[i] = float32(math.Sin(float64(i) * 0.013))
 	}
@@ -29,15 +30,15 @@ func TestEmbedAveragesChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(z) != cfg.FlatDim() || len(zd) != EmbeddingDim {
+	if len(z) != cfg.FlatDim() || len(zd) != encoder.EmbeddingDim {
 		t.Fatalf("sizes %d, %d", len(z), len(zd))
 	}
 	song := Song{Mel: mel, Frames: frames}
-	want := make([]float32, EmbeddingDim)
-	chunk := make([]float32, Bands*CropFrames)
+	want := make([]float32, encoder.EmbeddingDim)
+	chunk := make([]float32, encoder.Bands*encoder.CropFrames)
 	for c := range 3 {
-		song.Crop(chunk, c*CropFrames)
-		_, one, err := e.Embed(chunk, CropFrames)
+		song.Crop(chunk, c*encoder.CropFrames)
+		_, one, err := e.Embed(chunk, encoder.CropFrames)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +51,7 @@ func TestEmbedAveragesChunks(t *testing.T) {
 			t.Fatalf("z_d[%d] = %g, mean of the chunks %g", j, zd[j], want[j])
 		}
 	}
-	if _, _, err := e.Embed(make([]float32, Bands*100), 100); err == nil {
+	if _, _, err := e.Embed(make([]float32, encoder.Bands*100), 100); err == nil {
 		t.Error("a 100-frame spectrogram was accepted")
 	}
 }

@@ -2,6 +2,7 @@ package cmir
 
 import (
 	"fmt"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -56,14 +57,14 @@ func EmbedSongsProgress(e *Embedder, d *Data, name string, contrastive bool, pro
 // RawMelStats is the raw-feature baseline: per song, the mean and standard deviation of each mel band over time
 // (96 values), the summary a user could compute without any model.
 func RawMelStats(d *Data) (*Embeddings, error) {
-	out := &Embeddings{Name: rawRowName, Dim: 2 * Bands}
+	out := &Embeddings{Name: rawRowName, Dim: 2 * encoder.Bands}
 	for i, s := range d.Songs {
 		mel, err := d.SongMel(i)
 		if err != nil {
 			return nil, err
 		}
-		v := make([]float32, 2*Bands)
-		for b := range Bands {
+		v := make([]float32, 2*encoder.Bands)
+		for b := range encoder.Bands {
 			row := mel[b*s.Frames : (b+1)*s.Frames]
 			var sum, sq float64
 			for _, x := range row {
@@ -72,7 +73,7 @@ func RawMelStats(d *Data) (*Embeddings, error) {
 			}
 			m := sum / float64(len(row))
 			v[b] = float32(m)
-			v[Bands+b] = float32(math.Sqrt(math.Max(0, sq/float64(len(row))-m*m)))
+			v[encoder.Bands+b] = float32(math.Sqrt(math.Max(0, sq/float64(len(row))-m*m)))
 		}
 		out.Rows = append(out.Rows, v)
 	}

@@ -2,6 +2,8 @@ package cmir
 
 import (
 	"context"
+	"github.com/musicrep/musicrep/musicrep/melon/melontest"
+	"github.com/musicrep/musicrep/musicrep/objective"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -53,10 +55,10 @@ func TestLinearProbe(t *testing.T) {
 
 // TestRunReportTiny runs the whole task table on the synthetic dataset with the tiny preset.
 func TestRunReportTiny(t *testing.T) {
-	dir := syntheticMelon(t, 62)
+	dir := melontest.Write(t, 62)
 	out := t.TempDir()
 	rep, err := RunReport(context.Background(), ReportOptions{Dataset: dir, Name: "tiny", Preset: "tiny", Epochs: 1,
-		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out, Variants: []Variant{Full, BaselineGn},
+		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out, Variants: []objective.Variant{objective.MIRFull, objective.MIRBaselineGn},
 		LearningRates: []float64{1e-4, 1e-3}})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +101,7 @@ func TestRunReportTiny(t *testing.T) {
 	// Run again over the same checkpoints (nothing left to train): every row, the untrained CNN's included,
 	// must come out the same.
 	rep2, err := RunReport(context.Background(), ReportOptions{Dataset: dir, Name: "tiny", Preset: "tiny", Epochs: 1,
-		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out, Variants: []Variant{Full, BaselineGn},
+		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out, Variants: []objective.Variant{objective.MIRFull, objective.MIRBaselineGn},
 		LearningRates: []float64{1e-4, 1e-3}})
 	if err != nil {
 		t.Fatal(err)

@@ -18,17 +18,20 @@ import (
 	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
 	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"github.com/musicrep/musicrep/musicrep/melon"
+	"github.com/musicrep/musicrep/musicrep/objective"
+	"github.com/musicrep/musicrep/musicrep/training"
 )
 
 // ReportOptions configures RunReport.
 type ReportOptions struct {
-	Dataset        string    // a Melon-layout directory
-	Name           string    // results name: <ResultsRoot>/<Name>.{json,md}, checkpoints <CheckpointRoot>/<Name>/<variant>
-	Preset         string    // paper, small or tiny
-	Epochs         int       // overrides the preset's epochs when > 0
-	BatchSize      int       // overrides the preset's batch size when > 0
-	Variants       []Variant // default: the full contrastive model and the two baselines
+	Dataset        string              // a Melon-layout directory
+	Name           string              // results name: <ResultsRoot>/<Name>.{json,md}, checkpoints <CheckpointRoot>/<Name>/<variant>
+	Preset         string              // paper, small or tiny
+	Epochs         int                 // overrides the preset's epochs when > 0
+	BatchSize      int                 // overrides the preset's batch size when > 0
+	Variants       []objective.Variant // default: the full contrastive model and the two baselines
 	Seed           uint64
 	CFFactors      int // default 300
 	CheckpointRoot string
@@ -177,7 +180,7 @@ func (r *Report) addIntervals(seed uint64, compareWith string) error {
 // no training: the raw mel statistics and the same CNN with random weights. Writes <ResultsRoot>/<Name>.json, .md.
 func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	if len(opt.Variants) == 0 {
-		opt.Variants = []Variant{Full, BaselineMF, BaselineGn}
+		opt.Variants = []objective.Variant{objective.MIRFull, objective.MIRBaselineMF, objective.MIRBaselineGn}
 	}
 	if opt.CheckpointRoot == "" {
 		opt.CheckpointRoot = "checkpoints"
@@ -208,12 +211,16 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	}
 	rep := &Report{Name: opt.Name, Created: time.Now().UTC().Format(time.RFC3339), Backend: backends.Describe(opt.Backend),
 		Data: data.Description, Preset: opt.Preset}
-	settings := map[string]any{}
+	var settings []string
 	if opt.Epochs > 0 {
-		settings[ParamEpochs] = opt.Epochs
+		settings = append(settings, fmt.Sprintf("%s=%d", training.ParamEpochs, opt.Epochs))
 	}
 	if opt.BatchSize > 0 {
-		settings[ParamBatch] = opt.BatchSize
+		settings = append(settings, fmt.Sprintf("%s=%d", training.ParamBatchSize, opt.BatchSize))
+	}
+	newStore := func(v objective.Variant, extra ...string) (*model.Store, error) {
+		all := append([]string{training.ParamModel + "=" + training.MIRModelPrefix + string(v)}, settings...)
+		return training.NewStore(opt.Preset, strings.Join(append(all, extra...), ";"))
 	}
 	score := func(e *Embeddings, kind string) (Row, error) {
 		p, err := LinearProbe(data, e)
@@ -233,20 +240,25 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		return Row{Name: e.Name, Kind: kind, Dim: e.Dim, Metrics: metrics,
 			Samples: &Samples{TestIDs: p.TestIDs, GenreCorrect: p.Correct, Playlists: &hits}}, nil
 	}
-	var audio AudioConfig
+	var audio encoder.AudioConfig
 	for _, v := range opt.Variants {
-		store, err := NewStore(v, opt.Preset, settings)
+		store, err := newStore(v)
 		if err != nil {
 			return nil, err
 		}
-		if audio, err = AudioConfigFromStore(store); err != nil {
+		if audio, err = training.CNNConfigFromStore(store, encoder.EmbeddingDim); err != nil {
+			return nil, err
+		}
+		batch := training.Param[int](store.RootScope(), training.ParamBatchSize)
+		constant, err := ConstantValidationLoss(data, v, batch)
+		if err != nil {
 			return nil, err
 		}
 		lrs := opt.LearningRates
 		if len(lrs) == 0 {
-			lrs = []float64{model.GetParamOr(store.RootScope(), ParamLR, 1e-4)}
+			lrs = []float64{training.Param[float64](store.RootScope(), training.ParamLearningRate)}
 		}
-		var res *TrainResult
+		var res *training.Result
 		var trials []Trial
 		var chosen float64
 		for _, lr := range lrs {
@@ -254,17 +266,14 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			if len(lrs) > 1 {
 				dir = filepath.Join(dir, "lr-"+strconv.FormatFloat(lr, 'g', -1, 64))
 			}
-			s := map[string]any{ParamLR: lr}
-			for k, x := range settings {
-				s[k] = x
-			}
-			store, err := NewStore(v, opt.Preset, s)
+			store, err := newStore(v, fmt.Sprintf("%s=%g", training.ParamLearningRate, lr))
 			if err != nil {
 				return nil, err
 			}
-			logf("== training %s, learning rate %g → %s", v, lr, dir)
-			r, err := Train(ctx, data, TrainConfig{Dir: dir, Store: store, Backend: opt.Backend, Progress: opt.Progress,
-				Fresh: opt.Fresh})
+			logf("== training %s, learning rate %g → %s; constant predictor on validation: %.4f (%s)", v, lr, dir,
+				constant.Loss, constant.What)
+			r, err := training.Train(ctx, training.Config{Dir: dir, Store: store, Data: data, Backend: opt.Backend,
+				Progress: opt.Progress, Fresh: opt.Fresh})
 			if err != nil {
 				return nil, err
 			}
@@ -275,7 +284,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		}
 		if len(lrs) > 1 {
 			logf("== %s: learning rate %g chosen on validation (best val loss %.4f at epoch %d; constant predictor "+
-				"%.4f)", v, chosen, res.BestValLoss, res.BestEpoch, res.Constant.Loss)
+				"%.4f)", v, chosen, res.BestValLoss, res.BestEpoch, constant.Loss)
 		}
 		best, err := ckpt.Load(res.Best)
 		if err != nil {
@@ -298,8 +307,8 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			return nil, err
 		}
 		row.BestEpoch, row.ValLoss, row.TrainSecond = res.BestEpoch, res.BestValLoss, res.Wall.Seconds()
-		beats := res.BestValLoss < res.Constant.Loss
-		row.ConstantLoss, row.ConstantWhat, row.BeatsConstant = res.Constant.Loss, res.Constant.What, &beats
+		beats := res.BestValLoss < constant.Loss
+		row.ConstantLoss, row.ConstantWhat, row.BeatsConstant = constant.Loss, constant.What, &beats
 		row.LearningRate, row.Trials = chosen, trials
 		rep.Rows = append(rep.Rows, row)
 	}

@@ -13,7 +13,9 @@ import (
 	"github.com/musicrep/musicrep/musicrep/audio"
 	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"github.com/musicrep/musicrep/musicrep/melon"
+	"github.com/musicrep/musicrep/musicrep/training"
 )
 
 // LoadEmbedder loads a trained audio encoder from a checkpoint (a run directory's best/ checkpoint when it has
@@ -30,23 +32,24 @@ func LoadEmbedder(path string, backend compute.Backend) (*Embedder, *ckpt.Checkp
 	if strings.HasSuffix(path, ".json") {
 		c, err = ckpt.Load(path)
 	} else {
-		if list, _ := ckpt.List(filepath.Join(path, "best")); len(list) > 0 {
-			path = filepath.Join(path, "best") // the run's chosen checkpoint, as inference.Load does
+		if list, _ := ckpt.List(filepath.Join(path, training.BestDir)); len(list) > 0 {
+			path = filepath.Join(path, training.BestDir) // the run's chosen checkpoint, as inference.Load does
 		}
 		c, err = ckpt.Latest(path, nil)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if c.Meta.Architecture != ArchitectureName {
-		return nil, nil, fmt.Errorf("checkpoint %s holds a %q model, not a contrastive-mir (%q) audio encoder", c.Path,
-			c.Meta.Architecture, ArchitectureName)
+	if !strings.HasPrefix(c.Meta.Architecture, training.MIRModelPrefix) {
+		return nil, nil, fmt.Errorf("checkpoint %s holds a %q model, not a contrastive-mir audio encoder (%s): give "+
+			"a run trained with musicrep cmir or musicrep train -set model=cmir-…", c.Path, c.Meta.Architecture,
+			strings.Join(training.MIRModelKinds(), ", "))
 	}
 	store := model.NewStore()
 	if err := c.Restore(store); err != nil {
 		return nil, nil, err
 	}
-	cfg, err := AudioConfigFromStore(store)
+	cfg, err := training.CNNConfigFromStore(store, encoder.EmbeddingDim)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint %s: %w", c.Path, err)
 	}

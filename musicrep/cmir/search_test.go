@@ -1,7 +1,10 @@
 package cmir
 
 import (
-	"context"
+	"github.com/musicrep/musicrep/musicrep/encoder"
+	"github.com/musicrep/musicrep/musicrep/melon/melontest"
+	"github.com/musicrep/musicrep/musicrep/objective"
+	"github.com/musicrep/musicrep/musicrep/training"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +15,7 @@ import (
 // TestEmbedFileAndNearest trains a tiny encoder, reloads it from its best checkpoint, embeds a real Ogg Vorbis
 // excerpt through the mel front-end, and ranks the dataset's songs; another architecture's checkpoint is refused.
 func TestEmbedFileAndNearest(t *testing.T) {
-	dir := syntheticMelon(t, 62)
+	dir := melontest.Write(t, 62)
 	ds, err := melon.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -22,16 +25,15 @@ func TestEmbedFileAndNearest(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := filepath.Join(t.TempDir(), "run")
-	store, _ := NewStore(Full, "tiny", map[string]any{ParamEpochs: 1})
-	if _, err := Train(context.Background(), d, TrainConfig{Dir: run, Store: store}); err != nil {
+	if _, err := trainVariant(d, run, objective.MIRFull, "num_epochs=1", nil); err != nil {
 		t.Fatal(err)
 	}
 	e, c, err := LoadEmbedder(filepath.Join(run, "best"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Meta.Info["variant"] != string(Full) {
-		t.Errorf("variant %q", c.Meta.Info["variant"])
+	if c.Meta.Architecture != training.MIRModelPrefix+string(objective.MIRFull) {
+		t.Errorf("architecture %q", c.Meta.Architecture)
 	}
 	matches, _ := filepath.Glob("../audio/testdata/*.ogg")
 	if len(matches) == 0 {
@@ -41,7 +43,7 @@ func TestEmbedFileAndNearest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mel.Bands != Bands || mel.Frames < CropFrames || len(v) != EmbeddingDim {
+	if mel.Bands != encoder.Bands || mel.Frames < encoder.CropFrames || len(v) != encoder.EmbeddingDim {
 		t.Fatalf("mel %d×%d, embedding %d", mel.Bands, mel.Frames, len(v))
 	}
 	songs, err := EmbedSongs(e, d, "songs", true)

@@ -4,6 +4,11 @@ package cmir
 
 import (
 	"context"
+	"fmt"
+	"github.com/musicrep/musicrep/musicrep/encoder"
+	"github.com/musicrep/musicrep/musicrep/melon/melontest"
+	"github.com/musicrep/musicrep/musicrep/objective"
+	"github.com/musicrep/musicrep/musicrep/training"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -39,7 +44,7 @@ func TestXLATrainMatchesGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := melon.Load(syntheticMelon(t, 62))
+	ds, err := melon.Load(melontest.Write(t, 62))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,19 +52,15 @@ func TestXLATrainMatchesGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings := func(epochs int) map[string]any { return map[string]any{ParamEpochs: epochs, ParamDropout: 0.0} }
+	settings := func(epochs int) string { return fmt.Sprintf("num_epochs=%d;cmir_dropout=0", epochs) }
 	base := filepath.Join(t.TempDir(), "base")
-	store, err := NewStore(Full, "tiny", settings(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Train(context.Background(), data, TrainConfig{Dir: base, Store: store, Backend: gb}); err != nil {
+	if _, err := trainVariant(data, base, objective.MIRFull, settings(1), gb); err != nil {
 		t.Fatal(err)
 	}
 	// Inference from the shared checkpoint: same weights, same input, forward only (no gradient to route), so
 	// the two backends must agree to float32 rounding.
 	const chunks = 4
-	mel := make([]float32, Bands*chunks*CropFrames)
+	mel := make([]float32, encoder.Bands*chunks*encoder.CropFrames)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := range mel {
 		mel[i] = float32(-40 + 15*rng.NormFloat64())
@@ -70,7 +71,7 @@ func TestXLATrainMatchesGo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, zd[i], err = e.Embed(mel, chunks*CropFrames); err != nil {
+		if _, zd[i], err = e.Embed(mel, chunks*encoder.CropFrames); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,20 +86,19 @@ func TestXLATrainMatchesGo(t *testing.T) {
 		t.Errorf("inference from the same checkpoint: z_d differs by %.3g (largest |z_d| %.3g) between go and %s",
 			diff, scale, xname)
 	}
-	run := func(name string, b any) (*TrainResult, map[string][]float32) {
+	run := func(name string, b any) (*training.Result, map[string][]float32) {
 		dir := filepath.Join(t.TempDir(), name)
 		if err := os.CopyFS(dir, os.DirFS(base)); err != nil {
 			t.Fatal(err)
 		}
-		store, _ := NewStore(Full, "tiny", settings(2))
-		cfg := TrainConfig{Dir: dir, Store: store}
+		var backend compute.Backend
 		switch b := b.(type) {
 		case string:
-			if cfg.Backend, err = backends.New(b); err != nil {
+			if backend, err = backends.New(b); err != nil {
 				t.Fatal(err)
 			}
 		}
-		res, err := Train(context.Background(), data, cfg)
+		res, err := trainVariant(data, dir, objective.MIRFull, settings(2), backend)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,12 +120,12 @@ func TestXLATrainMatchesGo(t *testing.T) {
 	gres, gv := run("go", "go")
 	xres, xv := run("xla", xname)
 	t.Logf("XLA backend: %s", backends.Describe(xb))
-	t.Logf("epoch 2: train loss go %.6f xla %.6f; val loss go %.6f xla %.6f", gres.TrainLoss[0], xres.TrainLoss[0],
-		gres.ValLoss[0], xres.ValLoss[0])
+	t.Logf("epoch 2: train loss go %.6f xla %.6f; val loss go %.6f xla %.6f", gres.EpochLosses[0], xres.EpochLosses[0],
+		gres.ValLosses[0], xres.ValLosses[0])
 	for _, c := range []struct {
 		name     string
 		g, x, rt float64
-	}{{"training", gres.TrainLoss[0], xres.TrainLoss[0], 1e-3}, {"validation", gres.ValLoss[0], xres.ValLoss[0], 1e-2}} {
+	}{{"training", gres.EpochLosses[0], xres.EpochLosses[0], 1e-3}, {"validation", gres.ValLosses[0], xres.ValLosses[0], 1e-2}} {
 		t.Logf("parity cmir %s: %s loss relative difference %.3g", xname, c.name, math.Abs(c.g-c.x)/math.Abs(c.g))
 		if math.Abs(c.g-c.x) > c.rt*math.Abs(c.g) {
 			t.Errorf("%s loss %.6f on go, %.6f on %s (relative tolerance %g)", c.name, c.g, c.x, xname, c.rt)

@@ -29,30 +29,84 @@ import (
 
 // Model is a trained model loaded for inference.
 type Model struct {
-	Kind         string               // training.ArchitectureName ("binding") or training.JointArchitectureName ("joint")
-	Modalities   []musicrep.Modality  // input modalities, in musicrep.ModalityOrder
-	InputDims    []int                // their feature sizes
-	EmbeddingDim int                  // size of the output embeddings
-	Arch         binding.Architecture // binding models only
-	Joint        joint.Architecture   // joint models only
-	Checkpoint   string               // the checkpoint's .json file
+	Kind         string              // the architecture its checkpoint records (training.ArchitectureName, …)
+	Modalities   []musicrep.Modality // input modalities, in musicrep.ModalityOrder
+	InputDims    []int               // their feature sizes
+	EmbeddingDim int                 // size of the output embeddings
+	Checkpoint   string              // the checkpoint's .json file
 	Meta         ckpt.Meta
+	arch         architecture
 	backend      compute.Backend
 	store        *model.Store
 	exec         *model.Exec   // fused embedding of all given modalities
-	modExec      []*model.Exec // joint models: each modality's embedding
+	modExec      []*model.Exec // models with a shared space: each modality's embedding
+}
+
+// architecture is what inference needs of a model kind, rebuilt from a checkpoint's hyperparameters.
+type architecture interface {
+	String() string
+	// io returns the input modalities, their sizes and the embedding size.
+	io() ([]musicrep.Modality, []int, int)
+	// variables lists every variable the checkpoint must hold (path → shape).
+	variables() map[string][]int
+	// fused embeds tracks from all their modalities (masks: 1 present, 0 missing).
+	fused(scope *model.Scope, features, masks []*Node) *Node
+	// encoder returns the encoder of modality i into the shared space, nil when the model has no shared space.
+	encoder(i int) func(scope *model.Scope, x *Node) *Node
+	// tagVocab returns the tag vocabulary size and encoder name when modality i reads token ids.
+	tagVocab(i int) (vocab int, encoderName string, ok bool)
+}
+
+// architectures builds each model kind inference can load, by the name its checkpoints record.
+var architectures = map[string]func(*model.Store) (architecture, error){
+	training.ArchitectureName: func(s *model.Store) (architecture, error) {
+		a, err := binding.ArchitectureFromStore(s)
+		return bindingArch{a}, err
+	},
+	training.JointArchitectureName: func(s *model.Store) (architecture, error) {
+		a, err := joint.ArchitectureFromStore(s)
+		return jointArch{a}, err
+	},
+}
+
+type bindingArch struct{ binding.Architecture }
+
+func (a bindingArch) io() ([]musicrep.Modality, []int, int) {
+	return a.Modalities, a.InputDims, a.EmbeddingDim
+}
+func (a bindingArch) variables() map[string][]int { return bindingVariables(a.Architecture) }
+func (a bindingArch) fused(scope *model.Scope, features, masks []*Node) *Node {
+	return binding.Embed(scope, a.Architecture, features, masks)
+}
+func (a bindingArch) encoder(int) func(*model.Scope, *Node) *Node { return nil }
+func (a bindingArch) tagVocab(int) (int, string, bool)            { return 0, "", false }
+
+type jointArch struct{ joint.Architecture }
+
+func (a jointArch) io() ([]musicrep.Modality, []int, int) { return a.Modalities, a.InputDims, a.Dim }
+func (a jointArch) variables() map[string][]int           { return a.VariableShapes() }
+func (a jointArch) fused(scope *model.Scope, features, masks []*Node) *Node {
+	f, _ := joint.Embed(scope, a.Architecture, features, masks)
+	return f
+}
+func (a jointArch) encoder(i int) func(*model.Scope, *Node) *Node {
+	return func(scope *model.Scope, x *Node) *Node { return joint.EncodeModality(scope, a.Architecture, i, x) }
+}
+func (a jointArch) tagVocab(i int) (int, string, bool) {
+	return a.TagVocab, a.TagEncoder, a.TokenInput(i)
 }
 
 // String describes the model in one line.
-func (m *Model) String() string {
-	if m.Kind == training.JointArchitectureName {
-		return m.Joint.String()
-	}
-	return m.Arch.String()
-}
+func (m *Model) String() string { return m.arch.String() }
+
+// Index returns the position of modality mod among the model's inputs, or -1.
+func (m *Model) Index(mod musicrep.Modality) int { return slices.Index(m.Modalities, mod) }
+
+// SharedSpace reports whether the model places each modality alone in its space (EmbedModality).
+func (m *Model) SharedSpace() bool { return m.modExec != nil }
 
 // BestDir is the subdirectory where a run keeps the checkpoint chosen on its validation split.
-const BestDir = "best"
+const BestDir = training.BestDir
 
 // Load loads a run's model: the checkpoint in <run>/best when the run chose one on a validation split, else the
 // newest complete checkpoint of the run directory; or the checkpoint whose .json path is given. A nil backend
@@ -83,53 +137,43 @@ func Load(path string, backend compute.Backend) (*Model, error) {
 	if err := c.Restore(store); err != nil {
 		return nil, err
 	}
-	m := &Model{Kind: c.Meta.Architecture, Checkpoint: c.Path, Meta: c.Meta, backend: backend, store: store}
-	switch c.Meta.Architecture {
-	case training.ArchitectureName:
-		arch, err := binding.ArchitectureFromStore(store)
+	build, ok := architectures[c.Meta.Architecture]
+	if !ok {
+		kinds := make([]string, 0, len(architectures))
+		for k := range architectures {
+			kinds = append(kinds, k)
+		}
+		slices.Sort(kinds)
+		return nil, fmt.Errorf("checkpoint %s holds a %q model; this loader builds %s models on feature files "+
+			"(contrastive-mir audio encoders: musicrep embed-audio)", c.Path, c.Meta.Architecture,
+			strings.Join(kinds, " and "))
+	}
+	arch, err := build(store)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", c.Path, err)
+	}
+	if err := checkVariables(c, arch.String(), arch.variables()); err != nil {
+		return nil, err
+	}
+	m := &Model{Kind: c.Meta.Architecture, Checkpoint: c.Path, Meta: c.Meta, arch: arch, backend: backend, store: store}
+	m.Modalities, m.InputDims, m.EmbeddingDim = arch.io()
+	k := len(m.Modalities)
+	m.exec, err = model.NewExec(backend, store, func(scope *model.Scope, inputs []*Node) *Node {
+		return arch.fused(scope, inputs[:k], inputs[k:])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building the model of %s: %w", c.Path, err)
+	}
+	for i := range m.Modalities {
+		enc := arch.encoder(i)
+		if enc == nil {
+			break
+		}
+		e, err := model.NewExec(backend, store, enc)
 		if err != nil {
-			return nil, fmt.Errorf("checkpoint %s: %w", c.Path, err)
+			return nil, fmt.Errorf("building the %s encoder of %s: %w", m.Modalities[i], c.Path, err)
 		}
-		if err := checkVariables(c, arch.String(), bindingVariables(arch)); err != nil {
-			return nil, err
-		}
-		m.Arch, m.Modalities, m.InputDims, m.EmbeddingDim = arch, arch.Modalities, arch.InputDims, arch.EmbeddingDim
-		m.exec, err = model.NewExec(backend, store, func(scope *model.Scope, inputs []*Node) *Node {
-			k := len(arch.Modalities)
-			return binding.Embed(scope, arch, inputs[:k], inputs[k:])
-		})
-		if err != nil {
-			return nil, fmt.Errorf("building the model of %s: %w", c.Path, err)
-		}
-	case training.JointArchitectureName:
-		arch, err := joint.ArchitectureFromStore(store)
-		if err != nil {
-			return nil, fmt.Errorf("checkpoint %s: %w", c.Path, err)
-		}
-		if err := checkVariables(c, arch.String(), arch.VariableShapes()); err != nil {
-			return nil, err
-		}
-		m.Joint, m.Modalities, m.InputDims, m.EmbeddingDim = arch, arch.Modalities, arch.InputDims, arch.Dim
-		m.exec, err = model.NewExec(backend, store, func(scope *model.Scope, inputs []*Node) *Node {
-			k := len(arch.Modalities)
-			fused, _ := joint.Embed(scope, arch, inputs[:k], inputs[k:])
-			return fused
-		})
-		if err != nil {
-			return nil, fmt.Errorf("building the model of %s: %w", c.Path, err)
-		}
-		for i := range arch.Modalities {
-			e, err := model.NewExec(backend, store, func(scope *model.Scope, x *Node) *Node {
-				return joint.EncodeModality(scope, arch, i, x)
-			})
-			if err != nil {
-				return nil, fmt.Errorf("building the %s encoder of %s: %w", arch.Modalities[i], c.Path, err)
-			}
-			m.modExec = append(m.modExec, e)
-		}
-	default:
-		return nil, fmt.Errorf("checkpoint %s holds a %q model; this loader builds %q and %q models", c.Path,
-			c.Meta.Architecture, training.ArchitectureName, training.JointArchitectureName)
+		m.modExec = append(m.modExec, e)
 	}
 	return m, nil
 }
@@ -244,7 +288,7 @@ func (m *Model) Embed(features []*musicrep.Features) ([]float32, error) {
 // model's tag vocabulary (integers in [0, vocabulary size]; the embedding lookup would clamp others silently)
 // for the attention and mean tag encoders, vectors otherwise.
 func (m *Model) checkTokens(i int, f *musicrep.Features) error {
-	tokens := m.Kind == training.JointArchitectureName && m.Joint.TokenInput(i)
+	vocab, encoderName, tokens := m.arch.tagVocab(i)
 	if !tokens {
 		if f.TokenIDs() {
 			return fmt.Errorf("the %s features in %s hold token ids (vocabulary %s), but the model in %s reads %s "+
@@ -253,12 +297,11 @@ func (m *Model) checkTokens(i int, f *musicrep.Features) error {
 		}
 		return nil
 	}
-	vocab := m.Joint.TagVocab
 	for k, x := range f.Data {
 		if x != float32(math.Trunc(float64(x))) || x < 0 || int(x) > vocab {
 			return fmt.Errorf("%s features in %s, row %d: value %g is not a tag id of the model in %s, whose %s tag "+
 				"encoder reads tag sequences of %d-tag vocabulary ids (integers in [0, %d]; musicrep features -method "+
-				"tags-seq)", f.Modality, f.Source, k/f.Dim, x, m.Checkpoint, m.Joint.TagEncoder, vocab, vocab)
+				"tags-seq)", f.Modality, f.Source, k/f.Dim, x, m.Checkpoint, encoderName, vocab, vocab)
 		}
 	}
 	return nil
@@ -284,11 +327,11 @@ func run(e *model.Exec, args []any) (out []float32, err error) {
 // EmbeddingDim unit vectors, with zero vectors for the rows where the modality is missing. Only joint models
 // have per-modality embeddings (a binding model can only embed the fusion of its modalities).
 func (m *Model) EmbedModality(f *musicrep.Features) ([]float32, error) {
-	if m.Kind != training.JointArchitectureName {
+	if !m.SharedSpace() {
 		return nil, fmt.Errorf("the model in %s is a %s model: only joint models embed single modalities (train "+
 			"one with -set model=joint)", m.Checkpoint, m.Kind)
 	}
-	i := m.Joint.Index(f.Modality)
+	i := m.Index(f.Modality)
 	if i < 0 {
 		return nil, fmt.Errorf("the model in %s has no %s encoder (modalities %v)", m.Checkpoint, f.Modality, m.Modalities)
 	}

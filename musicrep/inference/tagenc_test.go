@@ -42,7 +42,7 @@ func trainTagAttention(t *testing.T) (string, []*musicrep.Features, []float32) {
 	for k := dim; k < len(table); k++ {
 		table[k] = float32(rng.NormFloat64())
 	}
-	d := &training.Data{Features: []*musicrep.Features{audio, tags}, TagTable: table, TagDim: dim,
+	d := &training.Data{Features: []*musicrep.Features{audio, tags}, TagVectors: table, TagDim: dim,
 		Description: "synthetic"}
 	for i := range n {
 		d.Tracks = append(d.Tracks, int32(i))
@@ -69,9 +69,10 @@ func TestTagAttentionCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Joint.TagEncoder != joint.TagEncoderAttention || m.Joint.TagVocab != 10 || m.Joint.TagDim != 6 ||
-		m.Joint.TagHeads != 4 || m.Joint.TagTable != nil {
-		t.Fatalf("architecture not rebuilt: %+v", m.Joint)
+	a := m.arch.(jointArch)
+	if a.TagEncoder != joint.TagEncoderAttention || a.TagVocab != 10 || a.TagDim != 6 ||
+		a.TagHeads != 4 || a.TagTable != nil {
+		t.Fatalf("architecture not rebuilt: %+v", a)
 	}
 	tags := feats[1]
 	emb, err := m.EmbedModality(tags)
@@ -148,11 +149,11 @@ func TestDenseCheckpointLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Joint.TagEncoder != joint.TagEncoderMLP || m.Joint.NumParams() != 643713 {
-		t.Fatalf("reference checkpoint: tag encoder %q, %d params (report: 643713)", m.Joint.TagEncoder,
-			m.Joint.NumParams())
+	if m.arch.(jointArch).TagEncoder != joint.TagEncoderMLP || m.arch.(jointArch).NumParams() != 643713 {
+		t.Fatalf("reference checkpoint: tag encoder %q, %d params (report: 643713)", m.arch.(jointArch).TagEncoder,
+			m.arch.(jointArch).NumParams())
 	}
-	i := m.Joint.Index(musicrep.Tags)
+	i := m.arch.(jointArch).Index(musicrep.Tags)
 	f := &musicrep.Features{Modality: musicrep.Tags, Source: "seq.json", Dim: m.InputDims[i],
 		Data: make([]float32, m.InputDims[i]), Present: []bool{true}, Vocab: "seq.vocab.json"}
 	if _, err := m.EmbedModality(f); err == nil || !strings.Contains(err.Error(), "hold token ids") {

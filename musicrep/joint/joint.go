@@ -3,14 +3,14 @@
 // whichever modalities a track has into one track embedding.
 //
 //	modality m:  x_m ─ row L2-normalise·√D_m ─ Linear(D_m→H) ─ GELU ─ Dropout ─ Linear(H→d) ─ L2-normalise ─ z_m
-//	tags as ids: ids ─ tagfeat.SelfAttention or tagfeat.Mean (table D_w-d) ─ Linear(D_w→d) ─ L2-normalise ─ z_tags
+//	tags as ids: ids ─ encoder.SelfAttention or encoder.Mean (table D_w-d) ─ Linear(D_w→d) ─ L2-normalise ─ z_tags
 //	fusion:      w = masked softmax over the present modalities of Linear(d→1)(z_m)   ("attention")
 //	             or uniform over the present modalities                                ("mean")
 //	             f = Σ_m w_m z_m;  f ← f + Linear(H→d)(GELU(Linear(d→H)(f)));  f ← f/‖f‖
 //
 // The tags modality has its dense encoder by default (ParamTagEncoder "mlp", on mean word-vector features); with
 // "attention" or "mean" its features are tag sequences (token ids, musicrep.Features.Vocab set) and its encoder
-// is contrastive-mir's TagSelfAttentionEncoder or TagMeanEncoder (package tagfeat), whose embedding table is a
+// is contrastive-mir's TagSelfAttentionEncoder or TagMeanEncoder (package encoder), whose embedding table is a
 // model variable initialised from the word vectors (Architecture.TagTable) and saved with the checkpoint.
 //
 // Missing modalities are masked (never encoded from their zero rows), and a row with no modality at all gives
@@ -36,8 +36,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/musicrep/musicrep/musicrep"
-	"github.com/musicrep/musicrep/musicrep/binding"
-	"github.com/musicrep/musicrep/musicrep/tagfeat"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 )
 
 // Hyperparameter keys of the joint model's architecture.
@@ -66,6 +65,16 @@ const (
 	// ParamTagDim is the size of the tag encoders' word vectors; taken from the vocabulary file. The sequence
 	// length (max tags) is the tags modality's input dim (ParamInputDims).
 	ParamTagDim = "joint_tag_dim"
+	// ParamAudioEncoder selects the encoder of the audio modality: "mlp" (the dense encoder of every modality,
+	// on frozen audio features) or "cnn" (contrastive-mir's audio CNN on log-mel crops, 48 bands × 256 frames,
+	// as a Melon-layout dataset gives them; its widths come from the cmir_ CNN keys).
+	ParamAudioEncoder = "joint_audio_encoder"
+)
+
+// Audio encoders (ParamAudioEncoder).
+const (
+	AudioEncoderMLP = "mlp"
+	AudioEncoderCNN = "cnn"
 )
 
 // Tag encoders (ParamTagEncoder).
@@ -97,6 +106,9 @@ type Architecture struct {
 	// row 0 padding): needed only when its variable is created (a new training run); nil when a checkpoint is
 	// loaded, whose table variable holds the (trained) values.
 	TagTable []float32
+	// AudioEncoder is AudioEncoderMLP or AudioEncoderCNN; CNN shapes the latter (its Out is Dim).
+	AudioEncoder string
+	CNN          encoder.AudioConfig
 }
 
 // ArchitectureFromStore reads the architecture from the store's root scope.
@@ -128,6 +140,13 @@ func ArchitectureFromStore(store *model.Store) (Architecture, error) {
 	a.TagHeads = model.GetParamOr(scope, ParamTagHeads, 4)
 	a.TagVocab = model.GetParamOr(scope, ParamTagVocab, 0)
 	a.TagDim = model.GetParamOr(scope, ParamTagDim, 0)
+	// Checkpoints written before the CNN audio encoder existed have no such key: the dense encoder.
+	a.AudioEncoder = model.GetParamOr(scope, ParamAudioEncoder, AudioEncoderMLP)
+	if a.AudioEncoder == AudioEncoderCNN {
+		if a.CNN, err = encoder.AudioConfigFromStore(scope, a.Dim); err != nil {
+			return a, err
+		}
+	}
 	return a, a.Validate()
 }
 
@@ -152,6 +171,12 @@ func (a Architecture) SetInStore(store *model.Store) {
 	scope.SetParam(ParamTagHeads, a.TagHeads)
 	scope.SetParam(ParamTagVocab, a.TagVocab)
 	scope.SetParam(ParamTagDim, a.TagDim)
+	scope.SetParam(ParamAudioEncoder, a.AudioEncoder)
+}
+
+// CNNInput reports whether modality i is audio read by the CNN (flattened 48 × 256 log-mel crops).
+func (a Architecture) CNNInput(i int) bool {
+	return a.Modalities[i] == musicrep.Audio && a.AudioEncoder == AudioEncoderCNN
 }
 
 // Validate checks that the architecture can be built.
@@ -173,6 +198,18 @@ func (a Architecture) Validate() error {
 		if d < 1 {
 			return fmt.Errorf("joint model: input dim %d for %s must be ≥ 1", d, a.Modalities[i])
 		}
+	}
+	switch a.AudioEncoder {
+	case "", AudioEncoderMLP:
+	case AudioEncoderCNN:
+		if i := a.Index(musicrep.Audio); i >= 0 && a.InputDims[i] != encoder.Bands*encoder.CropFrames {
+			return fmt.Errorf("joint model: %s=cnn reads %d×%d log-mel crops, but the audio input has %d values "+
+				"(train on a Melon-layout dataset: -dataset DIR)", ParamAudioEncoder, encoder.Bands,
+				encoder.CropFrames, a.InputDims[i])
+		}
+	default:
+		return fmt.Errorf("joint model: %s=%q: use %q or %q", ParamAudioEncoder, a.AudioEncoder, AudioEncoderMLP,
+			AudioEncoderCNN)
 	}
 	switch a.TagEncoder {
 	case TagEncoderMLP, TagEncoderAttention, TagEncoderMean:
@@ -225,6 +262,9 @@ func (a Architecture) VariableShapes() map[string][]int {
 			}
 			continue
 		}
+		if a.CNNInput(i) {
+			continue // counted by CNNParams
+		}
 		out[p+"/hidden/weights"] = []int{a.InputDims[i], a.Hidden}
 		out[p+"/hidden/biases"] = []int{a.Hidden}
 		out[p+"/output/weights"] = []int{a.Hidden, a.Dim}
@@ -248,7 +288,7 @@ func (a Architecture) tagEncoderShapes() map[string][]int {
 	e := p + "/" + a.TagEncoder
 	v, w := a.TagVocab, a.TagDim
 	out := map[string][]int{
-		e + "/" + tagfeat.EmbeddingsVariable: {v + 1, w},
+		e + "/" + encoder.EmbeddingsVariable: {v + 1, w},
 		e + "/layer_normalization/gain":      {w},
 		e + "/layer_normalization/offset":    {w},
 		p + "/output/weights":                {w, a.Dim},
@@ -270,11 +310,11 @@ func (a Architecture) tagEncoderShapes() map[string][]int {
 // table of the mean tag encoder (contrastive-mir freezes it).
 func (a Architecture) FrozenVariable(path string) bool {
 	return a.TagEncoder == TagEncoderMean && a.Index(musicrep.Tags) >= 0 &&
-		path == "/encoder/"+string(musicrep.Tags)+"/"+TagEncoderMean+"/"+tagfeat.EmbeddingsVariable
+		path == "/encoder/"+string(musicrep.Tags)+"/"+TagEncoderMean+"/"+encoder.EmbeddingsVariable
 }
 
 // TagEncoderParams is the number of trainable parameters of the attention or mean tag encoder with its
-// projection into the space (tagfeat.SelfAttentionParams or tagfeat.MeanParams, plus TagDim·d + d); 0 for the
+// projection into the space (encoder.SelfAttentionParams or encoder.MeanParams, plus TagDim·d + d); 0 for the
 // dense encoder.
 func (a Architecture) TagEncoderParams() int {
 	i := a.Index(musicrep.Tags)
@@ -283,14 +323,17 @@ func (a Architecture) TagEncoderParams() int {
 	}
 	proj := a.TagDim*a.Dim + a.Dim
 	if a.TagEncoder == TagEncoderAttention {
-		return tagfeat.SelfAttentionParams(a.TagVocab, a.TagDim, a.TagHeads) + proj
+		return encoder.SelfAttentionParams(a.TagVocab, a.TagDim, a.TagHeads) + proj
 	}
-	return tagfeat.MeanParams(a.TagDim) + proj
+	return encoder.MeanParams(a.TagDim) + proj
 }
 
 // NumParams is the number of trainable parameters of the model (the training objective may add a temperature).
 func (a Architecture) NumParams() int {
 	n := 0
+	if i := a.Index(musicrep.Audio); i >= 0 && a.CNNInput(i) {
+		n += a.CNN.NumParams()
+	}
 	for path, dims := range a.VariableShapes() {
 		if a.FrozenVariable(path) {
 			continue
@@ -309,6 +352,10 @@ func (a Architecture) String() string {
 	parts := make([]string, len(a.Modalities))
 	for i, m := range a.Modalities {
 		parts[i] = fmt.Sprintf("%s %d", m, a.InputDims[i])
+		if a.CNNInput(i) {
+			parts[i] = fmt.Sprintf("%s: %d×%d log-mel crops → CNN widths %v", m, encoder.Bands, encoder.CropFrames,
+				a.CNN.Widths)
+		}
 		if a.TokenInput(i) {
 			enc := "mean encoder (frozen table)"
 			if a.TagEncoder == TagEncoderAttention {
@@ -353,21 +400,27 @@ func EncodeModality(scope *model.Scope, a Architecture, i int, x *Node) *Node {
 			a.Modalities[i], x.Shape(), a.InputDims[i]))
 	}
 	s := enter(enter(scope, "encoder"), string(a.Modalities[i]))
+	if a.CNNInput(i) {
+		// The CNN's BatchNorm keeps batch statistics: it is built once per graph (Validate of the objective).
+		b := x.Shape().Dimensions[0]
+		_, zd := encoder.AudioCNN(s, a.CNN, Reshape(x, b, encoder.Bands, encoder.CropFrames))
+		return l2Normalize(zd)
+	}
 	if a.TokenInput(i) {
 		ids := ConvertDType(x, dtypes.Int32)
 		enc := enter(s, a.TagEncoder)
 		var h *Node // [B, TagDim]
 		if a.TagEncoder == TagEncoderAttention {
-			h = tagfeat.SelfAttention(enc, ids, a.TagTable, a.TagVocab, a.TagDim, a.TagHeads, a.Dropout)
+			h = encoder.SelfAttention(enc, ids, a.TagTable, a.TagVocab, a.TagDim, a.TagHeads, a.Dropout)
 		} else {
-			h = tagfeat.Mean(enc, ids, a.TagTable, a.TagVocab, a.TagDim, a.Dropout)
+			h = encoder.Mean(enc, ids, a.TagTable, a.TagVocab, a.TagDim, a.Dropout)
 		}
-		return l2Normalize(binding.Linear(enter(s, "output"), h, a.Dim))
+		return l2Normalize(encoder.Linear(enter(s, "output"), h, a.Dim))
 	}
 	h := MulScalar(l2Normalize(x), math.Sqrt(float64(a.InputDims[i])))
-	h = activation.Gelu(binding.Linear(enter(s, "hidden"), h, a.Hidden))
+	h = activation.Gelu(encoder.Linear(enter(s, "hidden"), h, a.Hidden))
 	h = layers.DropoutStatic(s, h, a.Dropout)
-	return l2Normalize(binding.Linear(enter(s, "output"), h, a.Dim))
+	return l2Normalize(encoder.Linear(enter(s, "output"), h, a.Dim))
 }
 
 // Fuse combines per-modality embeddings z[i] ([B, d], unit norm) with masks[i] ([B], 1 present, 0 missing)
@@ -380,15 +433,15 @@ func Fuse(scope *model.Scope, a Architecture, z, masks []*Node) *Node {
 	var w *Node // [B, k]
 	if a.Fusion == FusionAttention {
 		b := zs.Shape().Dimensions[0]
-		scores := Reshape(binding.Linear(enter(s, "score"), Reshape(zs, b*k, a.Dim), 1), b, k)
+		scores := Reshape(encoder.Linear(enter(s, "score"), Reshape(zs, b*k, a.Dim), 1), b, k)
 		scores = Where(GreaterThan(m, ZerosLike(m)), scores, BroadcastToDims(Scalar(zs.Graph(), zs.DType(), -1e9), b, k))
 		w = Mul(Softmax(scores, -1), m) // rows with nothing present: uniform weights × 0 = 0
 	} else {
 		w = Div(m, MaxScalar(ReduceAndKeep(m, ReduceSum, -1), 1))
 	}
 	f := ReduceSum(Mul(zs, InsertAxes(w, -1)), 1) // [B, d]
-	h := activation.Gelu(binding.Linear(enter(s, "hidden"), f, a.Hidden))
-	f = Add(f, binding.Linear(enter(s, "output"), h, a.Dim))
+	h := activation.Gelu(encoder.Linear(enter(s, "hidden"), f, a.Hidden))
+	f = Add(f, encoder.Linear(enter(s, "output"), h, a.Dim))
 	any := InsertAxes(MinScalar(ReduceSum(m, -1), 1), -1) // 0 for rows with no modality
 	return Mul(l2Normalize(f), any)
 }

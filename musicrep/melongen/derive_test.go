@@ -606,8 +606,10 @@ func TestPlanLarge(t *testing.T) {
 	if len(ds.meta) != size.Songs || n != size.Playlists || len(ds.truth.Listeners) != size.Listeners {
 		t.Errorf("%d songs, %d playlists, %d listeners", len(ds.meta), n, len(ds.truth.Listeners))
 	}
-	if el > 3*time.Minute {
-		t.Errorf("planning the large size took %s", el)
+	// Wall time depends on the machine's load (it is logged above); what the plan holds in memory does not: a
+	// plan that started keeping per-playlist copies would show here first (3.9 GB measured on 2026-12-06).
+	if alloc := float64(after.TotalAlloc - before.TotalAlloc); alloc > 8e9 {
+		t.Errorf("planning the large size allocated %.1f GB in all, more than twice the 3.9 GB measured", alloc/1e9)
 	}
 }
 

@@ -53,28 +53,16 @@ func rowNorms(x *Node) *Node {
 // The denominator holds the positive, the N−1 cross-view negatives and the N−1 same-view negatives; the +1e-5
 // sits inside the log, so the loss is computed directly (no log-sum-exp rewriting). A zero row gives NaN, as in
 // the original. It returns a scalar.
+//
+// It is MaskedNTXent with every row valid.
 func NTXent(za, zb *Node, temperature float64) *Node {
 	checkEmbeddingPair("NTXent", za, zb)
-	if !(temperature > 0) {
-		panic(fmt.Sprintf("NTXent: temperature must be > 0, got %g", temperature))
-	}
-	g := za.Graph()
-	dtype := za.DType()
-	n := za.Shape().Dimensions[0]
-	z := Concatenate([]*Node{za, zb}, 0) // [2N, d]
+	return MaskedNTXent(za, zb, allValid(za), temperature)
+}
 
-	norms := rowNorms(z)                                                                    // [2N]
-	normOuter := Mul(InsertAxes(norms, -1), InsertAxes(norms, 0))                           // [2N, 2N]
-	sim := Div(Dot(z, Transpose(z, 0, 1)).Product(), normOuter)                             // [2N, 2N]
-	rows := Iota(g, shapes.Make(dtypes.Int32, 2*n, 2*n), 0)                                 // i
-	cols := Iota(g, shapes.Make(dtypes.Int32, 2*n, 2*n), 1)                                 // j
-	offDiagonal := ConvertDType(NotEqual(rows, cols), dtype)                                // 1 − I
-	partner := ConvertDType(Equal(Abs(Sub(rows, cols)), Scalar(g, dtypes.Int32, n)), dtype) // j = p(i)
-	e := Mul(Exp(DivScalar(sim, temperature)), offDiagonal)
-
-	pos := ReduceSum(Mul(e, partner), -1) // E[i, p(i)]
-	denom := ReduceSum(e, -1)             // Σ_{j≠i} E[i, j]
-	return Neg(ReduceAllMean(Log(AddScalar(Div(pos, denom), NTXentLogEps))))
+// allValid is the [N] mask with every row of the [N, d] za valid.
+func allValid(za *Node) *Node {
+	return Ones(za.Graph(), shapes.Make(dtypes.Bool, za.Shape().Dimensions[0]))
 }
 
 // NTXentReference computes NTXent in float64 plain Go; za and zb are [N][d].
@@ -135,22 +123,11 @@ func logSumExp(x *Node, axis int) *Node {
 //	L      = ½ [ CE(logits, arange(N)) + CE(logitsᵀ, arange(N)) ]
 //
 // where CE is the mean cross-entropy of softmax rows (computed with a stable log-sum-exp). It returns a scalar.
+//
+// It is MaskedInfoNCE with every row valid.
 func InfoNCE(za, zb, logitScale *Node) *Node {
 	checkEmbeddingPair("InfoNCE", za, zb)
-	if logitScale.Rank() != 0 {
-		panic(fmt.Sprintf("InfoNCE: logitScale must be a scalar, got %s", logitScale.Shape()))
-	}
-	if logitScale.DType() != za.DType() {
-		logitScale = ConvertDType(logitScale, za.DType())
-	}
-	scale := Exp(logitScale)
-	a := l2Normalize(za)
-	b := l2Normalize(zb)
-	logits := Mul(Dot(a, Transpose(b, 0, 1)).Product(), scale) // [N, N]
-	diag := Mul(ReduceSum(Mul(a, b), -1), scale)               // logits[i, i]
-	rowCE := ReduceAllMean(Sub(logSumExp(logits, 1), diag))    // CE(logits, arange)
-	colCE := ReduceAllMean(Sub(logSumExp(logits, 0), diag))    // CE(logitsᵀ, arange)
-	return MulScalar(Add(rowCE, colCE), 0.5)
+	return MaskedInfoNCE(za, zb, allValid(za), logitScale)
 }
 
 // InfoNCEReference computes InfoNCE in float64 plain Go; za and zb are [N][d], logitScale is log of the

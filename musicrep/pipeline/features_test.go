@@ -113,8 +113,8 @@ func TestTagSequenceFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if data.TagDim != 100 || len(data.TagTable) != (vocab.Size()+1)*100 {
-		t.Fatalf("training data: tag table %d values, dim %d", len(data.TagTable), data.TagDim)
+	if data.TagDim != 100 || len(data.TagVectors) != (vocab.Size()+1)*100 {
+		t.Fatalf("training data: tag table %d values, dim %d", len(data.TagVectors), data.TagDim)
 	}
 	for _, b := range Baselines(f.Corpus, []musicrep.Modality{musicrep.Audio, musicrep.Tags}) {
 		if strings.Contains(b.Name, "tags") {

@@ -128,7 +128,7 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 		sets = append(sets, b)
 	}
 	sets = append(sets, Baselines(f.Corpus, m.Modalities)...)
-	if g, ok := f.Corpus.Features[musicrep.Graph]; ok && m.Joint.Index(musicrep.Graph) < 0 {
+	if g, ok := f.Corpus.Features[musicrep.Graph]; ok && m.Index(musicrep.Graph) < 0 {
 		sets = append(sets, &Embeddings{Name: "raw graph (binding_music's RandNE)", Kind: "baseline", Leaks: true,
 			Source: g.Source, Note: "LEAKS genre: built from track–artist–album–genre links over all tracks; an " +
 				"upper bound, not a baseline", Dim: g.Dim, Data: g.Data})
@@ -166,7 +166,7 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 		return nil, err
 	}
 	rep.Arithmetic.Notes = append(rep.Arithmetic.Notes, restricted)
-	if m.Joint.Index(musicrep.Text) >= 0 {
+	if m.Index(musicrep.Text) >= 0 {
 		logf("== free-text genre queries (test tracks)")
 		ts, err := NewTextSearch(m, f.Corpus, "fused")
 		if err != nil {

@@ -404,7 +404,7 @@ func (f *Fairouz) TrainingData(pairsFile string, modalities []musicrep.Modality,
 			if err != nil {
 				return nil, err
 			}
-			d.TagTable, d.TagDim = vocab.Table, vocab.Dim
+			d.TagVectors, d.TagDim = vocab.Table, vocab.Dim
 		}
 	}
 	names := make([]string, len(d.Features))

@@ -25,7 +25,7 @@ type TextSearch struct {
 // "fused" (the track embedding from every modality the track has) or a modality name ("audio": the audio
 // encoder alone, i.e. text→audio retrieval). The model must be a joint model with a text encoder.
 func NewTextSearch(m *inference.Model, c *corpus.Corpus, target string) (*TextSearch, error) {
-	if m.Kind != "joint" || m.Joint.Index(musicrep.Text) < 0 {
+	if !m.SharedSpace() || m.Index(musicrep.Text) < 0 {
 		return nil, fmt.Errorf("free-text search needs a joint model with a text encoder; %s is %s with %v",
 			m.Checkpoint, m.Kind, m.Modalities)
 	}
@@ -37,10 +37,10 @@ func NewTextSearch(m *inference.Model, c *corpus.Corpus, target string) (*TextSe
 	if err != nil {
 		return nil, err
 	}
-	if tm.Dim() != m.InputDims[m.Joint.Index(musicrep.Text)] {
+	if tm.Dim() != m.InputDims[m.Index(musicrep.Text)] {
 		return nil, fmt.Errorf("the model in %s was trained on %d-d text features, all-MiniLM-L6-v2 gives %d-d: "+
 			"train it on features from `musicrep features -method minilm`", m.Checkpoint,
-			m.InputDims[m.Joint.Index(musicrep.Text)], tm.Dim())
+			m.InputDims[m.Index(musicrep.Text)], tm.Dim())
 	}
 	var data []float32
 	if target == "" || target == "fused" {

@@ -282,7 +282,7 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 	if err != nil {
 		return nil, err
 	}
-	rep.Models[opt.Name] = all.Train.Architecture.String() + "; " + all.Data
+	rep.Models[opt.Name] = all.Train.Model + "; " + all.Data
 	rep.WallSeconds[opt.Name] = all.Train.Wall.Seconds()
 
 	// 2. The paper protocol (in-sample).
@@ -291,7 +291,7 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 		return nil, err
 	}
 	learnedAll.Note = "trained on all pairs, including those it is scored on"
-	mods := all.Train.Architecture.Modalities
+	mods := all.Train.Modalities
 	paperSets := []*Embeddings{learnedAll}
 	if f.Published != "" {
 		pub, err := LoadEmbeddings(f.Published, f.Corpus)
@@ -321,7 +321,7 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 		if err != nil {
 			return nil, err
 		}
-		rep.Models[hopt.Name] = held.Train.Architecture.String() + "; " + held.Data
+		rep.Models[hopt.Name] = held.Train.Model + "; " + held.Data
 		rep.WallSeconds[hopt.Name] = held.Train.Wall.Seconds()
 		learnedHeld, err := LoadEmbeddings(held.EmbeddingsJSON, f.Corpus)
 		if err != nil {

@@ -1,6 +1,6 @@
 // Package tagfeat turns a track's tags into features: frozen per-track vectors built from pretrained word
 // vectors (musicrep.Tags features), and tag-id sequences with an embedding table for contrastive-mir's two
-// tag encoders, implemented as GoMLX graph code (SelfAttention, Mean).
+// tag encoders (package encoder: SelfAttention, Mean).
 //
 // # Word vectors
 //
@@ -37,21 +37,6 @@
 // A track's feature row (Features) is the mean of its in-vocabulary tag vectors; a track with none is absent
 // (Present false, zero row), which corpus.LoadFeatures reads back as absent.
 //
-// # contrastive-mir's tag encoders and the deviations from them
-//
-// SelfAttention is contrastive-mir's TagSelfAttentionEncoder (SEEDS_SPEC B2.2) and Mean its TagMeanEncoder
-// (B2.3), generic in vocabulary size, dimension and heads, so the same code serves the seed's 250×128 genre
-// word2vec matrix and the 100-d word-vector tags here. Both take [batch, maxTags] integer ids, id i = table
-// row i, 0 = padding, as Sequences provides. Differences from the PyTorch original:
-//   - Linear weights are stored [in, out] (PyTorch: [out, in]); transpose when porting weights.
-//   - Mean masks padding positions explicitly and divides by max(1, number of tags): a track with no tags
-//     pools to zeros (the original divides by zero and gives NaN), so its output is the LayerNorm offset
-//     (zero until trained). With a zero padding row, as Sequences builds, this equals the original
-//     wherever the original is defined.
-//   - SelfAttention keeps the original's behaviour: only padding keys are masked, padding queries are still
-//     computed and summed; a row of only padding attends uniformly over the padding row's values (zero
-//     vectors at initialisation: the output is then the LayerNorm offset), finite, never NaN.
-//
-// Dropout follows musicrep/binding: layers.DropoutStatic, active only when the store marks the graph as
-// training (the trainer does); inference graphs are deterministic.
+// The tag encoders that read the sequences, and how they deviate from contrastive-mir's, are documented in
+// package encoder.
 package tagfeat

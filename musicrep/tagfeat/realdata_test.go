@@ -2,6 +2,8 @@ package tagfeat
 
 import (
 	"errors"
+	"github.com/musicrep/musicrep/musicrep/backends"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"math"
 	"os"
 	"path/filepath"
@@ -153,12 +155,16 @@ func trackIndex(t *testing.T, tracks []musicrep.Track, id string) int {
 func smokeEncoders(t *testing.T, seq *Sequences) {
 	t.Helper()
 	ids := tensors.FromFlatDataAndDimensions(seq.IDs, seq.NumRows(), seq.MaxTags)
+	backend, err := backends.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, selfAttention := range []bool{true, false} {
-		exec, err := model.NewExec(newBackend(t), model.NewStore(), func(scope *model.Scope, x *Node) *Node {
+		exec, err := model.NewExec(backend, model.NewStore(), func(scope *model.Scope, x *Node) *Node {
 			if selfAttention {
-				return SelfAttention(scope, x, seq.Table, seq.VocabSize(), seq.Dim, 4, 0.1)
+				return encoder.SelfAttention(scope, x, seq.Table, seq.VocabSize(), seq.Dim, 4, 0.1)
 			}
-			return Mean(scope, x, seq.Table, seq.VocabSize(), seq.Dim, 0.1)
+			return encoder.Mean(scope, x, seq.Table, seq.VocabSize(), seq.Dim, 0.1)
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,27 @@
-// Package training trains musicrep's models (binding_music's binding model and the joint model): one defaults
-// function for every hyperparameter, a training entry point with resumable, never-half-written checkpoints, a
-// per-step loss log and progress output.
+// Package training is musicrep's one trainer: every model — binding_music's binding model, the joint model and
+// contrastive-mir's six variants — trains through Train, selected by the "model" hyperparameter:
+//
+//	model=binding                  fused MLP on feature files, margin pair loss on labelled pairs
+//	model=joint                    per-modality encoders (MLP, or the audio CNN with joint_audio_encoder=cnn,
+//	                               or a tag encoder) into one space + fusion, masked InfoNCE/NT-Xent
+//	model=cmir-<variant>           contrastive-mir: audio CNN with the tag and CF encoders (NT-Xent) or with
+//	                               the prediction heads (MSE/BCE baselines)
+//
+// A run reads a Dataset: feature files with labelled pairs (Data: the Fairouz seed, or any features a user
+// supplies) or a Melon-layout dataset (cmir.Data: mel crops, CF vectors, genre tag ids). The dataset says which
+// modalities it has, of which kind (InputKind: vectors, mel crops, token ids) and which tracks have each (presence
+// masks); the model picks encoders from package encoder for them and combines losses from package objective.
+//
+// Every hyperparameter of every model is declared once, with its default and documentation, in Declared
+// (`musicrep hparams` prints them); ModelDefaults gives each model kind its published starting point and Presets
+// the named schedules (paper, quick, small, tiny) per model family; Param reads a value and panics on an
+// undeclared key.
+//
+// Train writes atomic, hashed checkpoints that record the architecture and a fingerprint of the inputs, resumes
+// exactly — mid-epoch included: batches, crops and modality dropout are drawn from (seed, epoch, step) — keeps a
+// loss.csv, reports progress, and, when the dataset has a validation split, scores the validation loss after
+// every epoch and keeps the best checkpoint in <run>/best. Stepper runs the same steps one at a time for
+// benchmarks.
 //
 // # Data-parallel training
 //

@@ -67,9 +67,9 @@ func (d *Data) Fingerprint() map[string]string {
 			}
 		})
 	}
-	if len(d.TagTable) > 0 {
+	if len(d.TagVectors) > 0 {
 		out["tags"] = digest(func(h hash.Hash) {
-			for _, v := range d.TagTable {
+			for _, v := range d.TagVectors {
 				u32(h, math.Float32bits(v))
 			}
 		})

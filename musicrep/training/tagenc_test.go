@@ -9,8 +9,8 @@ import (
 
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"github.com/musicrep/musicrep/musicrep/joint"
-	"github.com/musicrep/musicrep/musicrep/tagfeat"
 )
 
 // Sizes of the synthetic tag sequences.
@@ -50,7 +50,7 @@ func withTagSequences(d *Data, label []int, seed uint64) *Data {
 	}
 	out := *d
 	out.Features = append(out.Features[:2:2], f)
-	out.TagTable, out.TagDim = table, seqDim
+	out.TagVectors, out.TagDim = table, seqDim
 	return &out
 }
 
@@ -77,7 +77,7 @@ func TestJointTagEncodersLearn(t *testing.T) {
 			if !(last < 0.8*first) {
 				t.Errorf("loss did not fall enough: %.4f → %.4f", first, last)
 			}
-			a := res.Joint
+			a := jointArchOf(t, res)
 			if a.TagVocab != seqVocab || a.TagDim != seqDim || a.InputDims[2] != seqMaxTags {
 				t.Errorf("tag vocabulary not recorded: %+v", a)
 			}
@@ -131,12 +131,12 @@ func TestJointTagAttentionResumeIsExact(t *testing.T) {
 		}
 	}
 	table := a["/encoder/tags/attention/embeddings"]
-	if len(table) != len(data.TagTable) {
-		t.Fatalf("embedding table has %d values, want %d", len(table), len(data.TagTable))
+	if len(table) != len(data.TagVectors) {
+		t.Fatalf("embedding table has %d values, want %d", len(table), len(data.TagVectors))
 	}
 	changed := false
 	for i := range table {
-		changed = changed || table[i] != data.TagTable[i]
+		changed = changed || table[i] != data.TagVectors[i]
 	}
 	if !changed {
 		t.Error("the attention encoder's embedding table was not trained")
@@ -144,7 +144,7 @@ func TestJointTagAttentionResumeIsExact(t *testing.T) {
 }
 
 // TestJointTagEncoderParams: the checkpoint holds exactly the variables Architecture.VariableShapes lists for the
-// tags encoder, and their trainable parameters are tagfeat.SelfAttentionParams (4 heads) or tagfeat.MeanParams
+// tags encoder, and their trainable parameters are encoder.SelfAttentionParams (4 heads) or encoder.MeanParams
 // (frozen table) plus the projection Linear(TagDim→d).
 func TestJointTagEncoderParams(t *testing.T) {
 	for _, enc := range []string{joint.TagEncoderAttention, joint.TagEncoderMean} {
@@ -160,12 +160,12 @@ func TestJointTagEncoderParams(t *testing.T) {
 				t.Fatal(err)
 			}
 			const d = 8 // joint_dim of jointConfig
-			want := tagfeat.SelfAttentionParams(seqVocab, seqDim, 4) + seqDim*d + d
+			want := encoder.SelfAttentionParams(seqVocab, seqDim, 4) + seqDim*d + d
 			wantFrozen := 0
 			if enc == joint.TagEncoderMean {
-				want, wantFrozen = tagfeat.MeanParams(seqDim)+seqDim*d+d, (seqVocab+1)*seqDim
+				want, wantFrozen = encoder.MeanParams(seqDim)+seqDim*d+d, (seqVocab+1)*seqDim
 			}
-			shapes := res.Joint.VariableShapes()
+			shapes := jointArchOf(t, res).VariableShapes()
 			trainable, frozen, listed := 0, 0, 0
 			for _, v := range c.Meta.Variables {
 				if !strings.HasPrefix(v.Path, "/encoder/tags/") {
@@ -183,9 +183,9 @@ func TestJointTagEncoderParams(t *testing.T) {
 				if s, ok := shapes[v.Path]; !ok || fmt.Sprint(s) != fmt.Sprint(v.Dims) {
 					t.Errorf("variable %s %v: VariableShapes has %v", v.Path, v.Dims, s)
 				}
-				if v.Trainable == res.Joint.FrozenVariable(v.Path) {
+				if v.Trainable == jointArchOf(t, res).FrozenVariable(v.Path) {
 					t.Errorf("variable %s: trainable %v, FrozenVariable %v", v.Path, v.Trainable,
-						res.Joint.FrozenVariable(v.Path))
+						jointArchOf(t, res).FrozenVariable(v.Path))
 				}
 				listed++
 			}
@@ -198,7 +198,7 @@ func TestJointTagEncoderParams(t *testing.T) {
 				t.Errorf("tags encoder: %d trainable + %d frozen parameters (%d variables unlisted), want %d + %d",
 					trainable, frozen, listed, want, wantFrozen)
 			}
-			if got := res.Joint.TagEncoderParams(); got != want {
+			if got := jointArchOf(t, res).TagEncoderParams(); got != want {
 				t.Errorf("TagEncoderParams = %d, want %d", got, want)
 			}
 			total := 0
@@ -211,9 +211,9 @@ func TestJointTagEncoderParams(t *testing.T) {
 					total += size
 				}
 			}
-			if total != res.Joint.NumParams() {
+			if total != jointArchOf(t, res).NumParams() {
 				t.Errorf("NumParams = %d, the checkpoint's model variables hold %d trainable values",
-					res.Joint.NumParams(), total)
+					jointArchOf(t, res).NumParams(), total)
 			}
 		})
 	}
@@ -230,11 +230,11 @@ func TestJointTagEncoderMismatch(t *testing.T) {
 	}{
 		{"attention on vectors", "joint_tag_encoder=attention", func() *Data { return vectors },
 			"joint_tag_encoder=attention needs tags features that hold token ids"},
-		{"mlp on ids", "", func() *Data { return seqData(16, 1) }, "hold token ids (tag sequences"},
+		{"mlp on ids", "joint_tag_encoder=mlp", func() *Data { return seqData(16, 1) }, "holds token ids (tag sequences"},
 		{"unknown encoder", "joint_tag_encoder=lstm", func() *Data { return seqData(16, 1) }, `use "mlp", "attention" or "mean"`},
 		{"no table", "joint_tag_encoder=mean", func() *Data {
 			d := seqData(16, 1)
-			d.TagTable = nil
+			d.TagVectors = nil
 			return d
 		}, "no initial tag table"},
 		{"id out of range", "joint_tag_encoder=attention", func() *Data {

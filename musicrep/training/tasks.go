@@ -26,23 +26,32 @@ import (
 // how a batch of them becomes input tensors.
 type task interface {
 	fmt.Stringer
-	name() string               // recorded as ckpt.Meta.Architecture
-	unit() string               // what an example is ("pairs", "tracks")
-	numExamples() int           // examples per epoch
-	batchSize(*model.Scope) int // examples per step
-	batchSizeParam() string     // the hyperparameter that sets it
-	compatKeys() []string       // hyperparameters a resumed run must share with its checkpoint
-	setInStore(*model.Store)    // records the resolved architecture
-	fillResult(*Result)         // architecture fields of Result
+	name() string                    // recorded as ckpt.Meta.Architecture
+	unit() string                    // what an example is ("pairs", "tracks")
+	numExamples() int                // examples per epoch
+	batchSize(*model.Scope) int      // examples per step
+	batchSizeParam() string          // the hyperparameter that sets it
+	compatKeys() []string            // hyperparameters a resumed run must share with its checkpoint
+	setInStore(*model.Store)         // records the resolved architecture
+	modalities() []musicrep.Modality // the inputs the model reads
 	modelFn(*model.Scope, any, []*Node) []*Node
 	lossFn(labels, predictions []*Node) *Node
-	batch(examples []int, seed uint64, epoch, step int) train.Batch
+	batch(examples []int, seed uint64, epoch, step int) (train.Batch, error)
 }
 
 // newTask builds the task selected by the "model" hyperparameter.
-func newTask(store *model.Store, data *Data) (task, error) {
-	switch kind := model.GetParamOr(store.RootScope(), ParamModel, ArchitectureName); kind {
+func newTask(store *model.Store, ds Dataset) (task, error) {
+	kind := Param[string](store.RootScope(), ParamModel)
+	if strings.HasPrefix(kind, MIRModelPrefix) {
+		return newMIRTask(store, ds, kind)
+	}
+	switch kind {
 	case ArchitectureName:
+		data, ok := ds.(*Data)
+		if !ok {
+			return nil, fmt.Errorf("model %s trains on labelled pairs of feature files; %s has none (use model=joint "+
+				"or a contrastive-mir variant on it)", kind, ds.Describe())
+		}
 		if err := data.Validate(); err != nil {
 			return nil, err
 		}
@@ -58,38 +67,47 @@ func newTask(store *model.Store, data *Data) (task, error) {
 			return nil, err
 		}
 		return &bindingTask{arch: arch, data: data,
-			margin: model.GetParamOr(store.RootScope(), ParamMargin, objective.DefaultMargin)}, nil
+			margin: Param[float64](store.RootScope(), ParamMargin)}, nil
 	case JointArchitectureName:
-		return newJointTask(store, data)
+		return newJointTask(store, ds)
 	default:
-		return nil, fmt.Errorf("hyperparameter %s=%q: use %q or %q", ParamModel, kind, ArchitectureName,
-			JointArchitectureName)
+		return nil, fmt.Errorf("hyperparameter %s=%q: use %s, %s or one of %s", ParamModel, kind, ArchitectureName,
+			JointArchitectureName, strings.Join(MIRModelKinds(), ", "))
 	}
 }
 
 // inputDims checks that the features are the modalities listed in the hyperparameter param (in
 // musicrep.ModalityOrder) and returns them and their sizes as a comma-separated list.
-func inputDims(store *model.Store, param string, data *Data) ([]musicrep.Modality, string, error) {
+func inputDims(store *model.Store, param string, ds Dataset) ([]musicrep.Modality, string, error) {
 	mods, err := musicrep.ParseModalities(model.GetParamOr(store.RootScope(), param, ""))
 	if err != nil {
 		return nil, "", fmt.Errorf("hyperparameter %s: %w", param, err)
 	}
-	if len(mods) != len(data.Features) {
-		return nil, "", fmt.Errorf("model modalities %v (%s) but %d feature sets given", mods, param, len(data.Features))
+	if data, ok := ds.(*Data); ok {
+		if len(mods) != len(data.Features) {
+			return nil, "", fmt.Errorf("model modalities %v (%s) but %d feature sets given", mods, param, len(data.Features))
+		}
+		n := -1
+		for i, m := range mods {
+			f := data.Features[i]
+			if f.Modality != m {
+				return nil, "", fmt.Errorf("feature set %d is %s, expected %s (order %v)", i, f.Modality, m, mods)
+			}
+			if n >= 0 && f.NumRows() != n {
+				return nil, "", fmt.Errorf("training data: %s features (%s) have %d rows, %s has %d", f.Modality,
+					f.Source, f.NumRows(), data.Features[0].Modality, n)
+			}
+			n = f.NumRows()
+		}
 	}
-	n := -1
 	dims := make([]string, len(mods))
 	for i, m := range mods {
-		f := data.Features[i]
-		if f.Modality != m {
-			return nil, "", fmt.Errorf("feature set %d is %s, expected %s (order %v)", i, f.Modality, m, mods)
+		in, ok := input(ds, m)
+		if !ok {
+			return nil, "", fmt.Errorf("model modalities %v (%s), but %s has no %s (it offers %v)", mods, param,
+				ds.Describe(), m, ds.Inputs())
 		}
-		if n >= 0 && f.NumRows() != n {
-			return nil, "", fmt.Errorf("training data: %s features (%s) have %d rows, %s has %d", f.Modality,
-				f.Source, f.NumRows(), data.Features[0].Modality, n)
-		}
-		n = f.NumRows()
-		dims[i] = strconv.Itoa(f.Dim)
+		dims[i] = strconv.Itoa(in.Dim)
 	}
 	return mods, strings.Join(dims, ","), nil
 }
@@ -121,15 +139,15 @@ type bindingTask struct {
 	margin float64
 }
 
-func (t *bindingTask) String() string                { return t.arch.String() }
-func (t *bindingTask) name() string                  { return ArchitectureName }
-func (t *bindingTask) unit() string                  { return "pairs" }
-func (t *bindingTask) numExamples() int              { return len(t.data.Anchor) }
-func (t *bindingTask) setInStore(store *model.Store) { t.arch.SetInStore(store) }
-func (t *bindingTask) fillResult(r *Result)          { r.Architecture = t.arch }
-func (t *bindingTask) batchSizeParam() string        { return ParamBatchSize }
+func (t *bindingTask) String() string                  { return t.arch.String() }
+func (t *bindingTask) name() string                    { return ArchitectureName }
+func (t *bindingTask) unit() string                    { return "pairs" }
+func (t *bindingTask) numExamples() int                { return len(t.data.Anchor) }
+func (t *bindingTask) setInStore(store *model.Store)   { t.arch.SetInStore(store) }
+func (t *bindingTask) modalities() []musicrep.Modality { return t.arch.Modalities }
+func (t *bindingTask) batchSizeParam() string          { return ParamBatchSize }
 func (t *bindingTask) batchSize(scope *model.Scope) int {
-	return model.GetParamOr(scope, ParamBatchSize, 32)
+	return Param[int](scope, ParamBatchSize)
 }
 
 func (t *bindingTask) compatKeys() []string {
@@ -152,7 +170,7 @@ func (t *bindingTask) lossFn(labels, predictions []*Node) *Node {
 
 // batch builds, for each modality, the [2B, D] features of the anchors followed by the others, then for each
 // modality the [2B] presence masks; the labels are [B].
-func (t *bindingTask) batch(pairs []int, _ uint64, _, _ int) train.Batch {
+func (t *bindingTask) batch(pairs []int, _ uint64, _, _ int) (train.Batch, error) {
 	n := len(pairs)
 	k := len(t.data.Features)
 	inputs := make([]*tensors.Tensor, 2*k)
@@ -175,7 +193,7 @@ func (t *bindingTask) batch(pairs []int, _ uint64, _, _ int) train.Batch {
 	for j, p := range pairs {
 		labels[j] = t.data.Label[p]
 	}
-	return train.Batch{Inputs: inputs, Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n)}}
+	return train.Batch{Inputs: inputs, Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n)}}, nil
 }
 
 // ---- the joint model ---------------------------------------------------------------------------------------
@@ -201,17 +219,17 @@ type JointObjective struct {
 // jointObjectiveFromStore reads the objective hyperparameters for the given modalities.
 func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (JointObjective, error) {
 	o := JointObjective{
-		Loss:            model.GetParamOr(scope, ParamJointLoss, "infonce"),
-		Temperature:     model.GetParamOr(scope, ParamJointTemperature, 0.07),
-		FusionWeight:    model.GetParamOr(scope, ParamJointFusionWeight, 1.0),
-		MarginWeight:    model.GetParamOr(scope, ParamJointMarginWeight, 0.0),
-		Margin:          model.GetParamOr(scope, ParamMargin, objective.DefaultMargin),
-		ModalityDropout: model.GetParamOr(scope, ParamJointModalityDropout, 0.5),
-		SelfWeight:      model.GetParamOr(scope, ParamJointSelfWeight, 0.0),
-		NeighbourWeight: model.GetParamOr(scope, ParamJointNeighbourWeight, 0.0),
-		Neighbours:      model.GetParamOr(scope, ParamJointNeighbours, 5),
-		InputDropout:    model.GetParamOr(scope, ParamJointInputDropout, 0.2),
-		BatchSize:       model.GetParamOr(scope, ParamJointBatchSize, 128),
+		Loss:            Param[string](scope, ParamJointLoss),
+		Temperature:     Param[float64](scope, ParamJointTemperature),
+		FusionWeight:    Param[float64](scope, ParamJointFusionWeight),
+		MarginWeight:    Param[float64](scope, ParamJointMarginWeight),
+		Margin:          Param[float64](scope, ParamMargin),
+		ModalityDropout: Param[float64](scope, ParamJointModalityDropout),
+		SelfWeight:      Param[float64](scope, ParamJointSelfWeight),
+		NeighbourWeight: Param[float64](scope, ParamJointNeighbourWeight),
+		Neighbours:      Param[int](scope, ParamJointNeighbours),
+		InputDropout:    Param[float64](scope, ParamJointInputDropout),
+		BatchSize:       Param[int](scope, ParamJointBatchSize),
 		modalities:      mods,
 	}
 	switch {
@@ -240,7 +258,7 @@ func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (Join
 	for i, m := range mods {
 		index[m] = i
 	}
-	spec := strings.TrimSpace(model.GetParamOr(scope, ParamJointPairs, "all"))
+	spec := strings.TrimSpace(Param[string](scope, ParamJointPairs))
 	if spec == "none" {
 		// no direct modality-pair terms
 	} else if spec == "all" || spec == "" {
@@ -274,60 +292,82 @@ func jointObjectiveFromStore(scope *model.Scope, mods []musicrep.Modality) (Join
 type jointTask struct {
 	arch     joint.Architecture
 	obj      JointObjective
-	data     *Data
+	ds       Dataset
+	train    []int32         // training rows
+	val      []int32         // validation rows (datasets with a validation split: the loss is scored on them)
+	data     *Data           // ds when it is feature files (the margin and neighbour terms need them)
 	byAnchor map[int32][]int // pair indices per anchor row, for the margin term
 	nbrs     [][]int32       // positive partners per row, for the neighbour term
 }
 
-// tagSequenceInput checks that the features suit the tag encoder: token ids (tag sequences, Features.Vocab set)
-// only for the tags modality and only with the attention or mean tag encoder, which in turn needs them and the
-// initial table (data.TagTable). It returns the vocabulary size and that table; nil for the dense encoder.
-func tagSequenceInput(mods []musicrep.Modality, data *Data, tagEncoder string) (vocab int, table []float32, err error) {
-	for i, m := range mods {
-		f := data.Features[i]
+// tagSequenceInput checks that the inputs suit the tag encoder: token ids only for the tags modality and only
+// with the attention or mean tag encoder, which in turn needs them and the initial table (Dataset.TagTable). It
+// returns the vocabulary size, that table and its dimension; nil for the dense encoder.
+func tagSequenceInput(mods []musicrep.Modality, ds Dataset, tagEncoder string) (vocab int, table []float32, dim int, err error) {
+	for _, m := range mods {
+		in, _ := input(ds, m)
+		tokens := in.Kind == TokenInput
 		switch {
-		case m != musicrep.Tags && f.TokenIDs():
-			return 0, nil, fmt.Errorf("the %s features in %s hold token ids (vocabulary %s): only the tags modality "+
-				"has a token encoder; give %s feature vectors", m, f.Source, f.Vocab, m)
+		case m != musicrep.Tags && tokens:
+			return 0, nil, 0, fmt.Errorf("the %s input (%s) holds token ids: only the tags modality has a token "+
+				"encoder; give %s feature vectors", m, in.Source, m)
 		case m != musicrep.Tags:
 			continue
-		case tagEncoder == joint.TagEncoderMLP && f.TokenIDs():
-			return 0, nil, fmt.Errorf("the tags features in %s hold token ids (tag sequences, vocabulary %s) but "+
-				"%s=%s needs word-vector features: set %s=attention or mean, or give vector features (musicrep "+
-				"features -method tags)", f.Source, f.Vocab, joint.ParamTagEncoder, tagEncoder, joint.ParamTagEncoder)
-		case tagEncoder != joint.TagEncoderMLP && !f.TokenIDs():
-			return 0, nil, fmt.Errorf("%s=%s needs tags features that hold token ids (tag sequences with their "+
+		case tagEncoder == joint.TagEncoderMLP && tokens:
+			return 0, nil, 0, fmt.Errorf("the tags input (%s) holds token ids (tag sequences) but %s=%s needs "+
+				"word-vector features: set %s=attention or mean, or give vector features (musicrep features -method "+
+				"tags)", in.Source, joint.ParamTagEncoder, tagEncoder, joint.ParamTagEncoder)
+		case tagEncoder != joint.TagEncoderMLP && !tokens:
+			return 0, nil, 0, fmt.Errorf("%s=%s needs tags features that hold token ids (tag sequences with their "+
 				"vocabulary file: musicrep features -method tags-seq, then -features tags=FILE), but %s holds %d-d "+
-				"vectors", joint.ParamTagEncoder, tagEncoder, f.Source, f.Dim)
+				"vectors", joint.ParamTagEncoder, tagEncoder, in.Source, in.Dim)
 		case tagEncoder == joint.TagEncoderMLP:
 			continue
 		}
-		if data.TagDim < 1 || len(data.TagTable) < data.TagDim || len(data.TagTable)%data.TagDim != 0 {
-			return 0, nil, fmt.Errorf("%s=%s: no initial tag table for the vocabulary %s of %s (training data "+
-				"TagTable has %d values, TagDim %d): load it from the vocabulary file (corpus.ReadVocab)",
-				joint.ParamTagEncoder, tagEncoder, f.Vocab, f.Source, len(data.TagTable), data.TagDim)
+		table, dim = ds.TagTable()
+		if dim < 1 || len(table) < dim || len(table)%dim != 0 {
+			return 0, nil, 0, fmt.Errorf("%s=%s: no initial tag table for the tags of %s (%d values, dimension %d): "+
+				"load it from the vocabulary file (corpus.ReadVocab)", joint.ParamTagEncoder, tagEncoder, in.Source,
+				len(table), dim)
 		}
-		vocab, table = len(data.TagTable)/data.TagDim-1, data.TagTable
-		if err := checkTokenIDs(f, vocab); err != nil {
-			return 0, nil, err
+		vocab = len(table)/dim - 1
+		if data, ok := ds.(*Data); ok {
+			if err := checkTokenIDs(data.features(m), vocab); err != nil {
+				return 0, nil, 0, err
+			}
 		}
 	}
-	return vocab, table, nil
+	return vocab, table, dim, nil
 }
 
-func newJointTask(store *model.Store, data *Data) (*jointTask, error) {
-	mods, dims, err := inputDims(store, joint.ParamModalities, data)
+func newJointTask(store *model.Store, ds Dataset) (*jointTask, error) {
+	if err := checkDataset(ds); err != nil {
+		return nil, err
+	}
+	mods, dims, err := inputDims(store, joint.ParamModalities, ds)
 	if err != nil {
 		return nil, err
 	}
+	names := make([]string, len(mods))
+	for i, m := range mods {
+		names[i] = string(m)
+	}
+	// The modalities in their canonical order (what the checkpoint records), before a checkpoint is compared.
+	store.RootScope().SetParam(joint.ParamModalities, strings.Join(names, ","))
+	if Param[string](store.RootScope(), joint.ParamTagEncoder) == TagEncoderAuto {
+		enc := joint.TagEncoderMLP
+		if in, ok := input(ds, musicrep.Tags); ok && in.Kind == TokenInput {
+			enc = joint.TagEncoderAttention
+		}
+		store.RootScope().SetParam(joint.ParamTagEncoder, enc) // resolved before a checkpoint is compared
+	}
 	resolved := withParam(store, joint.ParamInputDims, dims)
-	vocab, table, err := tagSequenceInput(mods, data,
-		model.GetParamOr(store.RootScope(), joint.ParamTagEncoder, joint.TagEncoderMLP))
+	vocab, table, tagDim, err := tagSequenceInput(mods, ds, Param[string](store.RootScope(), joint.ParamTagEncoder))
 	if err != nil {
 		return nil, err
 	}
 	if table != nil {
-		resolved = withParam(withParam(resolved, joint.ParamTagVocab, vocab), joint.ParamTagDim, data.TagDim)
+		resolved = withParam(withParam(resolved, joint.ParamTagVocab, vocab), joint.ParamTagDim, tagDim)
 	}
 	arch, err := joint.ArchitectureFromStore(resolved)
 	if err != nil {
@@ -337,25 +377,45 @@ func newJointTask(store *model.Store, data *Data) (*jointTask, error) {
 	if err := arch.Validate(); err != nil {
 		return nil, err
 	}
+	for i, m := range arch.Modalities {
+		in, _ := input(ds, m)
+		if in.Kind == MelInput && !arch.CNNInput(i) {
+			return nil, fmt.Errorf("the %s input of %s is log-mel crops: set %s=%s to read them with the CNN", m,
+				ds.Describe(), joint.ParamAudioEncoder, joint.AudioEncoderCNN)
+		}
+		if arch.CNNInput(i) && in.Kind != MelInput {
+			return nil, fmt.Errorf("%s=%s reads log-mel crops, but the %s input of %s is %s (train on a "+
+				"Melon-layout dataset: -dataset DIR)", joint.ParamAudioEncoder, joint.AudioEncoderCNN, m,
+				ds.Describe(), in.Kind)
+		}
+	}
 	obj, err := jointObjectiveFromStore(store.RootScope(), arch.Modalities)
 	if err != nil {
 		return nil, err
 	}
-	n := data.Features[0].NumRows()
-	if len(data.Tracks) == 0 {
+	if i := arch.Index(musicrep.Audio); i >= 0 && arch.CNNInput(i) && (obj.SelfWeight > 0 || obj.NeighbourWeight > 0 ||
+		obj.MarginWeight > 0) {
+		return nil, fmt.Errorf("%s=%s: the CNN's batch statistics are computed once per step, so the terms that "+
+			"encode a second view or partner (%s, %s, %s) are not available with it: set them to 0",
+			joint.ParamAudioEncoder, joint.AudioEncoderCNN, ParamJointSelfWeight, ParamJointNeighbourWeight,
+			ParamJointMarginWeight)
+	}
+	train, val := ds.Split()
+	if len(train) == 0 {
 		return nil, errors.New("joint model: no training tracks (the split is empty?)")
 	}
-	for _, r := range data.Tracks {
-		if r < 0 || int(r) >= n {
-			return nil, fmt.Errorf("joint model: training track row %d outside the %d tracks", r, n)
-		}
+	t := &jointTask{arch: arch, obj: obj, ds: ds, train: train, val: val}
+	data, _ := ds.(*Data)
+	if (obj.NeighbourWeight > 0 || obj.MarginWeight > 0) && data == nil {
+		return nil, fmt.Errorf("joint model: %s and %s need feature files (and pairs): %s has none",
+			ParamJointNeighbourWeight, ParamJointMarginWeight, ds.Describe())
 	}
-	t := &jointTask{arch: arch, obj: obj, data: data}
+	t.data = data
 	if obj.NeighbourWeight > 0 {
 		feats := slices.Clone(data.Features)
 		for i, f := range feats {
 			if arch.TokenInput(i) { // neighbours by the mean word vector of the tags, not by the ids
-				feats[i] = meanTokenVectors(f, data.TagTable, data.TagDim)
+				feats[i] = meanTokenVectors(f, data.TagVectors, data.TagDim)
 			}
 		}
 		t.nbrs = RawNeighbours(feats, data.Tracks, obj.Neighbours)
@@ -391,13 +451,13 @@ func (t *jointTask) String() string {
 	}
 	return s
 }
-func (t *jointTask) name() string                  { return JointArchitectureName }
-func (t *jointTask) unit() string                  { return "tracks" }
-func (t *jointTask) numExamples() int              { return len(t.data.Tracks) }
-func (t *jointTask) batchSize(*model.Scope) int    { return t.obj.BatchSize }
-func (t *jointTask) batchSizeParam() string        { return ParamJointBatchSize }
-func (t *jointTask) setInStore(store *model.Store) { t.arch.SetInStore(store) }
-func (t *jointTask) fillResult(r *Result)          { r.Joint = t.arch }
+func (t *jointTask) name() string                    { return JointArchitectureName }
+func (t *jointTask) unit() string                    { return "tracks" }
+func (t *jointTask) numExamples() int                { return len(t.train) }
+func (t *jointTask) batchSize(*model.Scope) int      { return t.obj.BatchSize }
+func (t *jointTask) batchSizeParam() string          { return ParamJointBatchSize }
+func (t *jointTask) setInStore(store *model.Store)   { t.arch.SetInStore(store) }
+func (t *jointTask) modalities() []musicrep.Modality { return t.arch.Modalities }
 
 func (t *jointTask) compatKeys() []string {
 	return []string{ParamModel, joint.ParamModalities, joint.ParamDim, joint.ParamHidden, joint.ParamDropout,
@@ -407,18 +467,31 @@ func (t *jointTask) compatKeys() []string {
 		ParamSeed}
 }
 
-// The joint batch layout: k = number of modalities;
-//
-//	inputs[0:k]    features of the B tracks            [B, D_i]
-//	inputs[k:2k]   their presence masks                [B]
-//	inputs[2k:3k]  the masks of fused view A            [B] (presence with modality dropout)
-//	inputs[3k:4k]  the masks of fused view B            [B]
-//	with the margin or the neighbour term, also a partner per track (the other track of a labelled pair, or a
-//	raw-feature neighbour): inputs[4k:5k] partner features, inputs[5k:6k] partner masks, inputs[6k] 1 where
-//	the partner is a real neighbour; labels[0] the pair labels [B] (margin term)
+// jointBatch names the graph inputs of a joint step (k modalities, B tracks). Partner fields are set with the
+// margin or the neighbour term: a partner per track (the other track of a labelled pair, or a raw-feature
+// neighbour).
+type jointBatch struct {
+	X            []*Node // [B, D_i] inputs of the tracks (features, flattened mel crops or token ids)
+	Full         []*Node // [B] presence masks
+	ViewA, ViewB []*Node // [B] masks of the two fused views (presence with modality dropout)
+	Partner      []*Node // [B, D_i] partner inputs
+	PartnerMask  []*Node // [B] partner presence masks
+	Neighbour    *Node   // [B] 1 where the partner is a real neighbour
+}
+
+// unpackJoint names the trainer's positional inputs, in the order rowsBatch appends them.
+func unpackJoint(in []*Node, k int) jointBatch {
+	b := jointBatch{X: in[:k], Full: in[k : 2*k], ViewA: in[2*k : 3*k], ViewB: in[3*k : 4*k]}
+	if len(in) > 4*k {
+		b.Partner, b.PartnerMask, b.Neighbour = in[4*k:5*k], in[5*k:6*k], in[6*k]
+	}
+	return b
+}
+
 func (t *jointTask) modelFn(scope *model.Scope, _ any, in []*Node) []*Node {
 	k := len(t.arch.Modalities)
-	x, full, viewA, viewB := in[:k], in[k:2*k], in[2*k:3*k], in[3*k:4*k]
+	nb := unpackJoint(in, k)
+	x, full, viewA, viewB := nb.X, nb.Full, nb.ViewA, nb.ViewB
 	z := make([]*Node, k)
 	for i := range k {
 		z[i] = joint.EncodeModality(scope, t.arch, i, x[i])
@@ -464,11 +537,11 @@ func (t *jointTask) modelFn(scope *model.Scope, _ any, in []*Node) []*Node {
 		fFull := joint.Fuse(scope, t.arch, z, full)
 		pz := make([]*Node, k)
 		for i := range k {
-			pz[i] = joint.EncodeModality(scope, t.arch, i, in[4*k+i])
+			pz[i] = joint.EncodeModality(scope, t.arch, i, nb.Partner[i])
 		}
-		fPartner := joint.Fuse(scope, t.arch, pz, in[5*k:6*k])
+		fPartner := joint.Fuse(scope, t.arch, pz, nb.PartnerMask)
 		if t.obj.NeighbourWeight > 0 {
-			valid := in[6*k] // 1 where the track has a neighbour partner
+			valid := nb.Neighbour // 1 where the track has a neighbour partner
 			total = Add(total, MulScalar(pairLoss(fFull, fPartner, valid), t.obj.NeighbourWeight))
 		}
 		return []*Node{total, fFull, fPartner}
@@ -503,28 +576,49 @@ func anyPresent(masks []*Node) *Node {
 	return MinScalar(sum, 1)
 }
 
-// batch builds the inputs for a batch of training tracks. The modality dropout of the two fused views and the
-// partner of each track (margin term) are drawn from (seed, epoch, step), so a resumed run sees the same batches.
-func (t *jointTask) batch(examples []int, seed uint64, epoch, step int) train.Batch {
-	rng := rand.New(rand.NewPCG(seed^0x6a6f696e74, uint64(epoch)<<32|uint64(step)))
-	n := len(examples)
-	k := len(t.data.Features)
-	rows := make([]int32, n)
+// batch builds the inputs for a batch of training tracks. The modality dropout of the two fused views, the mel
+// crops and the partner of each track (margin term) are drawn from (seed, epoch, step), so a resumed run sees
+// the same batches.
+func (t *jointTask) batch(examples []int, seed uint64, epoch, step int) (train.Batch, error) {
+	rows := make([]int32, len(examples))
 	for j, e := range examples {
-		rows[j] = t.data.Tracks[e]
+		rows[j] = t.train[e]
 	}
-	present := func(i int, r int32) bool { return t.data.Features[i].Present[r] }
-	inputs := make([]*tensors.Tensor, 0, 6*k)
-	inputs = append(inputs, gatherFeatures(t.data.Features, rows)...)
-	full := make([][]float32, k)
-	for i := range k {
-		full[i] = make([]float32, n)
-		for j, r := range rows {
-			if present(i, r) {
-				full[i][j] = 1
+	return t.rowsBatch(rows, rand.New(rand.NewPCG(seed^0x6a6f696e74, uint64(epoch)<<32|uint64(step))))
+}
+
+func (t *jointTask) rowsBatch(rows []int32, rng *rand.Rand) (train.Batch, error) {
+	n := len(rows)
+	mods := t.arch.Modalities
+	k := len(mods)
+	gather := func(rows []int32) ([]*tensors.Tensor, error) {
+		out := make([]*tensors.Tensor, k)
+		for i, m := range mods {
+			x, err := t.ds.Gather(m, rows, rng)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = x
+		}
+		return out, nil
+	}
+	masks := func(rows []int32) [][]float32 {
+		out := make([][]float32, k)
+		for i, m := range mods {
+			out[i] = make([]float32, len(rows))
+			for j, r := range rows {
+				if t.ds.Present(m, r) {
+					out[i][j] = 1
+				}
 			}
 		}
+		return out
 	}
+	inputs, err := gather(rows)
+	if err != nil {
+		return train.Batch{}, err
+	}
+	full := masks(rows)
 	views := [2][][]float32{dropModalities(rng, full, t.obj.ModalityDropout), dropModalities(rng, full, t.obj.ModalityDropout)}
 	for _, ms := range [][][]float32{full, views[0], views[1]} {
 		for _, m := range ms {
@@ -551,20 +645,26 @@ func (t *jointTask) batch(examples []int, seed uint64, epoch, step int) train.Ba
 			p := cands[rng.IntN(len(cands))]
 			partners[j], labels[j] = t.data.Other[p], t.data.Label[p]
 		}
-
-		inputs = append(inputs, gatherFeatures(t.data.Features, partners)...)
-		for i := range k {
-			m := make([]float32, n)
-			for j, r := range partners {
-				if present(i, r) {
-					m[j] = 1
-				}
-			}
+		px, err := gather(partners)
+		if err != nil {
+			return train.Batch{}, err
+		}
+		inputs = append(inputs, px...)
+		for _, m := range masks(partners) {
 			inputs = append(inputs, tensors.FromFlatDataAndDimensions(m, n))
 		}
 		inputs = append(inputs, tensors.FromFlatDataAndDimensions(valid, n))
 	}
-	return train.Batch{Inputs: inputs, Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n)}}
+	return train.Batch{Inputs: inputs, Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n)}}, nil
+}
+
+// validation implements validating for datasets with a validation split: the validation tracks in order, in
+// batches of the training batch size (a last one of fewer than two tracks left out), with modality dropout and
+// crops drawn from a fixed seed, so every epoch is scored on the same views.
+func (t *jointTask) validation(seed uint64, batchSize int) (int, func(i int) (train.Batch, int, error)) {
+	return validationBatches(t.val, batchSize, func(rows []int32, i int) (train.Batch, error) {
+		return t.rowsBatch(rows, rand.New(rand.NewPCG(seed^0x76616c, uint64(i))))
+	})
 }
 
 // checkTokenIDs verifies that every value of the token-id features f is an id of a vocabulary of the given size
@@ -601,19 +701,6 @@ func meanTokenVectors(f *musicrep.Features, table []float32, dim int) *musicrep.
 		for j := range row {
 			row[j] /= float32(max(n, 1))
 		}
-	}
-	return out
-}
-
-// gatherFeatures returns, per modality, the [len(rows), D] features of the given rows.
-func gatherFeatures(feats []*musicrep.Features, rows []int32) []*tensors.Tensor {
-	out := make([]*tensors.Tensor, len(feats))
-	for i, f := range feats {
-		x := make([]float32, len(rows)*f.Dim)
-		for j, r := range rows {
-			copy(x[j*f.Dim:(j+1)*f.Dim], f.Row(int(r)))
-		}
-		out[i] = tensors.FromFlatDataAndDimensions(x, len(rows), f.Dim)
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -22,9 +23,7 @@ import (
 
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/backends"
-	"github.com/musicrep/musicrep/musicrep/binding"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
-	"github.com/musicrep/musicrep/musicrep/joint"
 )
 
 // Architecture names recorded in checkpoints (ckpt.Meta.Architecture) and selected by the "model"
@@ -50,11 +49,11 @@ type Data struct {
 	// Info holds more provenance recorded in the checkpoint's Info (e.g. how derived features were built, so
 	// that export can rebuild them).
 	Info map[string]string
-	// TagTable is the initial embedding table of the joint model's attention or mean tag encoder, when the tags
+	// TagVectors is the initial embedding table of the joint model's attention or mean tag encoder, when the tags
 	// features hold token ids (Features.Vocab set): (vocabulary size + 1) × TagDim, row-major, row 0 the
 	// padding (zeros), row i the word vector of token i (corpus.Vocab.Table).
-	TagTable []float32
-	TagDim   int
+	TagVectors []float32
+	TagDim     int
 }
 
 // Validate checks the data's consistency for a binding-model run.
@@ -90,8 +89,8 @@ type Config struct {
 	Dir string
 	// Store holds the hyperparameters (see NewStore). It must have no variables yet.
 	Store *model.Store
-	// Data to train on.
-	Data *Data
+	// Data to train on: feature files with pairs (*Data) or any Dataset (e.g. a Melon-layout cmir.Data).
+	Data Dataset
 	// Backend to run on; nil means backends.New("").
 	Backend compute.Backend
 	// Progress receives human-readable progress lines; nil for none.
@@ -111,6 +110,8 @@ type StepInfo struct {
 	GlobalStep        int64
 	Loss              float64
 	EpochMeanLoss     float64 // mean loss of the epoch so far
+	ValLoss           float64 // validation loss after the epoch (EpochFinished, datasets with a validation split)
+	Best              bool    // the epoch's checkpoint is the best so far by validation loss (kept in Dir/best)
 	PairsPerSecond    float64
 	EpochFinished     bool
 	CheckpointWritten string
@@ -118,11 +119,16 @@ type StepInfo struct {
 
 // Result summarises a finished (or interrupted) run.
 type Result struct {
-	Dir            string
-	Checkpoint     string               // last checkpoint written or resumed from
-	Architecture   binding.Architecture // binding runs only
-	Joint          joint.Architecture   // joint runs only
-	Model          string               // one-line description of the model
+	Dir string
+	// Validation: the validation loss after every epoch run in this call (models trained on a dataset with a
+	// validation split), the best one over the whole run, its epoch and its checkpoint (Dir/best).
+	ValLosses      []float64
+	BestValLoss    float64
+	BestEpoch      int
+	Best           string
+	Checkpoint     string              // last checkpoint written or resumed from
+	Model          string              // one-line description of the model
+	Modalities     []musicrep.Modality // the inputs the model reads
 	Epochs         int
 	GlobalStep     int64
 	ResumedFrom    string
@@ -135,7 +141,7 @@ type Result struct {
 // Train runs (or resumes) a training run. When ctx is cancelled it writes a checkpoint at the current step and
 // returns ctx.Err(); calling Train again with the same Dir resumes exactly there.
 func Train(ctx context.Context, cfg Config) (res *Result, err error) {
-	if cfg.Data == nil {
+	if cfg.Data == nil || reflect.ValueOf(cfg.Data).IsNil() {
 		return nil, errors.New("training: no data given")
 	}
 	if cfg.Dir == "" {
@@ -160,7 +166,7 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 		return nil, err
 	}
 	// Data parallelism is a setting of this run (checked before anything on disk changes), not of the model.
-	dataParallelN := model.GetParamOr(store.RootScope(), ParamDataParallel, 0)
+	dataParallelN := Param[int](store.RootScope(), ParamDataParallel)
 	if err := checkDataParallel(backend, dataParallelN, tk.batchSizeParam(), tk.batchSize(store.RootScope()),
 		tk.numExamples()); err != nil {
 		return nil, err
@@ -174,8 +180,8 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 	defer unlock()
 
 	// Resume?
-	res = &Result{Dir: cfg.Dir, Backend: backends.Describe(backend), Model: tk.String()}
-	tk.fillResult(res)
+	res = &Result{Dir: cfg.Dir, Backend: backends.Describe(backend), Model: tk.String(), BestValLoss: math.Inf(1)}
+	res.Modalities = tk.modalities()
 	var resumed *ckpt.Checkpoint
 	if cfg.Fresh {
 		if err := removeRun(cfg.Dir); err != nil {
@@ -214,24 +220,31 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 		fresh.SetParam("/"+ParamDataParallel, dataParallelN) // the devices of this run, not of the checkpoint's
 		store = fresh
 		res.ResumedFrom = resumed.Path
+		if b, err := ckpt.Latest(filepath.Join(cfg.Dir, BestDir), nil); err == nil {
+			if v, err := strconv.ParseFloat(b.Meta.Info[ValLossInfo], 64); err == nil {
+				res.BestValLoss, res.BestEpoch, res.Best = v, b.Meta.Epoch, b.Path
+			}
+		}
 		logf("resuming from %s (epoch %d, step %d of that epoch, global step %d)", resumed.Path,
 			resumed.Meta.Epoch, resumed.Meta.StepInEpoch, resumed.Meta.GlobalStep)
 	}
 	scope := store.RootScope()
-	seed := model.GetParamOr(scope, ParamSeed, 42)
+	seed := Param[int](scope, ParamSeed)
 	if resumed == nil {
 		store.SetParam(model.ParamInitialSeed, int64(seed)+1)
 		tk.setInStore(store)
 	}
-	lr := model.GetParamOr(scope, ParamLearningRate, 1e-3)
+	lr := Param[float64](scope, ParamLearningRate)
 	batchSize := tk.batchSize(scope)
-	epochs := model.GetParamOr(scope, ParamEpochs, 200)
-	shuffle := model.GetParamOr(scope, ParamShuffle, true)
-	every := max(1, model.GetParamOr(scope, ParamCheckpointEvery, 1))
-	keep := model.GetParamOr(scope, ParamKeepCheckpoints, 2)
-	if batchSize < 1 || epochs < 1 || lr <= 0 {
-		return nil, fmt.Errorf("training: batch_size=%d, num_epochs=%d and learning_rate=%g must be positive",
-			batchSize, epochs, lr)
+	epochs := Param[int](scope, ParamEpochs)
+	shuffle := Param[bool](scope, ParamShuffle)
+	dropLast := Param[bool](scope, ParamDropLast)
+	wd := Param[float64](scope, ParamWeightDecay)
+	every := max(1, Param[int](scope, ParamCheckpointEvery))
+	keep := Param[int](scope, ParamKeepCheckpoints)
+	if batchSize < 1 || epochs < 1 || lr <= 0 || wd < 0 {
+		return nil, fmt.Errorf("training: batch_size=%d, num_epochs=%d and learning_rate=%g must be positive, "+
+			"weight_decay=%g ≥ 0", batchSize, epochs, lr, wd)
 	}
 
 	numPairs := tk.numExamples()
@@ -242,6 +255,13 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 		}
 	}
 	stepsPerEpoch := par.stepsPerEpoch(numPairs, batchSize)
+	if dropLast {
+		stepsPerEpoch = numPairs / batchSize
+	}
+	if stepsPerEpoch == 0 {
+		return nil, fmt.Errorf("training: %d %s and %s with batch size %d: no full batch; lower the batch size",
+			numPairs, tk.unit(), ParamDropLast, batchSize)
+	}
 	startEpoch, startStep := 0, 0
 	if resumed != nil {
 		startEpoch, startStep = resumed.Meta.Epoch, resumed.Meta.StepInEpoch
@@ -249,7 +269,7 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 	logf("backend: %s", res.Backend)
 	logf("model: %s", tk)
 	logf("data: %s; %d %s, batch %d, %d steps/epoch, epochs %d..%d of %d, shuffle=%v, seed=%d",
-		cfg.Data.Description, numPairs, tk.unit(), batchSize, stepsPerEpoch, startEpoch+1, epochs, epochs, shuffle, seed)
+		cfg.Data.Describe(), numPairs, tk.unit(), batchSize, stepsPerEpoch, startEpoch+1, epochs, epochs, shuffle, seed)
 	if par != nil {
 		logf("data-parallel: each batch split over %d devices (%d %s each), variables replicated",
 			par.numDevices(), batchSize/par.numDevices(), tk.unit())
@@ -261,8 +281,8 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 
 	opt := optimizer.Adam().LearningRate(lr).Done()
 	var trainer *train.Trainer
-	if err := catch(func() {
-		trainer = train.NewTrainer(backend, store, tk.modelFn, tk.lossFn, opt, nil, nil)
+	if err := backends.Catch(func() {
+		trainer = train.NewTrainer(backend, store, tk.modelFn, withWeightDecay(store, tk.lossFn, wd), opt, nil, nil)
 	}); err != nil {
 		return nil, fmt.Errorf("building the trainer: %w", err)
 	}
@@ -290,13 +310,24 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 
 	globalStep := resumeStep
+	val, _ := tk.(validating)
+	var valLoss func() (float64, error)
+	if val != nil {
+		if valLoss, err = validationLoss(backend, store, tk, val, uint64(seed), batchSize); err != nil {
+			return nil, err
+		}
+	}
+	var epochInfo map[string]string // Info of the checkpoint written at an epoch's end (its validation loss)
 	save := func(epoch, stepInEpoch int) (string, error) {
 		if err := lossLog.Flush(); err != nil {
 			return "", err
 		}
 		_ = lossFile.Sync()
-		info := map[string]string{"data": cfg.Data.Description, "backend": res.Backend, "model": tk.String()}
-		for k, v := range cfg.Data.Info {
+		info := map[string]string{"data": cfg.Data.Describe(), "backend": res.Backend, "model": tk.String()}
+		for k, v := range cfg.Data.Provenance() {
+			info[k] = v
+		}
+		for k, v := range epochInfo {
 			info[k] = v
 		}
 		for k, v := range inputs {
@@ -333,10 +364,13 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 			if par != nil {
 				hi = lo + par.usable(hi-lo)
 			}
-			batch := tk.batch(order[lo:hi], uint64(seed), epoch, step)
+			batch, err := tk.batch(order[lo:hi], uint64(seed), epoch, step)
+			if err != nil {
+				return res, fmt.Errorf("training batch %d (epoch %d): %w", step+1, epoch+1, err)
+			}
 			var metrics []*tensors.Tensor
 			var stepErr error
-			if err := catch(func() {
+			if err := backends.Catch(func() {
 				if par != nil {
 					metrics, stepErr = par.step(trainer, batch)
 				} else {
@@ -365,14 +399,32 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 				PairsPerSecond: float64(pairsDone) / time.Since(start).Seconds()}
 			if step == stepsPerEpoch-1 {
 				info.EpochFinished = true
-				if (epoch+1)%every == 0 || epoch+1 == epochs {
+				epochInfo = nil
+				vl := math.NaN()
+				if valLoss != nil {
+					if vl, err = valLoss(); err != nil {
+						return res, fmt.Errorf("validation loss after epoch %d: %w", epoch+1, err)
+					}
+					res.ValLosses = append(res.ValLosses, vl)
+					info.ValLoss = vl
+					epochInfo = map[string]string{ValLossInfo: strconv.FormatFloat(vl, 'g', -1, 64)}
+				}
+				if (epoch+1)%every == 0 || epoch+1 == epochs || valLoss != nil {
 					path, err := save(epoch+1, 0)
 					if err != nil {
 						return res, fmt.Errorf("saving checkpoint after epoch %d: %w", epoch+1, err)
 					}
 					res.Checkpoint = path
 					info.CheckpointWritten = path
+					if valLoss != nil && vl < res.BestValLoss {
+						if res.Best, err = ckpt.Keep(path, filepath.Join(cfg.Dir, BestDir)); err != nil {
+							return res, err
+						}
+						res.BestValLoss, res.BestEpoch = vl, epoch+1
+						info.Best = true
+					}
 				}
+				epochInfo = nil
 			}
 			if cfg.OnStep != nil {
 				cfg.OnStep(info)
@@ -383,7 +435,14 @@ func Train(ctx context.Context, cfg Config) (res *Result, err error) {
 		elapsed := time.Since(start)
 		done := epoch + 1 - startEpoch
 		eta := time.Duration(float64(elapsed) / float64(done) * float64(epochs-epoch-1))
-		logf("epoch %d/%d  mean loss %.6f  %.0f %s/s  epoch %s  elapsed %s  eta %s", epoch+1, epochs, mean,
+		valText := ""
+		if n := len(res.ValLosses); n > 0 {
+			valText = fmt.Sprintf("  val loss %.6f", res.ValLosses[n-1])
+			if res.BestEpoch == epoch+1 {
+				valText += " (best)"
+			}
+		}
+		logf("epoch %d/%d  mean loss %.6f%s  %.0f %s/s  epoch %s  elapsed %s  eta %s", epoch+1, epochs, mean, valText,
 			float64(count*batchSize)/time.Since(epochStart).Seconds(), tk.unit(), time.Since(epochStart).Round(time.Millisecond),
 			elapsed.Round(time.Second), eta.Round(time.Second))
 	}
@@ -434,7 +493,7 @@ func removeRun(dir string) error {
 	if err := os.Remove(filepath.Join(dir, LossLogFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return nil
+	return os.RemoveAll(filepath.Join(dir, BestDir))
 }
 
 // truncateLossLog keeps the header and the rows with step ≤ lastStep.
@@ -501,21 +560,6 @@ func tensorFloat(t *tensors.Tensor) float64 {
 		return v
 	}
 	return math.NaN()
-}
-
-// catch converts a panic from graph code into an error.
-func catch(fn func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(error); ok {
-				err = e
-			} else {
-				err = fmt.Errorf("%v", r)
-			}
-		}
-	}()
-	fn()
-	return nil
 }
 
 // LossRow is one row of a run's loss log.

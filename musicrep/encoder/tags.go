@@ -1,4 +1,4 @@
-package tagfeat
+package encoder
 
 import (
 	"fmt"
@@ -75,16 +75,16 @@ func Mean(scope *model.Scope, ids *Node, table []float32, vocabSize, dim int, dr
 
 func checkIDs(fn string, ids *Node) {
 	if ids.Rank() != 2 || !ids.DType().IsInt() {
-		panic(fmt.Sprintf("tagfeat.%s: ids must be a [batch, maxTags] integer tensor, got %s", fn, ids.Shape()))
+		panic(fmt.Sprintf("encoder.%s: ids must be a [batch, maxTags] integer tensor, got %s", fn, ids.Shape()))
 	}
 }
 
 func checkSizes(fn string, vocabSize, dim int, dropout float64) {
 	if vocabSize < 0 || dim < 1 {
-		panic(fmt.Sprintf("tagfeat.%s: vocabSize=%d must be ≥ 0 and dim=%d ≥ 1", fn, vocabSize, dim))
+		panic(fmt.Sprintf("encoder.%s: vocabSize=%d must be ≥ 0 and dim=%d ≥ 1", fn, vocabSize, dim))
 	}
 	if dropout < 0 || dropout >= 1 {
-		panic(fmt.Sprintf("tagfeat.%s: dropout=%g must be in [0, 1)", fn, dropout))
+		panic(fmt.Sprintf("encoder.%s: dropout=%g must be in [0, 1)", fn, dropout))
 	}
 }
 
@@ -95,13 +95,13 @@ func embeddingTable(fn string, scope *model.Scope, g *Graph, table []float32, vo
 	want := shapes.Make(dtype, rows, dim)
 	if v := scope.GetVariable(EmbeddingsVariable); v != nil {
 		if !v.Shape().Equal(want) {
-			panic(fmt.Sprintf("tagfeat.%s: variable %s/%s has shape %s, the encoder needs %s (vocabSize+1, dim)",
+			panic(fmt.Sprintf("encoder.%s: variable %s/%s has shape %s, the encoder needs %s (vocabSize+1, dim)",
 				fn, scope.Scope(), EmbeddingsVariable, v.Shape(), want))
 		}
 		return v.SetTrainable(trainable).NodeValue(g)
 	}
 	if len(table) != rows*dim {
-		panic(fmt.Sprintf("tagfeat.%s: table has %d values, want (vocabSize+1)·dim = %d·%d = %d (row 0 = padding)",
+		panic(fmt.Sprintf("encoder.%s: table has %d values, want (vocabSize+1)·dim = %d·%d = %d (row 0 = padding)",
 			fn, len(table), rows, dim, rows*dim))
 	}
 	var t *tensors.Tensor
@@ -115,7 +115,7 @@ func embeddingTable(fn string, scope *model.Scope, g *Graph, table []float32, vo
 		}
 		t = tensors.FromFlatDataAndDimensions(data, rows, dim)
 	default:
-		panic(fmt.Sprintf("tagfeat.%s: unsupported dtype %s", fn, dtype))
+		panic(fmt.Sprintf("encoder.%s: unsupported dtype %s", fn, dtype))
 	}
 	return scope.VariableWithValue(EmbeddingsVariable, t).SetTrainable(trainable).NodeValue(g)
 }

@@ -1,4 +1,4 @@
-package tagfeat
+package encoder
 
 import (
 	"math"

@@ -1,4 +1,4 @@
-package cmir
+package encoder
 
 import (
 	"testing"
@@ -55,7 +55,7 @@ func TestGraphMatchesConfig(t *testing.T) {
 		c := cfg
 		c.Scrambled = scrambled
 		outs, err := model.ExecOnceN(backend, store, func(scope *model.Scope, m, cfIn *Node) []*Node {
-			z, zd := AudioEncoder(scope, c, m)
+			z, zd := AudioCNN(scope, c, m)
 			return []*Node{z, zd, CFEncoder(scope, cfIn)}
 		}, tensors.FromFlatDataAndDimensions(mel, 2, Bands, CropFrames), tensors.FromFlatDataAndDimensions(cf, 2, CFDim))
 		if err != nil {

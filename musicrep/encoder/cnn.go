@@ -1,22 +1,10 @@
-// Package cmir is contrastive-mir-learning (Ferraro et al. 2021) as GoMLX graph code: the audio CNN on
-// 48-band mel-spectrogram crops, the collaborative-filtering encoder, the genre tag encoder (package tagfeat),
-// the baselines' prediction heads and the three-way NT-Xent objective.
-//
-// The CNN follows ../shared/reference/SEEDS_SPEC.md B2.1 exactly when Widths is the default
-// (128,128,256,256,256,256,512) and the input is 48 bands × 256 frames: seven blocks of Conv(3×3, pad 1) →
-// BatchNorm → ReLU → MaxPool (2, 2, 2, 2, (1,2), (1,2), 2), flatten to 1024 = z, then Linear(1024→512) → BatchNorm
-// → ReLU → Dropout(0.5) → Linear(512→128) → LayerNorm(eps 1e-6) = z_d; 3,989,762 parameters. A narrower
-// Widths gives the small CI preset (the pure-Go backend's convolutions are slow; TOOLCHAIN.md).
-//
-// Time-frequency layout: the original trainer reshapes (256 frames × 48 bands) crops with view(-1,1,48,256) — a
-// reshape, not a transpose — while its inference code feeds properly oriented (48 × 256) chunks (SEEDS_SPEC B7.1).
-// musicrep uses the proper orientation, [batch, 1, 48 bands, 256 frames], for both training and inference, so a
-// model sees the same layout in both; Scrambled reproduces the original training reshape for comparison.
-package cmir
+package encoder
 
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
@@ -26,8 +14,6 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
-
-	"github.com/musicrep/musicrep/musicrep/binding"
 )
 
 // Bands and CropFrames are the CNN's input size: 48 mel bands × a 256-frame crop (≈ 4.1 s at 16 kHz, hop 256).
@@ -38,8 +24,6 @@ const (
 	EmbeddingDim = 128
 	// CFDim is the CF modality's input: 300 factors + bias.
 	CFDim = 301
-	// LayerNormEpsilon is the seed's eps for every LayerNorm.
-	LayerNormEpsilon = 1e-6
 	// BatchNormEpsilon and BatchNormMomentum are PyTorch's defaults (eps 1e-5; momentum 0.1, i.e. 0.9 in
 	// GoMLX's convention).
 	BatchNormEpsilon  = 1e-5
@@ -58,6 +42,15 @@ type AudioConfig struct {
 	Hidden    int     // fc hidden units (512)
 	Dropout   float64 // fc dropout (0.5)
 	Scrambled bool    // feed the crop through the original trainer's reshape (see package doc)
+	// Out is the size of z_d; 0 means EmbeddingDim (128, the paper's).
+	Out int
+}
+
+func (c AudioConfig) out() int {
+	if c.Out > 0 {
+		return c.Out
+	}
+	return EmbeddingDim
 }
 
 // DefaultAudioConfig is the published audio encoder.
@@ -77,23 +70,23 @@ func (c AudioConfig) NumParams() int {
 		n += 9*in*w + w + 2*w // conv weights + bias, BatchNorm
 		in = w
 	}
-	n += c.FlatDim()*c.Hidden + c.Hidden + 2*c.Hidden          // fc1 + BatchNorm1d
-	n += c.Hidden*EmbeddingDim + EmbeddingDim + 2*EmbeddingDim // fc2 + LayerNorm
+	n += c.FlatDim()*c.Hidden + c.Hidden + 2*c.Hidden // fc1 + BatchNorm1d
+	n += c.Hidden*c.out() + c.out() + 2*c.out()       // fc2 + LayerNorm
 	return n
 }
 
 // Validate checks the configuration.
 func (c AudioConfig) Validate() error {
 	if len(c.Widths) != len(pools) {
-		return fmt.Errorf("cmir: the audio CNN has %d blocks, got %d widths", len(pools), len(c.Widths))
+		return fmt.Errorf("encoder: the audio CNN has %d blocks, got %d widths", len(pools), len(c.Widths))
 	}
 	for _, w := range c.Widths {
 		if w < 1 {
-			return fmt.Errorf("cmir: conv widths must be ≥ 1, got %v", c.Widths)
+			return fmt.Errorf("encoder: conv widths must be ≥ 1, got %v", c.Widths)
 		}
 	}
-	if c.Hidden < 1 || c.Dropout < 0 || c.Dropout >= 1 {
-		return fmt.Errorf("cmir: hidden %d must be ≥ 1 and dropout %g in [0, 1)", c.Hidden, c.Dropout)
+	if c.Hidden < 1 || c.Dropout < 0 || c.Dropout >= 1 || c.Out < 0 {
+		return fmt.Errorf("encoder: hidden %d must be ≥ 1 and dropout %g in [0, 1)", c.Hidden, c.Dropout)
 	}
 	return nil
 }
@@ -103,7 +96,8 @@ func batchNorm(scope *model.Scope, x *Node, axis int) *Node {
 		UseBackendInference(false).Done()
 }
 
-func layerNorm(scope *model.Scope, x *Node) *Node {
+// cnnLayerNorm is the CNN's and the CF encoder's final LayerNorm (eps 1e-6, learned gain and offset).
+func cnnLayerNorm(scope *model.Scope, x *Node) *Node {
 	return norm.LayerNorm(scope, x, -1).Epsilon(LayerNormEpsilon).LearnedGain(true).LearnedOffset(true).Done()
 }
 
@@ -119,13 +113,13 @@ func conv3x3(scope *model.Scope, x *Node, out int) *Node {
 	return Add(y, Reshape(b, 1, out, 1, 1))
 }
 
-// AudioEncoder maps mel crops [B, 48, 256] (bands × frames, dB) to (z [B, FlatDim], z_d [B, 128]).
-func AudioEncoder(scope *model.Scope, c AudioConfig, mel *Node) (z, zd *Node) {
+// AudioCNN maps mel crops [B, 48, 256] (bands × frames, dB) to (z [B, FlatDim], z_d [B, Out]).
+func AudioCNN(scope *model.Scope, c AudioConfig, mel *Node) (z, zd *Node) {
 	if err := c.Validate(); err != nil {
 		panic(err)
 	}
 	if mel.Rank() != 3 || mel.Shape().Dimensions[1] != Bands || mel.Shape().Dimensions[2] != CropFrames {
-		panic(fmt.Sprintf("cmir.AudioEncoder: input %s, want [batch, %d bands, %d frames]", mel.Shape(), Bands, CropFrames))
+		panic(fmt.Sprintf("encoder.AudioCNN: input %s, want [batch, %d bands, %d frames]", mel.Shape(), Bands, CropFrames))
 	}
 	b := mel.Shape().Dimensions[0]
 	var x *Node
@@ -146,12 +140,12 @@ func AudioEncoder(scope *model.Scope, c AudioConfig, mel *Node) (z, zd *Node) {
 	}
 	z = Reshape(x, b, -1)
 	if z.Shape().Dimensions[1] != c.FlatDim() {
-		panic(fmt.Sprintf("cmir.AudioEncoder: flattened to %d features, expected %d", z.Shape().Dimensions[1], c.FlatDim()))
+		panic(fmt.Sprintf("encoder.AudioCNN: flattened to %d features, expected %d", z.Shape().Dimensions[1], c.FlatDim()))
 	}
-	h := binding.Linear(s.In("fc1"), z, c.Hidden)
+	h := Linear(s.In("fc1"), z, c.Hidden)
 	h = activation.Relu(batchNorm(s.In("fc1_bn"), h, 1))
 	h = layers.DropoutStatic(s, h, c.Dropout)
-	zd = layerNorm(s.In("fc2_ln"), binding.Linear(s.In("fc2"), h, EmbeddingDim))
+	zd = cnnLayerNorm(s.In("fc2_ln"), Linear(s.In("fc2"), h, c.out()))
 	return z, zd
 }
 
@@ -159,9 +153,9 @@ func AudioEncoder(scope *model.Scope, c AudioConfig, mel *Node) (z, zd *Node) {
 // LayerNorm(eps 1e-6); 55,424 parameters. cf is [B, 301].
 func CFEncoder(scope *model.Scope, cf *Node) *Node {
 	s := scope.In("cf")
-	h := activation.Relu(binding.Linear(s.In("fc1"), cf, EmbeddingDim))
+	h := activation.Relu(Linear(s.In("fc1"), cf, EmbeddingDim))
 	h = layers.DropoutStatic(s, h, 0.3)
-	return layerNorm(s.In("ln"), binding.Linear(s.In("fc2"), h, EmbeddingDim))
+	return cnnLayerNorm(s.In("ln"), Linear(s.In("fc2"), h, EmbeddingDim))
 }
 
 // CFEncoderParams is the CF encoder's parameter count.
@@ -171,5 +165,36 @@ const CFEncoderParams = CFDim*EmbeddingDim + EmbeddingDim + EmbeddingDim*Embeddi
 // Linear(128→numGenres) gives genre logits.
 func Heads(scope *model.Scope, zd *Node, numGenres int) (cf, genreLogits *Node) {
 	s := scope.In("heads")
-	return binding.Linear(s.In("cf"), zd, CFDim), binding.Linear(s.In("genre"), zd, numGenres)
+	return Linear(s.In("cf"), zd, CFDim), Linear(s.In("genre"), zd, numGenres)
+}
+
+// Hyperparameter keys of the audio CNN (declared with their defaults and docs in training.Declared; the model
+// kinds cmir-* and the joint model with joint_audio_encoder=cnn read them).
+const (
+	ParamCNNWidths    = "cmir_widths"    // the seven conv block widths, comma-separated
+	ParamCNNHidden    = "cmir_hidden"    // fc hidden units
+	ParamCNNDropout   = "cmir_dropout"   // fc dropout
+	ParamCNNScrambled = "cmir_scrambled" // feed crops through the original trainer's reshape
+)
+
+// AudioConfigFromStore reads the audio CNN's architecture from a store's hyperparameters, with z_d of size out;
+// a key the store lacks takes the published model's value.
+func AudioConfigFromStore(scope *model.Scope, out int) (AudioConfig, error) {
+	def := DefaultAudioConfig()
+	c := AudioConfig{Hidden: model.GetParamOr(scope, ParamCNNHidden, def.Hidden),
+		Dropout:   model.GetParamOr(scope, ParamCNNDropout, def.Dropout),
+		Scrambled: model.GetParamOr(scope, ParamCNNScrambled, false), Out: out}
+	widths := make([]string, len(def.Widths))
+	for i, w := range def.Widths {
+		widths[i] = strconv.Itoa(w)
+	}
+	text := model.GetParamOr(scope, ParamCNNWidths, strings.Join(widths, ","))
+	for _, w := range strings.Split(text, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(w))
+		if err != nil {
+			return c, fmt.Errorf("hyperparameter %s=%q: want 7 comma-separated integers", ParamCNNWidths, text)
+		}
+		c.Widths = append(c.Widths, v)
+	}
+	return c, c.Validate()
 }
