@@ -43,7 +43,10 @@ type Resampler struct {
 	buf             []float32 // input history; buf[0] is input sample bufStart
 	bufStart        int64
 	inCount         int64 // input samples received
-	outCount        int64 // output samples produced
+	outCount        int64 // output samples produced (or skipped)
+	// Only outputs with index in [keepFrom, keepTo) are computed and returned; the others are counted and
+	// skipped (see window). By default all are kept.
+	keepFrom, keepTo int64
 }
 
 // NewResampler designs the filter for inRate → outRate.
@@ -93,8 +96,14 @@ func NewResampler(inRate, outRate int, opt ResamplerOptions) (*Resampler, error)
 	}
 	r.bufStart = int64(-(r.half - 1)) // zeros before the start
 	r.buf = make([]float32, r.half-1, 4*r.taps)
+	r.keepTo = math.MaxInt64
 	return r, nil
 }
+
+// window makes the resampler compute and return only the outputs with index in [from, to): the others are
+// counted but not computed, so a segment of a long signal costs the segment's dot products only. The outputs it
+// returns are those the full output holds at the same indices, bit for bit.
+func (r *Resampler) window(from, to int64) { r.keepFrom, r.keepTo = from, to }
 
 // Process appends to dst the output samples that the input received so far determines, and returns it.
 func (r *Resampler) Process(dst, in []float32) []float32 {
@@ -115,6 +124,7 @@ func (r *Resampler) Flush(dst []float32) []float32 {
 	r.buf = r.buf[:r.half-1]
 	clear(r.buf)
 	r.bufStart, r.inCount, r.outCount = int64(-(r.half - 1)), 0, 0
+	r.keepFrom, r.keepTo = 0, math.MaxInt64
 	return dst
 }
 
@@ -131,9 +141,11 @@ func (r *Resampler) produceUntil(dst []float32, avail, total int64) []float32 {
 		if i+int64(r.half) >= avail {
 			break
 		}
-		p := int(pos - i*l)
-		start := int(i - int64(r.half) + 1 - r.bufStart)
-		dst = append(dst, dot(r.table[p*r.taps:(p+1)*r.taps], r.buf[start:start+r.taps]))
+		if r.outCount >= r.keepFrom && r.outCount < r.keepTo {
+			p := int(pos - i*l)
+			start := int(i - int64(r.half) + 1 - r.bufStart)
+			dst = append(dst, dot(r.table[p*r.taps:(p+1)*r.taps], r.buf[start:start+r.taps]))
+		}
 		r.outCount++
 	}
 	// Drop the history no future output needs.
@@ -145,6 +157,16 @@ func (r *Resampler) produceUntil(dst []float32, avail, total int64) []float32 {
 		r.bufStart += int64(drop)
 	}
 	return dst
+}
+
+// resampledLength is the number of output samples for n input samples: ceil(n·outRate/inRate).
+func resampledLength(n int64, inRate, outRate int) int64 {
+	if inRate == outRate {
+		return n
+	}
+	g := int64(gcd(inRate, outRate))
+	l, m := int64(outRate)/g, int64(inRate)/g
+	return (n*l + m - 1) / m
 }
 
 // Resample converts a whole signal (see [Resampler]).

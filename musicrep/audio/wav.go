@@ -118,6 +118,13 @@ func newWAVSource(r io.Reader, name string) (source, int, int, error) {
 	}
 }
 
+func (w *wavSource) declaredFrames() int64 {
+	if w.left < 0 {
+		return -1
+	}
+	return w.left / int64(w.frame)
+}
+
 func (w *wavSource) readFull(p []byte) error {
 	n, err := io.ReadFull(w.r, p)
 	w.pos += int64(n)
