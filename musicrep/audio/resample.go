@@ -3,6 +3,7 @@ package audio
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // ResamplerOptions designs the anti-aliasing low-pass filter of a [Resampler]. Frequencies are fractions of the
@@ -77,6 +78,14 @@ func NewResampler(inRate, outRate int, opt ResamplerOptions) (*Resampler, error)
 		return nil, fmt.Errorf("resample: %d → %d Hz needs %d filter phases of %d taps: the ratio is too "+
 			"irregular; resample in two steps through a rounder rate", inRate, outRate, r.l, r.taps)
 	}
+	r.bufStart = int64(-(r.half - 1)) // zeros before the start
+	r.buf = make([]float32, r.half-1, 4*r.taps)
+	r.keepTo = math.MaxInt64
+	key := tableKey{r.l, r.m, opt}
+	if t := cachedTable(key); t != nil {
+		r.table = t
+		return r, nil
+	}
 	// table[p·taps + j] = h(p/L + half − 1 − j): the weight of input sample i − half + 1 + j for output phase p.
 	r.table = make([]float32, r.l*r.taps)
 	halfLen := float64(r.half)
@@ -94,10 +103,46 @@ func NewResampler(inRate, outRate int, opt ResamplerOptions) (*Resampler, error)
 			row[j] = float32(2 * fc * sinc(2*fc*t) * w)
 		}
 	}
-	r.bufStart = int64(-(r.half - 1)) // zeros before the start
-	r.buf = make([]float32, r.half-1, 4*r.taps)
-	r.keepTo = math.MaxInt64
+	cacheTable(key, r.table)
 	return r, nil
+}
+
+// tableKey identifies a filter table: the reduced ratio and the design.
+type tableKey struct {
+	l, m int
+	opt  ResamplerOptions
+}
+
+// tableCache keeps the tables of the first ratios met (they are read-only once built): building one takes ~0.1 s
+// for 44.1 → 16 kHz, which a command analysing many files, or MelFile's second pass, would otherwise pay each
+// time. It holds at most maxCachedTables tables of at most maxCachedTable entries (1 MB each; the tables of the
+// usual rates are far smaller), so it stays small whatever rates the files declare.
+var tableCache struct {
+	sync.Mutex
+	m map[tableKey][]float32
+}
+
+const (
+	maxCachedTables = 8
+	maxCachedTable  = 1 << 18
+)
+
+func cachedTable(k tableKey) []float32 {
+	tableCache.Lock()
+	defer tableCache.Unlock()
+	return tableCache.m[k]
+}
+
+func cacheTable(k tableKey, t []float32) {
+	tableCache.Lock()
+	defer tableCache.Unlock()
+	if len(t) > maxCachedTable || len(tableCache.m) >= maxCachedTables {
+		return
+	}
+	if tableCache.m == nil {
+		tableCache.m = map[tableKey][]float32{}
+	}
+	tableCache.m[k] = t
 }
 
 // window makes the resampler compute and return only the outputs with index in [from, to): the others are
