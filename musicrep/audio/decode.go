@@ -187,6 +187,9 @@ func NewStream(r io.Reader, name string) (*Stream, error) {
 			s.declared = o.framesFromEnd(ra, size)
 		}
 	}
+	if s.declared > maxDeclaredFrames {
+		s.declared = -1 // a damaged header: the length is found by decoding
+	}
 	// A header may claim anything: a 96 KB WAV declaring 1 Hz would be resampled to 16,000 times as many
 	// samples. Real recordings lie well inside these bounds.
 	if s.rate < MinSampleRate || s.rate > MaxSampleRate || s.channels > MaxChannels {
@@ -196,6 +199,10 @@ func NewStream(r io.Reader, name string) (*Stream, error) {
 	}
 	return s, nil
 }
+
+// maxDeclaredFrames bounds the length a container may claim (2^40 frames: 16 days at 768 kHz); a larger claim is
+// ignored, not trusted.
+const maxDeclaredFrames = 1 << 40
 
 // The sample rates and channel counts a stream may declare (NewStream refuses others).
 const (
