@@ -1,8 +1,12 @@
 package audio
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync/atomic"
@@ -170,4 +174,54 @@ func TestMelMemoryBounded(t *testing.T) {
 	whole := DefaultMelOptions()
 	whole.SegmentSeconds = 0
 	check("whole recording", 60, long/6, 48000, 1, whole)
+}
+
+// longMP3 writes the MP3 fixture's audio frames repeated copies times after its LAME header frame: a valid MP3
+// of copies × 35 s.
+func longMP3(t *testing.T, copies int) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/knolls_35s.mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan, err := scanMP3(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, frames := b[scan.start:scan.start+int64(scan.first.length)], b[scan.start+int64(scan.first.length):scan.end]
+	out := append([]byte(nil), head...)
+	for range copies {
+		out = append(out, frames...)
+	}
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("knolls_x%d.mp3", copies))
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The same for MP3 (go-mp3 decodes, 44.1 kHz stereo): 35 s and 3.5 minutes of the fixture repeated take the same
+// memory, except go-mp3's index of frame offsets (8 bytes a frame: 1.1 MB an hour).
+func TestMelMemoryBoundedMP3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decodes 3.5 minutes of MP3")
+	}
+	var peaks [2]uint64
+	for i, copies := range []int{1, 6} {
+		path := longMP3(t, copies)
+		start := time.Now()
+		var frames int
+		peak, allocated := heapPeak(t, func() error {
+			var err error
+			frames, err = MelFrames(path, DefaultMelOptions(), func(int, []float32) error { return nil })
+			return err
+		})
+		t.Logf("%d × 35 s of MP3: %d frames, peak live heap %.2f MiB, allocated %.1f MiB in all, %v", copies, frames,
+			float64(peak)/mib, float64(allocated)/mib, time.Since(start).Round(time.Millisecond))
+		peaks[i] = peak
+	}
+	if peaks[1] > peaks[0]+2*mib {
+		t.Errorf("peak live heap %.2f MiB for 35 s, %.2f MiB for 210 s: memory grows with the length",
+			float64(peaks[0])/mib, float64(peaks[1])/mib)
+	}
 }
