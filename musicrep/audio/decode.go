@@ -115,6 +115,7 @@ type Stream struct {
 	pending  []float32
 	closer   io.Closer
 	err      error
+	declared int64 // frames per channel the container announces; -1 when it does not say
 }
 
 // Open opens an audio file for streaming decode; the format is sniffed from its content.
@@ -177,6 +178,18 @@ func NewStream(r io.Reader, name string) (*Stream, error) {
 	if s.rate <= 0 || s.channels <= 0 {
 		return nil, fmt.Errorf("audio: %s: invalid %s stream: %d Hz, %d channels", name, format, s.rate, s.channels)
 	}
+	s.declared = -1
+	if d, ok := s.src.(interface{ declaredFrames() int64 }); ok {
+		s.declared = d.declaredFrames()
+	}
+	if o, ok := s.src.(oggSource); ok {
+		if ra, size, ok := readerAtSize(r); ok {
+			s.declared = o.framesFromEnd(ra, size)
+		}
+	}
+	if s.declared > maxDeclaredFrames {
+		s.declared = -1 // a damaged header: the length is found by decoding
+	}
 	// A header may claim anything: a 96 KB WAV declaring 1 Hz would be resampled to 16,000 times as many
 	// samples. Real recordings lie well inside these bounds.
 	if s.rate < MinSampleRate || s.rate > MaxSampleRate || s.channels > MaxChannels {
@@ -187,12 +200,42 @@ func NewStream(r io.Reader, name string) (*Stream, error) {
 	return s, nil
 }
 
+// maxDeclaredFrames bounds the length a container may claim (2^40 frames: 16 days at 768 kHz); a larger claim is
+// ignored, not trusted.
+const maxDeclaredFrames = 1 << 40
+
 // The sample rates and channel counts a stream may declare (NewStream refuses others).
 const (
 	MinSampleRate = 4000
 	MaxSampleRate = 768000
 	MaxChannels   = 64
 )
+
+// readerAtSize gives random access to r and its size when r is a regular file, a *bytes.Reader or similar.
+func readerAtSize(r io.Reader) (io.ReaderAt, int64, bool) {
+	ra, ok := r.(io.ReaderAt)
+	if !ok {
+		return nil, 0, false
+	}
+	switch v := r.(type) {
+	case interface{ Stat() (os.FileInfo, error) }:
+		fi, err := v.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return nil, 0, false
+		}
+		return ra, fi.Size(), true
+	case interface{ Size() int64 }:
+		return ra, v.Size(), true
+	}
+	return nil, 0, false
+}
+
+// declaredFrames is the length in frames (samples per channel) that the container announces, before decoding:
+// the WAV data chunk's size, FLAC's STREAMINFO sample count, the MP3 frame count (less the LAME encoder delay and
+// padding), the granule position of the last Ogg page of a seekable file. It is -1 when the container does not
+// say (a streamed WAV, a FLAC without the count, an Ogg stream that is not a file). It is a claim: the decoded
+// length can differ when the file is damaged, and [MelFile] checks it.
+func (s *Stream) declaredFrames() int64 { return s.declared }
 
 // Name is the file name given to [Open] or [NewStream].
 func (s *Stream) Name() string { return s.name }
@@ -355,15 +398,12 @@ func readAll(s *Stream) (*Audio, error) {
 }
 
 // Load decodes a file, mixes it down to mono and resamples it to rate (0 keeps the file's rate), in a streaming
-// way: only the output signal is held in memory. It is the equivalent of librosa.load(path, sr=rate, mono=True).
+// way: only the output signal is held in memory (64 KB per second at 16 kHz: 230 MB for an hour). It is the
+// equivalent of librosa.load(path, sr=rate, mono=True). [LoadBlocks] hands the same signal out in blocks without
+// holding it; [MelFile] and [MelFrames] never hold it.
 func Load(path string, rate int) ([]float32, error) {
-	s, err := Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
 	var out []float32
-	err = streamMono(s, rate, DefaultResamplerOptions(), func(block []float32) error {
+	err := LoadBlocks(path, rate, func(block []float32) error {
 		out = append(out, block...)
 		return nil
 	})
@@ -373,8 +413,26 @@ func Load(path string, rate int) ([]float32, error) {
 	return out, nil
 }
 
-// streamMono decodes s to mono, resamples to rate (0: the stream's rate) and hands out blocks to emit.
-func streamMono(s *Stream, rate int, ropt ResamplerOptions, emit func([]float32) error) error {
+// LoadBlocks is [Load] as a stream: it calls fn with consecutive blocks of the mono signal at rate (0 keeps the
+// file's rate), each valid only during the call, in memory bounded for any file length (one block of at most
+// 32768 decoded samples per channel and the resampler's filter). An error from fn stops the decoding and is
+// returned; a decoding error after some blocks were handed out is returned too, so fn may have seen the first
+// part of a file that turns out damaged.
+func LoadBlocks(path string, rate int, fn func(block []float32) error) error {
+	s, err := Open(path)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	_, err = streamMono(s, rate, DefaultResamplerOptions(), 0, math.MaxInt64, fn)
+	return err
+}
+
+// streamMono decodes s to mono, resamples to rate (0: the stream's rate) and hands the output samples with index
+// in [from, to) to emit, in blocks; the whole file is decoded and checked either way (a damaged end is an error),
+// but the resampler computes only the samples asked for. It returns the number of frames (samples per channel)
+// decoded.
+func streamMono(s *Stream, rate int, ropt ResamplerOptions, from, to int64, emit func([]float32) error) (int64, error) {
 	if rate == 0 {
 		rate = s.rate
 	}
@@ -382,8 +440,9 @@ func streamMono(s *Stream, rate int, ropt ResamplerOptions, emit func([]float32)
 	if rate != s.rate {
 		var err error
 		if rs, err = NewResampler(s.rate, rate, ropt); err != nil {
-			return fmt.Errorf("audio: %s: %w", s.name, err)
+			return 0, fmt.Errorf("audio: %s: %w", s.name, err)
 		}
+		rs.window(from, to)
 	}
 	in := make([]float32, 32768)
 	var out []float32
@@ -392,34 +451,43 @@ func streamMono(s *Stream, rate int, ropt ResamplerOptions, emit func([]float32)
 		n, err := s.ReadMono(in)
 		if n > 0 {
 			if err := checkFinite(in[:n], s.name, read); err != nil {
-				return err
+				return read, err
+			}
+			switch {
+			case rs == nil:
+				// Output index = input index: emit the part of [read, read+n) inside the window.
+				lo, hi := max(from, read), min(to, read+int64(n))
+				if lo < hi {
+					if err := emit(in[lo-read : hi-read]); err != nil {
+						return read, err
+					}
+				}
+			case rs.outCount < to: // past the window, the rest is only decoded and counted
+				out = rs.Process(out[:0], in[:n])
+				if len(out) > 0 {
+					if err := emit(out); err != nil {
+						return read, err
+					}
+				}
 			}
 			read += int64(n)
-			if rs == nil {
-				if err := emit(in[:n]); err != nil {
-					return err
-				}
-			} else {
-				out = rs.Process(out[:0], in[:n])
-				if err := emit(out); err != nil {
-					return err
-				}
-			}
 		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return err
+			return read, err
 		}
 	}
-	if rs != nil {
+	if rs != nil && rs.outCount < to {
 		out = rs.Flush(out[:0])
-		if err := emit(out); err != nil {
-			return err
+		if len(out) > 0 {
+			if err := emit(out); err != nil {
+				return read, err
+			}
 		}
 	}
-	return nil
+	return read, nil
 }
 
 // checkFinite rejects NaN and ±Inf samples (a float WAV can hold them; they would poison every frame they touch).

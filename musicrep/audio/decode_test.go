@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -305,5 +306,27 @@ func TestHeaderClaimsBounded(t *testing.T) {
 	writeWAV(t, p, make([]float32, 8000), 8000)
 	if x, err := Load(p, 16000); err != nil || len(x) != 16000 {
 		t.Errorf("8 kHz: %d samples, %v", len(x), err)
+	}
+}
+
+// A WAV fmt chunk claiming gigabytes is refused before anything is allocated (the fuzzer found one that made the
+// decoder allocate 4 GB).
+func TestWAVFmtChunkSizeBounded(t *testing.T) {
+	b, err := os.ReadFile("testdata/loyalists_250ms_s16.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("fmt "))
+	b = bytes.Clone(b)
+	binary.LittleEndian.PutUint32(b[i+4:], 0xFE000000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = NewStream(bytes.NewReader(b), "big-fmt.wav")
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "fmt chunk at byte 12 claims 4261412864 bytes") {
+		t.Errorf("err %v, want the fmt chunk's size refused", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+		t.Errorf("allocated %d bytes to refuse the header", got)
 	}
 }

@@ -30,5 +30,8 @@
 // [MelSpectrogram] computes the B1.5 front-end: mono 16 kHz, the centred 29.1 s segment ([CentreSegment]), 512-sample
 // Hann frames every 256 samples, centred frames with zero padding, the power spectrum, 48 Slaney-scale mel bands
 // (0–8 kHz) with area ("unit_tri" / librosa norm="slaney") normalisation, and 20·log10(power) with Essentia's
-// floor (lin2db floors at −100 dB, doubled to −200). [MelFile] does the same from a file in a streaming way.
+// floor (lin2db floors at −100 dB, doubled to −200). [MelFile] does the same from a file, and [MelFrames] hands
+// the frames out one at a time: both decode, resample and analyse as a stream, in memory bounded for any file
+// length (the centred segment's position comes from the length the container declares, checked against the
+// decoded length; only the segment is resampled). [LoadBlocks] streams the resampled mono signal itself.
 package audio

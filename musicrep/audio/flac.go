@@ -55,6 +55,13 @@ func newFLACSource(r io.Reader, name string) (source, int, int, error) {
 	return f, int(info.SampleRate), f.channels, nil
 }
 
+func (f *flacSource) declaredFrames() int64 {
+	if f.total == 0 || f.total > 1<<62 {
+		return -1
+	}
+	return int64(f.total)
+}
+
 func (f *flacSource) next() ([]float32, error) {
 	fr, err := f.stream.ParseNext()
 	if err != nil {

@@ -209,7 +209,10 @@ type mp3Source struct {
 	raw      []byte
 	out      []float32
 	channels int
+	declared int64
 }
+
+func (m *mp3Source) declaredFrames() int64 { return m.declared }
 
 func newMP3Source(rs io.ReadSeeker, name string) (source, int, int, error) {
 	size, err := rs.Seek(0, io.SeekEnd)
@@ -247,9 +250,14 @@ func newMP3Source(rs io.ReadSeeker, name string) (source, int, int, error) {
 		// go-mp3 decodes the Xing/Info frame as a frame of silence.
 		m.skip = scan.first.samples
 	}
+	m.declared = int64(scan.frames * scan.first.samples)
 	if scan.haveGapless {
 		m.skip += scan.delay + mp3DecoderDelay
 		m.left = int64(scan.frames*scan.first.samples - scan.delay - scan.pad)
+		m.declared = m.left
+		if m.left < 0 {
+			m.declared = -1
+		}
 	}
 	return m, scan.first.rate, m.channels, nil
 }

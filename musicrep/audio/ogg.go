@@ -176,6 +176,50 @@ func (d *oggDemuxer) readPage() error {
 	return nil
 }
 
+// oggSource is a Vorbis or Opus source: its length is the granule position of the stream's last page, which
+// framesFromEnd reads from the end of the file.
+type oggSource interface {
+	framesFromEnd(ra io.ReaderAt, size int64) int64
+}
+
+// oggMaxPage is the largest Ogg page: a 27-byte header, 255 lacing values and 255 segments of 255 bytes.
+const oggMaxPage = 27 + 255 + 255*255
+
+// oggEndGranule finds the last page of the file (it starts within the last oggMaxPage bytes) that belongs to the
+// logical stream serial, passes its CRC check and ends the stream, and returns its granule position; -1 when there
+// is none (a truncated file, a chained or multiplexed stream whose last page is another stream's).
+func oggEndGranule(ra io.ReaderAt, size int64, serial uint32) int64 {
+	start := max(0, size-oggMaxPage)
+	tail := make([]byte, size-start)
+	if n, err := ra.ReadAt(tail, start); n != len(tail) && err != nil {
+		return -1
+	}
+	for i := bytes.LastIndex(tail, []byte("OggS")); i >= 0; i = bytes.LastIndex(tail[:i], []byte("OggS")) {
+		h := tail[i:]
+		if len(h) < 27 || len(h) < 27+int(h[26]) {
+			continue
+		}
+		plen := 27 + int(h[26])
+		for _, s := range h[27 : 27+int(h[26])] {
+			plen += int(s)
+		}
+		if plen != len(h) { // the stream's last page ends the file
+			continue
+		}
+		if h[4] != 0 || binary.LittleEndian.Uint32(h[14:]) != serial || h[5]&0x04 == 0 {
+			return -1
+		}
+		page := bytes.Clone(h)
+		want := binary.LittleEndian.Uint32(page[22:])
+		clear(page[22:26])
+		if oggCRC(0, page) != want {
+			return -1
+		}
+		return int64(binary.LittleEndian.Uint64(h[6:]))
+	}
+	return -1
+}
+
 // granuleTrim cuts decoded Ogg audio to what the granule positions say (RFC 7845 §4, Vorbis I spec A.2): the
 // first page's granule fixes the absolute position of the first decoded sample (samples before the stream start
 // are dropped), samples before preSkip (Opus) are dropped, and the last page's granule is the end of the stream.
@@ -237,6 +281,12 @@ func newVorbisSource(r io.Reader, name string) (source, int, int, error) {
 	v.buf = make([]float32, v.dec.BufferSize())
 	v.trim.channels = v.dec.Channels()
 	return v, v.dec.SampleRate(), v.dec.Channels(), nil
+}
+
+// framesFromEnd is the last granule position: the stream's length when it starts at granule 0, as encoders write
+// it.
+func (v *vorbisSource) framesFromEnd(ra io.ReaderAt, size int64) int64 {
+	return oggEndGranule(ra, size, v.demux.serial)
 }
 
 func (v *vorbisSource) next() ([]float32, error) {
@@ -316,6 +366,15 @@ func newOpusSource(r io.Reader, name string) (source, int, int, error) {
 	o.trim = granuleTrim{channels: channels, preSkip: preSkip}
 	o.buf = make([]float32, 5760*channels) // 120 ms at 48 kHz, the longest Opus packet
 	return o, opusRate, channels, nil
+}
+
+// framesFromEnd is the last granule position less the pre-skip (RFC 7845 §4).
+func (o *opusSource) framesFromEnd(ra io.ReaderAt, size int64) int64 {
+	g := oggEndGranule(ra, size, o.demux.serial)
+	if g < o.trim.preSkip {
+		return -1
+	}
+	return g - o.trim.preSkip
 }
 
 func (o *opusSource) next() ([]float32, error) {

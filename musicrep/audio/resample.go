@@ -3,6 +3,7 @@ package audio
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // ResamplerOptions designs the anti-aliasing low-pass filter of a [Resampler]. Frequencies are fractions of the
@@ -43,7 +44,10 @@ type Resampler struct {
 	buf             []float32 // input history; buf[0] is input sample bufStart
 	bufStart        int64
 	inCount         int64 // input samples received
-	outCount        int64 // output samples produced
+	outCount        int64 // output samples produced (or skipped)
+	// Only outputs with index in [keepFrom, keepTo) are computed and returned; the others are counted and
+	// skipped (see window). By default all are kept.
+	keepFrom, keepTo int64
 }
 
 // NewResampler designs the filter for inRate → outRate.
@@ -74,6 +78,14 @@ func NewResampler(inRate, outRate int, opt ResamplerOptions) (*Resampler, error)
 		return nil, fmt.Errorf("resample: %d → %d Hz needs %d filter phases of %d taps: the ratio is too "+
 			"irregular; resample in two steps through a rounder rate", inRate, outRate, r.l, r.taps)
 	}
+	r.bufStart = int64(-(r.half - 1)) // zeros before the start
+	r.buf = make([]float32, r.half-1, 4*r.taps)
+	r.keepTo = math.MaxInt64
+	key := tableKey{r.l, r.m, opt}
+	if t := cachedTable(key); t != nil {
+		r.table = t
+		return r, nil
+	}
 	// table[p·taps + j] = h(p/L + half − 1 − j): the weight of input sample i − half + 1 + j for output phase p.
 	r.table = make([]float32, r.l*r.taps)
 	halfLen := float64(r.half)
@@ -91,10 +103,52 @@ func NewResampler(inRate, outRate int, opt ResamplerOptions) (*Resampler, error)
 			row[j] = float32(2 * fc * sinc(2*fc*t) * w)
 		}
 	}
-	r.bufStart = int64(-(r.half - 1)) // zeros before the start
-	r.buf = make([]float32, r.half-1, 4*r.taps)
+	cacheTable(key, r.table)
 	return r, nil
 }
+
+// tableKey identifies a filter table: the reduced ratio and the design.
+type tableKey struct {
+	l, m int
+	opt  ResamplerOptions
+}
+
+// tableCache keeps the tables of the first ratios met (they are read-only once built): building one takes ~0.1 s
+// for 44.1 → 16 kHz, which a command analysing many files, or MelFile's second pass, would otherwise pay each
+// time. It holds at most maxCachedTables tables of at most maxCachedTable entries (1 MB each; the tables of the
+// usual rates are far smaller), so it stays small whatever rates the files declare.
+var tableCache struct {
+	sync.Mutex
+	m map[tableKey][]float32
+}
+
+const (
+	maxCachedTables = 8
+	maxCachedTable  = 1 << 18
+)
+
+func cachedTable(k tableKey) []float32 {
+	tableCache.Lock()
+	defer tableCache.Unlock()
+	return tableCache.m[k]
+}
+
+func cacheTable(k tableKey, t []float32) {
+	tableCache.Lock()
+	defer tableCache.Unlock()
+	if len(t) > maxCachedTable || len(tableCache.m) >= maxCachedTables {
+		return
+	}
+	if tableCache.m == nil {
+		tableCache.m = map[tableKey][]float32{}
+	}
+	tableCache.m[k] = t
+}
+
+// window makes the resampler compute and return only the outputs with index in [from, to): the others are
+// counted but not computed, so a segment of a long signal costs the segment's dot products only. The outputs it
+// returns are those the full output holds at the same indices, bit for bit.
+func (r *Resampler) window(from, to int64) { r.keepFrom, r.keepTo = from, to }
 
 // Process appends to dst the output samples that the input received so far determines, and returns it.
 func (r *Resampler) Process(dst, in []float32) []float32 {
@@ -115,6 +169,7 @@ func (r *Resampler) Flush(dst []float32) []float32 {
 	r.buf = r.buf[:r.half-1]
 	clear(r.buf)
 	r.bufStart, r.inCount, r.outCount = int64(-(r.half - 1)), 0, 0
+	r.keepFrom, r.keepTo = 0, math.MaxInt64
 	return dst
 }
 
@@ -131,9 +186,11 @@ func (r *Resampler) produceUntil(dst []float32, avail, total int64) []float32 {
 		if i+int64(r.half) >= avail {
 			break
 		}
-		p := int(pos - i*l)
-		start := int(i - int64(r.half) + 1 - r.bufStart)
-		dst = append(dst, dot(r.table[p*r.taps:(p+1)*r.taps], r.buf[start:start+r.taps]))
+		if r.outCount >= r.keepFrom && r.outCount < r.keepTo {
+			p := int(pos - i*l)
+			start := int(i - int64(r.half) + 1 - r.bufStart)
+			dst = append(dst, dot(r.table[p*r.taps:(p+1)*r.taps], r.buf[start:start+r.taps]))
+		}
 		r.outCount++
 	}
 	// Drop the history no future output needs.
@@ -145,6 +202,16 @@ func (r *Resampler) produceUntil(dst []float32, avail, total int64) []float32 {
 		r.bufStart += int64(drop)
 	}
 	return dst
+}
+
+// resampledLength is the number of output samples for n input samples: ceil(n·outRate/inRate).
+func resampledLength(n int64, inRate, outRate int) int64 {
+	if inRate == outRate {
+		return n
+	}
+	g := int64(gcd(inRate, outRate))
+	l, m := int64(outRate)/g, int64(inRate)/g
+	return (n*l + m - 1) / m
 }
 
 // Resample converts a whole signal (see [Resampler]).

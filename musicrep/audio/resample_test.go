@@ -3,6 +3,7 @@ package audio
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -121,5 +122,10 @@ func TestResamplerOptionsChecked(t *testing.T) {
 	}
 	if _, err := NewResampler(0, 16000, DefaultResamplerOptions()); err == nil {
 		t.Error("NewResampler accepted a zero rate")
+	}
+	// 96,001 → 16,000 Hz would need 16,000 phases of 1,080 taps (69 MB): refused before the table is built.
+	if _, err := NewResampler(96001, 16000, DefaultResamplerOptions()); err == nil ||
+		!strings.Contains(err.Error(), "too irregular") {
+		t.Errorf("NewResampler(96001 → 16000): %v, want the ratio refused as too irregular", err)
 	}
 }

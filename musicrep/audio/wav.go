@@ -15,6 +15,9 @@ const (
 	wavFormatExtensible = 0xFFFE
 )
 
+// maxFmtChunk bounds the fmt chunk's size (16 bytes for PCM, 18 or 40 with extensions; a few more are tolerated).
+const maxFmtChunk = 1 << 10
+
 // wavSource reads a RIFF/WAVE file's data chunk. It is a plain chunk walker: fmt must precede data (as RIFF
 // requires), other chunks are skipped.
 type wavSource struct {
@@ -58,8 +61,10 @@ func newWAVSource(r io.Reader, name string) (source, int, int, error) {
 		id, size := string(ch[:4]), int64(w.order.Uint32(ch[4:]))
 		switch id {
 		case "fmt ":
-			if size < 16 {
-				return fail("fmt chunk at byte %d is %d bytes, want ≥ 16", chunkAt, size)
+			if size < 16 || size > maxFmtChunk {
+				// The size is read before anything is allocated: a header claiming 4 GB must not get 4 GB.
+				return fail("fmt chunk at byte %d claims %d bytes; a fmt chunk holds 16 to 40 (a damaged header)",
+					chunkAt, size)
 			}
 			body := make([]byte, size)
 			if err := w.readFull(body); err != nil {
@@ -116,6 +121,13 @@ func newWAVSource(r io.Reader, name string) (source, int, int, error) {
 			}
 		}
 	}
+}
+
+func (w *wavSource) declaredFrames() int64 {
+	if w.left < 0 {
+		return -1
+	}
+	return w.left / int64(w.frame)
 }
 
 func (w *wavSource) readFull(p []byte) error {

@@ -265,17 +265,19 @@ func (t *Tokenizer) appendWordPieces(out []int32, text string, limit int) []int3
 	return out
 }
 
-// normalize applies BertNormalizer: clean text (drop NUL, U+FFFD and control/format/unassigned characters, map
-// whitespace to ' '), pad CJK ideographs with spaces, strip accents (NFD, drop nonspacing marks), lowercase.
+// normalize applies BertNormalizer: clean text (drop NUL, U+FFFD and control/format/private-use characters, map
+// whitespace to ' '), pad CJK ideographs with spaces, strip accents (NFD, drop nonspacing marks), lowercase. The
+// character classes and mappings are HuggingFace tokenizers' own (unicode_ref.go), not those of Go's Unicode
+// version: unassigned code points are kept (they become [UNK]), as the reference does.
 func (t *Tokenizer) normalize(text string) string {
 	var b strings.Builder
 	b.Grow(len(text) + 8)
 	for _, r := range text {
 		if t.cleanText {
-			if r == 0 || r == 0xfffd || isControl(r) {
+			if unicode.Is(refDrop, r) {
 				continue
 			}
-			if isWhitespace(r) {
+			if unicode.Is(refSpace, r) {
 				r = ' '
 			}
 		}
@@ -289,20 +291,13 @@ func (t *Tokenizer) normalize(text string) string {
 	}
 	s := b.String()
 	if t.stripAccents {
-		s = norm.NFD.String(s)
-		b.Reset()
-		for _, r := range s {
-			if !unicode.Is(unicode.Mn, r) {
-				b.WriteRune(r)
-			}
-		}
-		s = b.String()
+		s = stripAccents(s, &b)
 	}
 	if t.lowercase {
 		b.Reset()
 		for _, r := range s {
-			if r == 'İ' { // Rust's char::to_lowercase (full mapping) gives two characters here
-				b.WriteString("i\u0307")
+			if l, ok := refLowerExceptions[r]; ok { // e.g. 'İ' → "i\u0307" (Rust's full mapping), newer letters
+				b.WriteString(l)
 				continue
 			}
 			b.WriteRune(unicode.ToLower(r))
@@ -310,6 +305,30 @@ func (t *Tokenizer) normalize(text string) string {
 		s = b.String()
 	}
 	return s
+}
+
+// stripAccents is BertNormalizer's strip_accents: NFD, then the nonspacing marks (refMn) dropped. The code points
+// whose decomposition differs between golang.org/x/text and the reference's unicode-normalization crate take the
+// reference's result (refStripExceptions).
+func stripAccents(s string, b *strings.Builder) string {
+	b.Reset()
+	seg := 0
+	flush := func(end int) {
+		for _, r := range norm.NFD.String(s[seg:end]) {
+			if !unicode.Is(refMn, r) {
+				b.WriteRune(r)
+			}
+		}
+	}
+	for i, r := range s {
+		if x, ok := refStripExceptions[r]; ok {
+			flush(i)
+			b.WriteString(x)
+			seg = i + utf8.RuneLen(r)
+		}
+	}
+	flush(len(s))
+	return b.String()
 }
 
 // preTokenize applies BertPreTokenizer: split on whitespace, and isolate every punctuation character.
@@ -372,31 +391,13 @@ func (t *Tokenizer) wordPiece(out []int32, word string) []int32 {
 	return out
 }
 
-// isWhitespace is Rust's char::is_whitespace (the Unicode White_Space property), as used by HuggingFace tokenizers.
-func isWhitespace(r rune) bool {
-	return r == '\t' || r == '\n' || r == '\r' || r == ' ' || unicode.Is(unicode.White_Space, r)
-}
+// isWhitespace is Rust's char::is_whitespace (the Unicode White_Space property of Rust's Unicode version), as
+// used by HuggingFace tokenizers.
+func isWhitespace(r rune) bool { return unicode.Is(refSpace, r) }
 
-// isControl is HuggingFace tokenizers' is_control: any "Other" character (Cc, Cf, Cn, Co, Cs) except \t \n \r.
-func isControl(r rune) bool {
-	if r == '\t' || r == '\n' || r == '\r' {
-		return false
-	}
-	if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs) {
-		return true
-	}
-	// Cn: not assigned in any category.
-	return !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z)
-}
-
-// isPunctuation is BERT's punctuation: any ASCII punctuation character (including symbols such as $ + < = > ^ ` | ~)
-// or a Unicode punctuation character (category P).
-func isPunctuation(r rune) bool {
-	if r < 128 {
-		return (r >= 33 && r <= 47) || (r >= 58 && r <= 64) || (r >= 91 && r <= 96) || (r >= 123 && r <= 126)
-	}
-	return unicode.IsPunct(r)
-}
+// isPunctuation is BERT's punctuation, with the reference's tables: any ASCII punctuation character (including
+// symbols such as $ + < = > ^ ` | ~) or a character of the unicode_categories crate's punctuation categories.
+func isPunctuation(r rune) bool { return unicode.Is(refPunct, r) }
 
 // isChineseChar reports whether r is a CJK ideograph (the ranges of HuggingFace tokenizers' BertNormalizer).
 func isChineseChar(r rune) bool {
