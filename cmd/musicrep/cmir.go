@@ -43,11 +43,19 @@ func cmdCmir(ctx context.Context, args []string) error {
 	lrs := fs.String("lrs", "", "comma-separated learning rates: with several, each variant is trained once per "+
 		"rate and the rate (and epoch) with the lowest validation loss is kept (e.g. 1e-4,1e-3,3e-3); one sets "+
 		"the rate; empty keeps the preset's (1e-4)")
+	jointRow := fs.String("joint", "", "also train the joint model with contrastive-mir's CNN as its audio encoder "+
+		"(modalities audio, cf, tags; the preset's CNN, batch, epochs and learning rate) and score it from audio "+
+		"alone in its shared space: \"default\", or joint settings such as \"joint_dim=64;joint_fusion=mean\"")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dataset == "" {
 		return fmt.Errorf("give the dataset with -dataset DIR (make one with musicrep melon-generate)")
+	}
+	if *jointRow != "" {
+		if _, err := training.NewStore("", cmir.JointSettings(*jointRow)); err != nil {
+			return fmt.Errorf("-joint %q: %w", *jointRow, err)
+		}
 	}
 	// Range checks before any data is read or CF is fitted.
 	if *maxSongs < 0 {
@@ -60,7 +68,7 @@ func cmdCmir(ctx context.Context, args []string) error {
 		return fmt.Errorf("-cf-factors %d: BPR needs at least 1 factor (the paper: 300)", *cfFactors)
 	}
 	if _, err := training.NewStore(*preset, "model=cmir-contrastive"); err != nil {
-		return fmt.Errorf("-preset: %w", err)
+		return fmt.Errorf("-preset %q: %w", *preset, err)
 	}
 	if *name == "" {
 		*name = "cmir-" + *preset
@@ -92,7 +100,7 @@ func cmdCmir(ctx context.Context, args []string) error {
 	}
 	rep, err := cmir.RunReport(ctx, cmir.ReportOptions{Dataset: *dataset, Name: *name, Preset: *preset, Epochs: *epochs, BatchSize: *batch,
 		Variants: vs, Seed: *seed, CFFactors: *cfFactors, ResultsRoot: *results, Fresh: *fresh, Backend: b,
-		Progress: os.Stderr, Stream: *stream, MaxSongs: *maxSongs, LearningRates: rates, CompareWith: *compare})
+		Progress: os.Stderr, Stream: *stream, MaxSongs: *maxSongs, LearningRates: rates, CompareWith: *compare, Joint: *jointRow})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,9 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/joint"
 )
 
 // Embedder computes song embeddings with a trained audio encoder, as contrastive-mir's encode.py does: the
@@ -35,6 +38,29 @@ func NewEmbedder(backend compute.Backend, store *model.Store, cfg encoder.AudioC
 		return nil, err
 	}
 	return &Embedder{cfg: cfg, exec: exec}, nil
+}
+
+// NewJointAudioEmbedder builds the inference graph of a joint model's audio encoder when it is the CNN
+// (joint_audio_encoder=cnn): a song is placed in the joint model's shared space from its audio alone, z and z_d
+// both being that unit-norm vector averaged over the chunks.
+func NewJointAudioEmbedder(backend compute.Backend, store *model.Store, arch joint.Architecture) (*Embedder, error) {
+	i := arch.Index(musicrep.Audio)
+	if i < 0 || !arch.CNNInput(i) {
+		return nil, fmt.Errorf("cmir: the joint model (%s) has no CNN audio encoder (train it with %s=%s)", arch,
+			joint.ParamAudioEncoder, joint.AudioEncoderCNN)
+	}
+	if backend == nil {
+		return nil, fmt.Errorf("cmir: NewJointAudioEmbedder needs a backend (backends.New)")
+	}
+	exec, err := model.NewExec(backend, store, func(scope *model.Scope, mel *Node) []*Node {
+		n := mel.Shape().Dimensions[0]
+		z := joint.EncodeModality(scope, arch, i, Reshape(mel, n, encoder.Bands*encoder.CropFrames))
+		return []*Node{z, z}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Embedder{cfg: arch.CNN, exec: exec}, nil
 }
 
 // Chunks is the number of 256-frame chunks of a spectrogram with the given frame count.

@@ -59,12 +59,18 @@ func TestRunReportTiny(t *testing.T) {
 	out := t.TempDir()
 	rep, err := RunReport(context.Background(), ReportOptions{Dataset: dir, Name: "tiny", Preset: "tiny", Epochs: 1,
 		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out, Variants: []objective.Variant{objective.MIRFull, objective.MIRBaselineGn},
-		LearningRates: []float64{1e-4, 1e-3}})
+		LearningRates: []float64{1e-4, 1e-3}, Joint: "joint_dim=16;joint_hidden=32"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 6 {
+	if len(rep.Rows) != 7 {
 		t.Fatalf("%d rows", len(rep.Rows))
+	}
+	// The joint model with the CNN: trained by the same trainer with the same tuning, scored from audio alone in its
+	// 16-d shared space; no constant predictor (its loss is not one of the variants').
+	if j := rep.Rows[2]; j.Name != JointRowName || j.Dim != 16 || len(j.Trials) != 2 || j.BeatsConstant != nil ||
+		j.Kind != "learned" || j.Metrics["genre_accuracy"] <= 0 {
+		t.Errorf("joint row %+v", j)
 	}
 	for _, r := range rep.Rows[:2] {
 		// Tuned: one trial per learning rate, the row is the lowest best validation loss, with its constant.
@@ -80,12 +86,12 @@ func TestRunReportTiny(t *testing.T) {
 			t.Errorf("row %s: beats_constant %v with %g vs %g", r.Name, *r.BeatsConstant, r.ValLoss, r.ConstantLoss)
 		}
 	}
-	for _, r := range rep.Rows[4:] {
+	for _, r := range rep.Rows[5:] {
 		if r.Kind != "oracle" || len(r.Metrics) != 2 {
 			t.Errorf("oracle row %+v", r)
 		}
 	}
-	for _, r := range rep.Rows[:3] { // learned rows and the untrained CNN: intervals around the value, paired with raw
+	for _, r := range rep.Rows[:4] { // learned rows and the untrained CNN: intervals around the value, paired with raw
 		acc, ok := r.CI95["genre_accuracy"]
 		if _, paired := r.VsRaw["continuation_hr@10"]; !ok || !paired || acc.Lo > acc.Value || acc.Hi < acc.Value ||
 			acc.Value != r.Metrics["genre_accuracy"] {
@@ -102,7 +108,7 @@ func TestRunReportTiny(t *testing.T) {
 	// must come out the same.
 	rep2, err := RunReport(context.Background(), ReportOptions{Dataset: dir, Name: "tiny", Preset: "tiny", Epochs: 1,
 		CFFactors: 8, CheckpointRoot: out, ResultsRoot: out, Variants: []objective.Variant{objective.MIRFull, objective.MIRBaselineGn},
-		LearningRates: []float64{1e-4, 1e-3}})
+		LearningRates: []float64{1e-4, 1e-3}, Joint: "joint_dim=16;joint_hidden=32"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep/ckpt"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/encoder"
+	"github.com/musicrep/musicrep/musicrep/joint"
 	"github.com/musicrep/musicrep/musicrep/melon"
 	"github.com/musicrep/musicrep/musicrep/objective"
 	"github.com/musicrep/musicrep/musicrep/training"
@@ -48,10 +49,29 @@ type ReportOptions struct {
 	// with the lowest best validation loss is the variant's row. Only the validation split decides. One value
 	// sets the learning rate; none keeps the preset's.
 	LearningRates []float64
+	// Joint, when not empty, adds a row for the joint model trained on the same dataset with contrastive-mir's
+	// CNN as its audio encoder (JointSettings(Joint): the preset's CNN, modalities audio, cf and tags), scored on
+	// its audio alone in the shared space: "default", or settings of the joint model ("joint_dim=64;...").
+	Joint string
 	// CompareWith is a report JSON of another run over the same test songs and playlists (e.g. the same dataset
 	// with the test songs rendered with another soundfont): rows of the same name get paired bootstrap
 	// differences (this run − that one) of genre accuracy and continuation HR@10.
 	CompareWith string
+}
+
+// JointRowName names the joint model's row and checkpoint directory in the task table.
+const JointRowName = "joint (audio CNN, shared space)"
+
+// JointSettings is the joint model ReportOptions.Joint asks for: model=joint with the CNN audio encoder over the
+// audio, cf and tags of the dataset, then the given settings ("default" adds none).
+func JointSettings(extra string) string {
+	s := "model=joint;joint_audio_encoder=cnn;joint_modalities=audio,cf,tags"
+	for _, part := range strings.Split(extra, ";") {
+		if part = strings.TrimSpace(part); part != "" && part != "default" {
+			s += ";" + part
+		}
+	}
+	return s
 }
 
 // Trial is one learning rate tried for a variant.
@@ -218,8 +238,12 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	if opt.BatchSize > 0 {
 		settings = append(settings, fmt.Sprintf("%s=%d", training.ParamBatchSize, opt.BatchSize))
 	}
-	newStore := func(v objective.Variant, extra ...string) (*model.Store, error) {
-		all := append([]string{training.ParamModel + "=" + training.MIRModelPrefix + string(v)}, settings...)
+	newStore := func(model string, extra ...string) (*model.Store, error) {
+		if strings.Contains(model, "model=joint") {
+			// Everything the joint model shares with the variants is in its settings already.
+			return training.NewStore("", strings.Join(append([]string{model}, extra...), ";"))
+		}
+		all := append([]string{model}, settings...)
 		return training.NewStore(opt.Preset, strings.Join(append(all, extra...), ";"))
 	}
 	score := func(e *Embeddings, kind string) (Row, error) {
@@ -240,19 +264,51 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		return Row{Name: e.Name, Kind: kind, Dim: e.Dim, Metrics: metrics,
 			Samples: &Samples{TestIDs: p.TestIDs, GenreCorrect: p.Correct, Playlists: &hits}}, nil
 	}
-	var audio encoder.AudioConfig
+	// The models trained here: the variants, and the joint model with the CNN audio encoder when asked.
+	type trained struct {
+		name     string
+		settings string
+		variant  objective.Variant // "" for the joint model
+	}
+	var models []trained
 	for _, v := range opt.Variants {
-		store, err := newStore(v)
+		models = append(models, trained{name: string(v), settings: training.ParamModel + "=" + training.MIRModelPrefix +
+			string(v), variant: v})
+	}
+	if opt.Joint != "" {
+		// The joint model gets the variants' CNN, batch size, epochs and learning rate (the preset's for
+		// contrastive-mir), then the settings asked for.
+		ref, err := newStore(training.ParamModel + "=" + training.MIRModelPrefix + string(objective.MIRFull))
+		if err != nil {
+			return nil, err
+		}
+		sc := ref.RootScope()
+		derived := fmt.Sprintf("%s=%s;%s=%d;%s=%g;%s=%d;%s=%d;%s=%g", training.ParamCNNWidths,
+			training.Param[string](sc, training.ParamCNNWidths), training.ParamCNNHidden,
+			training.Param[int](sc, training.ParamCNNHidden), training.ParamCNNDropout,
+			training.Param[float64](sc, training.ParamCNNDropout), training.ParamJointBatchSize,
+			training.Param[int](sc, training.ParamBatchSize), training.ParamEpochs,
+			training.Param[int](sc, training.ParamEpochs), training.ParamLearningRate,
+			training.Param[float64](sc, training.ParamLearningRate))
+		models = append(models, trained{name: JointRowName, settings: JointSettings(derived + ";" + opt.Joint)})
+	}
+	var audio encoder.AudioConfig
+	for _, m := range models {
+		store, err := newStore(m.settings)
 		if err != nil {
 			return nil, err
 		}
 		if audio, err = training.CNNConfigFromStore(store, encoder.EmbeddingDim); err != nil {
 			return nil, err
 		}
-		batch := training.Param[int](store.RootScope(), training.ParamBatchSize)
-		constant, err := ConstantValidationLoss(data, v, batch)
-		if err != nil {
-			return nil, err
+		var constant *ConstantLoss
+		if m.variant != "" {
+			batch := training.Param[int](store.RootScope(), training.ParamBatchSize)
+			c, err := ConstantValidationLoss(data, m.variant, batch)
+			if err != nil {
+				return nil, err
+			}
+			constant = &c
 		}
 		lrs := opt.LearningRates
 		if len(lrs) == 0 {
@@ -262,16 +318,19 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		var trials []Trial
 		var chosen float64
 		for _, lr := range lrs {
-			dir := filepath.Join(opt.CheckpointRoot, opt.Name, string(v))
+			dir := filepath.Join(opt.CheckpointRoot, opt.Name, m.name)
 			if len(lrs) > 1 {
 				dir = filepath.Join(dir, "lr-"+strconv.FormatFloat(lr, 'g', -1, 64))
 			}
-			store, err := newStore(v, fmt.Sprintf("%s=%g", training.ParamLearningRate, lr))
+			store, err := newStore(m.settings, fmt.Sprintf("%s=%g", training.ParamLearningRate, lr))
 			if err != nil {
 				return nil, err
 			}
-			logf("== training %s, learning rate %g → %s; constant predictor on validation: %.4f (%s)", v, lr, dir,
-				constant.Loss, constant.What)
+			floor := ""
+			if constant != nil {
+				floor = fmt.Sprintf("; constant predictor on validation: %.4f (%s)", constant.Loss, constant.What)
+			}
+			logf("== training %s, learning rate %g → %s%s", m.name, lr, dir, floor)
 			r, err := training.Train(ctx, training.Config{Dir: dir, Store: store, Data: data, Backend: opt.Backend,
 				Progress: opt.Progress, Fresh: opt.Fresh})
 			if err != nil {
@@ -283,22 +342,30 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			}
 		}
 		if len(lrs) > 1 {
-			logf("== %s: learning rate %g chosen on validation (best val loss %.4f at epoch %d; constant predictor "+
-				"%.4f)", v, chosen, res.BestValLoss, res.BestEpoch, constant.Loss)
+			logf("== %s: learning rate %g chosen on validation (best val loss %.4f at epoch %d)", m.name, chosen,
+				res.BestValLoss, res.BestEpoch)
 		}
 		best, err := ckpt.Load(res.Best)
 		if err != nil {
 			return nil, err
 		}
-		trained := model.NewStore()
-		if err := best.Restore(trained); err != nil {
+		weights := model.NewStore()
+		if err := best.Restore(weights); err != nil {
 			return nil, err
 		}
-		emb, err := NewEmbedder(opt.Backend, trained, audio)
+		var emb *Embedder
+		if m.variant != "" {
+			emb, err = NewEmbedder(opt.Backend, weights, audio)
+		} else {
+			var arch joint.Architecture
+			if arch, err = joint.ArchitectureFromStore(weights); err == nil {
+				emb, err = NewJointAudioEmbedder(opt.Backend, weights, arch)
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
-		e, err := EmbedSongsProgress(emb, data, string(v), false, opt.Progress)
+		e, err := EmbedSongsProgress(emb, data, m.name, false, opt.Progress)
 		if err != nil {
 			return nil, err
 		}
@@ -307,8 +374,10 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			return nil, err
 		}
 		row.BestEpoch, row.ValLoss, row.TrainSecond = res.BestEpoch, res.BestValLoss, res.Wall.Seconds()
-		beats := res.BestValLoss < constant.Loss
-		row.ConstantLoss, row.ConstantWhat, row.BeatsConstant = constant.Loss, constant.What, &beats
+		if constant != nil {
+			beats := res.BestValLoss < constant.Loss
+			row.ConstantLoss, row.ConstantWhat, row.BeatsConstant = constant.Loss, constant.What, &beats
+		}
 		row.LearningRate, row.Trials = chosen, trials
 		rep.Rows = append(rep.Rows, row)
 	}
@@ -359,6 +428,12 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		"frequencies, training-mean CF vector, or equal embeddings for NT-Xent); a variant whose best validation "+
 		"loss is not below it learned nothing visible on validation. Oracle rows score continuation by metadata "+
 		"alone (visible songs sharing the candidate's top genre or artist).", len(data.Test), len(data.Train))
+	if opt.Joint != "" {
+		rep.Description += fmt.Sprintf(" The %q row is musicrep's joint model (%s) trained by the same trainer on the "+
+			"same songs, with contrastive-mir's CNN as its audio encoder; its song embedding is the audio encoder's "+
+			"unit vector in the shared space averaged over the chunks (test songs have audio only).", JointRowName,
+			JointSettings(opt.Joint))
+	}
 	rep.Notes = []string{"The playlists of generated datasets are simulated from latent listener tastes (see the " +
 		"dataset's README): continuation numbers measure agreement with that simulation, not with real listeners."}
 	return rep, rep.Write(opt.ResultsRoot)

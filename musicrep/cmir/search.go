@@ -10,10 +10,12 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/audio"
 	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
 	"github.com/musicrep/musicrep/musicrep/encoder"
+	"github.com/musicrep/musicrep/musicrep/joint"
 	"github.com/musicrep/musicrep/musicrep/melon"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
@@ -40,14 +42,27 @@ func LoadEmbedder(path string, backend compute.Backend) (*Embedder, *ckpt.Checkp
 	if err != nil {
 		return nil, nil, err
 	}
-	if !strings.HasPrefix(c.Meta.Architecture, training.MIRModelPrefix) {
-		return nil, nil, fmt.Errorf("checkpoint %s holds a %q model, not a contrastive-mir audio encoder (%s): give "+
-			"a run trained with musicrep cmir or musicrep train -set model=cmir-…", c.Path, c.Meta.Architecture,
-			strings.Join(training.MIRModelKinds(), ", "))
+	isJoint := c.Meta.Architecture == training.JointArchitectureName
+	if !strings.HasPrefix(c.Meta.Architecture, training.MIRModelPrefix) && !isJoint {
+		return nil, nil, fmt.Errorf("checkpoint %s holds a %q model, not a contrastive-mir audio encoder (%s) or a "+
+			"joint model with the CNN audio encoder: give a run trained with musicrep cmir or musicrep train -dataset",
+			c.Path, c.Meta.Architecture, strings.Join(training.MIRModelKinds(), ", "))
 	}
 	store := model.NewStore()
 	if err := c.Restore(store); err != nil {
 		return nil, nil, err
+	}
+	if isJoint {
+		arch, err := joint.ArchitectureFromStore(store)
+		if err != nil {
+			return nil, nil, fmt.Errorf("checkpoint %s: %w", c.Path, err)
+		}
+		if i := arch.Index(musicrep.Audio); i < 0 || !arch.CNNInput(i) {
+			return nil, nil, fmt.Errorf("checkpoint %s holds a joint model whose audio encoder is not the CNN "+
+				"(%s), not a contrastive-mir audio encoder: it embeds audio features, not audio files", c.Path, arch)
+		}
+		e, err := NewJointAudioEmbedder(backend, store, arch)
+		return e, c, err
 	}
 	cfg, err := training.CNNConfigFromStore(store, encoder.EmbeddingDim)
 	if err != nil {

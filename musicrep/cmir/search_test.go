@@ -55,7 +55,7 @@ func TestEmbedFileAndNearest(t *testing.T) {
 		t.Fatalf("neighbours %+v", nbs)
 	}
 	if _, _, err := LoadEmbedder("../../checkpoints/joint-paper", nil); err == nil ||
-		!strings.Contains(err.Error(), `"joint" model, not a contrastive-mir`) {
+		!strings.Contains(err.Error(), "joint model whose audio encoder is not the CNN") {
 		t.Errorf("joint checkpoint accepted or unclear: %v", err)
 	}
 }
