@@ -3,7 +3,6 @@
 package cmir
 
 import (
-	"context"
 	"fmt"
 	"github.com/musicrep/musicrep/musicrep/encoder"
 	"github.com/musicrep/musicrep/musicrep/melon/melontest"
