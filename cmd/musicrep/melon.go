@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/musicrep/musicrep/cmd/musicrep/internal/melongen"
 	"github.com/musicrep/musicrep/musicrep/audio"
-	"github.com/musicrep/musicrep/musicrep/melongen"
 )
 
 // melonMel computes the arena_mel spectrograms of generated datasets with musicrep's front-end (package audio):

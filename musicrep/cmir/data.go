@@ -11,7 +11,6 @@ import (
 
 	"github.com/musicrep/musicrep/musicrep/cf"
 	"github.com/musicrep/musicrep/musicrep/melon"
-	"github.com/musicrep/musicrep/musicrep/melongen"
 )
 
 // Song is one song ready for training: its full mel-spectrogram, CF vector, genre ids and labels.
@@ -337,7 +336,7 @@ func crop(dst, mel []float32, frames, start int) {
 // with the seed and filling test, then val, with whole groups up to 10% of the songs each. It returns how the
 // split was made, for the description.
 func (d *Data) split(ds *melon.Dataset, seed uint64) (string, error) {
-	file, err := melongen.ReadSongSplit(ds.Dir)
+	file, err := melon.ReadSongSplit(ds.Dir)
 	if err != nil {
 		return "", err
 	}
@@ -358,7 +357,7 @@ func (d *Data) split(ds *melon.Dataset, seed uint64) (string, error) {
 				d.Test = append(d.Test, i)
 			default:
 				return "", fmt.Errorf("%s/%s does not place song %d: regenerate the dataset (musicrep "+
-					"melon-generate) or delete the file", ds.Dir, melongen.SongSplitFile, s.ID)
+					"melon-generate) or delete the file", ds.Dir, melon.SongSplitFile, s.ID)
 			}
 		}
 		how := "the dataset's song_split.json, by " + file.By

@@ -16,7 +16,7 @@ func TestSongSplitByArtist(t *testing.T) {
 		MetadataOnly: true, TestSoundFont: "/nonexistent.sf2"}); err != nil {
 		t.Fatal(err)
 	}
-	split, err := ReadSongSplit(dir)
+	split, err := melon.ReadSongSplit(dir)
 	if err != nil || split == nil {
 		t.Fatalf("song_split.json: %v", err)
 	}

@@ -145,7 +145,7 @@ func (s *Summary) String() string {
 		s.Out, s.Songs, s.Synthetic, s.Real, s.Artists, s.Albums, s.Genres, s.SubGenres)
 	fmt.Fprintf(&b, "playlists (simulated): %d train / %d val / %d test from %d listeners\n", s.Train, s.Val,
 		s.Test, s.Listeners)
-	fmt.Fprintf(&b, "songs split by artist (%s): %d train / %d val / %d test\n", SongSplitFile, s.SongTrain,
+	fmt.Fprintf(&b, "songs split by artist (%s): %d train / %d val / %d test\n", melon.SongSplitFile, s.SongTrain,
 		s.SongVal, s.SongTest)
 	if s.RenderDuration == 0 {
 		fmt.Fprintf(&b, "metadata only: no audio rendered; total %s", s.Elapsed.Round(time.Millisecond))
@@ -339,7 +339,7 @@ func writeMetadata(out string, ds *dataset, sum *Summary) error {
 	if err := writeJSON(filepath.Join(out, "genre_gn_all.json"), ds.genreNames); err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(out, SongSplitFile), ds.songSplit); err != nil {
+	if err := writeJSON(filepath.Join(out, melon.SongSplitFile), ds.songSplit); err != nil {
 		return err
 	}
 	return writeJSON(filepath.Join(out, truthFile), ds.truth)

@@ -26,7 +26,7 @@ type songRec struct {
 	Plan       *songPlan   // synthetic songs
 	Real       *realTrack  // real recordings
 	Derive     *derivation // derived spectrograms (Options.DeriveFrom): how, from which base songs
-	Split      string      // "train", "val" or "test" for song-level tasks (by artist; see SongSplitFile)
+	Split      string      // "train", "val" or "test" for song-level tasks (by artist; see melon.SongSplitFile)
 }
 
 type artistRec struct {
@@ -96,7 +96,7 @@ func stream(seed uint64, part string) *rand.Rand {
 // dataset is a planned dataset: everything but the audio.
 type dataset struct {
 	byID              []*songRec // the songs in id order
-	songSplit         SongSplit
+	songSplit         melon.SongSplit
 	meta              []melon.Song
 	splits            map[string][]melon.Playlist
 	truth             genTruth

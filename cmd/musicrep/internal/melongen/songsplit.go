@@ -1,46 +1,10 @@
 package melongen
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
+
+	"github.com/musicrep/musicrep/musicrep/melon"
 )
-
-// SongSplitFile is the file, in a generated dataset, that assigns every song to the train, val or test split of
-// song-level tasks (audio models, tagging, cold-start continuation). Songs are split by artist: an artist's
-// songs all lie in one split, so that no test song shares an artist with a training song.
-const SongSplitFile = "song_split.json"
-
-// SongSplit is the content of SongSplitFile: song ids per split, plus how the split was made.
-type SongSplit struct {
-	By    string `json:"by"` // "artist"
-	Seed  uint64 `json:"seed"`
-	Train []int  `json:"train"`
-	Val   []int  `json:"val"`
-	Test  []int  `json:"test"`
-	// TestSoundFont is the soundfont the test songs were rendered with when it differs from the training
-	// songs' ("" when every song was rendered with the same one).
-	TestSoundFont string `json:"test_soundfont,omitempty"`
-}
-
-// ReadSongSplit reads <dir>/song_split.json. A dataset without one returns (nil, nil).
-func ReadSongSplit(dir string) (*SongSplit, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, SongSplitFile))
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var s SongSplit
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w (regenerate the dataset with musicrep melon-generate, or delete the file to "+
-			"let the reader split the songs itself)", filepath.Join(dir, SongSplitFile), err)
-	}
-	return &s, nil
-}
 
 // splitSongsByArtist assigns each song's Split by artist: each top-level genre's artists (an artist counts under
 // the genre most of its songs have) are shuffled with the seed; whole artists are then taken round-robin over
@@ -97,8 +61,8 @@ func splitSongsByArtist(seed uint64, songs []*songRec) {
 }
 
 // songSplitOf collects the planned songs' splits (ids in ascending order).
-func songSplitOf(seed uint64, songs []*songRec) SongSplit {
-	out := SongSplit{By: "artist", Seed: seed, Train: []int{}, Val: []int{}, Test: []int{}}
+func songSplitOf(seed uint64, songs []*songRec) melon.SongSplit {
+	out := melon.SongSplit{By: "artist", Seed: seed, Train: []int{}, Val: []int{}, Test: []int{}}
 	for _, s := range songs {
 		switch s.Split {
 		case "test":

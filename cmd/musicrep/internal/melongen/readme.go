@@ -2,6 +2,7 @@ package melongen
 
 import (
 	"fmt"
+	"github.com/musicrep/musicrep/musicrep/melon"
 	"path/filepath"
 	"strings"
 )
@@ -34,7 +35,7 @@ func datasetReadme(opt Options, size Size, sum *Summary, catalog []catalogFamily
 	w("- %s assigns every song to train (%d), val (%d) or test (%d) for song-level tasks, **by artist**: all "+
 		"of an artist's songs lie in one split, so no test song shares an artist with a training song "+
 		"(artists shuffled per genre with the seed, whole artists to test until 10%% of the genre's songs, then "+
-		"to val);\n", SongSplitFile, sum.SongTrain, sum.SongVal, sum.SongTest)
+		"to val);\n", melon.SongSplitFile, sum.SongTrain, sum.SongVal, sum.SongTest)
 	if opt.TestSoundFont != "" && !derived {
 		w("- **the test songs are rendered with another soundfont** (%s) than the train and val songs "+
 			"(FluidR3_GM): the same styles on other instrument samples, so that recognising a style by the exact "+
