@@ -8,8 +8,7 @@ import (
 	"testing"
 )
 
-// naiveSearch is the reference: float64 distances summed in order of the dimensions, every vector, sorted by
-// (distance, index).
+// naiveSearch is the reference: SquaredL2 to every vector, sorted by (distance, index).
 func naiveSearch(base []float32, dim int, queries []float32, k int, exclude func(q, i int) bool) [][]Neighbor {
 	n, nq := len(base)/dim, len(queries)/dim
 	out := make([][]Neighbor, nq)
@@ -19,12 +18,7 @@ func naiveSearch(base []float32, dim int, queries []float32, k int, exclude func
 			if exclude != nil && exclude(q, i) {
 				continue
 			}
-			var s float64
-			for d := 0; d < dim; d++ {
-				diff := float64(queries[q*dim+d]) - float64(base[i*dim+d])
-				s += diff * diff
-			}
-			all = append(all, Neighbor{Index: i, Dist: s})
+			all = append(all, Neighbor{Index: i, Dist: SquaredL2(queries[q*dim:(q+1)*dim], base[i*dim:(i+1)*dim])})
 		}
 		slices.SortFunc(all, better)
 		out[q] = all[:min(k, len(all))]
