@@ -198,3 +198,32 @@ func TestFlatEqualsNaive(t *testing.T) {
 		}
 	})
 }
+
+// TestSquaredL2 checks the distance against a plain float64 sum (equal up to float64 rounding; exact on
+// integers) and that it is the same for equal rows, whatever their position.
+func TestSquaredL2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, dim := range []int{1, 3, 4, 5, 31, 32, 33, 128} {
+		a, b := randMatrix(rng, 1, dim, 1), randMatrix(rng, 1, dim, 1)
+		var want float64
+		for d := range a {
+			diff := float64(a[d]) - float64(b[d])
+			want += diff * diff
+		}
+		if got := SquaredL2(a, b); math.Abs(got-want) > 1e-13*want {
+			t.Errorf("dim %d: SquaredL2 = %v, plain sum %v", dim, got, want)
+		}
+		if got := SquaredL2(a, a); got != 0 {
+			t.Errorf("dim %d: distance to itself %v", dim, got)
+		}
+		ia, ib := make([]float32, dim), make([]float32, dim)
+		var exact float64
+		for d := range ia {
+			ia[d], ib[d] = float32(rng.IntN(9)-4), float32(rng.IntN(9)-4)
+			exact += float64((ia[d] - ib[d]) * (ia[d] - ib[d]))
+		}
+		if got := SquaredL2(ia, ib); got != exact {
+			t.Errorf("dim %d: integer vectors: %v, want %v", dim, got, exact)
+		}
+	}
+}
