@@ -611,9 +611,10 @@ func cmdQuery(args []string) error {
 			return fmt.Errorf("query %q: %w", q, err)
 		}
 		fmt.Printf("%q → %s embeddings:\n", q, ts.Target.Name)
-		for i, nb := range nbs {
-			fmt.Printf("%3d. %-40s %-24s %s  (cos %.3f)\n", i+1, clip(nb.Track.Title, 40), clip(nb.Track.Artist, 24),
-				strings.Join(nb.Track.Genres, ", "), 1-nb.Dist/2)
+		for i, nb := range nbs.List {
+			t := nbs.Track(i)
+			fmt.Printf("%3d. %-40s %-24s %s  (cos %.3f)\n", i+1, clip(t.Title, 40), clip(t.Artist, 24),
+				strings.Join(t.Genres, ", "), 1-nb.Dist/2)
 		}
 	}
 	return nil

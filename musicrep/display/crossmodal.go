@@ -319,7 +319,7 @@ func MergedResultsHTML(caption string, tables []*pipeline.Table, columns [][]str
 type QueryResult struct {
 	Query     string
 	Target    string // the searched embeddings, e.g. "fused" or "audio"
-	Neighbors []space.Neighbor
+	Neighbors space.Neighbors
 }
 
 // QueriesHTML renders several searches in one compact table: per result the query and searched space (on the
@@ -333,22 +333,23 @@ func QueriesHTML(caption string, results []QueryResult, markHeader string, mark 
 	var rows [][]Cell
 	var classes []string
 	for qi, q := range results {
-		for i, nb := range q.Neighbors {
+		for i, nb := range q.Neighbors.List {
+			t := q.Neighbors.Track(i)
 			query, target := "", ""
 			if i == 0 {
 				query, target = q.Query, q.Target
 			}
-			genres := strings.Join(nb.Track.Genres, ", ")
+			genres := strings.Join(t.Genres, ", ")
 			if genres == "" {
 				genres = "(no genre)"
 			}
-			row := Texts(query, target, fmt.Sprint(i+1), nb.Track.Title, nb.Track.Artist, genres,
+			row := Texts(query, target, fmt.Sprint(i+1), t.Title, t.Artist, genres,
 				fmt.Sprintf("%.3f", nb.Dist))
 			for _, j := range []int{1, 3, 4, 5} {
 				row[j].Class = "l"
 			}
 			if mark != nil {
-				row = append(row, Cell{Text: mark(nb.Row), Class: "l"})
+				row = append(row, Cell{Text: mark(nb.Index), Class: "l"})
 			}
 			rows = append(rows, row)
 			cls := ""

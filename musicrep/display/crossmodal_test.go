@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/index"
 	"github.com/musicrep/musicrep/musicrep/pipeline"
 	"github.com/musicrep/musicrep/musicrep/plot"
 	"github.com/musicrep/musicrep/musicrep/space"
@@ -83,8 +84,8 @@ func TestMergedResults(t *testing.T) {
 
 func TestQueriesHTML(t *testing.T) {
 	tr := []musicrep.Track{{Title: "<A>", Artist: "X", Genres: []string{"Pop"}}, {Title: "B", Artist: "Y"}}
-	res := []QueryResult{{Query: "sad song", Target: "fused", Neighbors: []space.Neighbor{{Row: 0, Dist: 0.5,
-		Track: &tr[0]}, {Row: 1, Dist: 0.7, Track: &tr[1]}}}}
+	res := []QueryResult{{Query: "sad song", Target: "fused", Neighbors: space.Neighbors{Tracks: tr,
+		List: []index.Neighbor{{Index: 0, Dist: 0.5}, {Index: 1, Dist: 0.7}}}}}
 	h := QueriesHTML("cap", res, "split", func(r int) string { return []string{"test", "train"}[r] })
 	for _, want := range []string{"&lt;A&gt;", "(no genre)", ">sad song<", ">train<", "<th>split</th>", "0.700"} {
 		if !strings.Contains(h, want) {

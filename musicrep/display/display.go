@@ -269,11 +269,12 @@ func TrackCardHTML(t *musicrep.Track) string {
 func ShowTrack(t *musicrep.Track) { Show(TrackCardHTML(t)) }
 
 // NeighborsHTML renders a neighbour list with metadata.
-func NeighborsHTML(caption string, nbs []space.Neighbor) string {
+func NeighborsHTML(caption string, nbs space.Neighbors) string {
 	var rows [][]Cell
-	for i, nb := range nbs {
-		rows = append(rows, Texts(fmt.Sprint(i+1), nb.Track.Title, nb.Track.Artist,
-			strings.Join(nb.Track.Genres, ", "), fmt.Sprintf("%.4f", nb.Dist)))
+	for i, nb := range nbs.List {
+		t := nbs.Track(i)
+		rows = append(rows, Texts(fmt.Sprint(i+1), t.Title, t.Artist, strings.Join(t.Genres, ", "),
+			fmt.Sprintf("%.4f", nb.Dist)))
 		for j := 1; j <= 3; j++ {
 			rows[i][j].Class = "l"
 		}
@@ -282,7 +283,7 @@ func NeighborsHTML(caption string, nbs []space.Neighbor) string {
 }
 
 // ShowNeighbors displays a neighbour list.
-func ShowNeighbors(caption string, nbs []space.Neighbor) { Show(NeighborsHTML(caption, nbs)) }
+func ShowNeighbors(caption string, nbs space.Neighbors) { Show(NeighborsHTML(caption, nbs)) }
 
 // SVG displays an SVG drawing (sent as HTML, which JupyterLab and nbconvert both keep).
 func SVG(svg string) {

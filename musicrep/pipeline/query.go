@@ -99,10 +99,10 @@ func (s *TextSearch) Embed(query string) ([]float32, error) {
 }
 
 // Search returns the k tracks nearest to the query in the target space.
-func (s *TextSearch) Search(query string, k int) ([]space.Neighbor, error) {
+func (s *TextSearch) Search(query string, k int) (space.Neighbors, error) {
 	v, err := s.Embed(query)
 	if err != nil {
-		return nil, err
+		return space.Neighbors{}, err
 	}
 	return s.Target.Nearest(v, k, nil), nil
 }
@@ -137,8 +137,8 @@ func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*Tab
 		}
 		nbs := s.Target.Nearest(v, k, func(r int) bool { return !keep[r] })
 		hits := 0
-		for _, nb := range nbs {
-			if hasGenre(nb.Track, g) {
+		for j := range nbs.List {
+			if hasGenre(nbs.Track(j), g) {
 				hits++
 			}
 		}
@@ -148,7 +148,7 @@ func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*Tab
 				with++
 			}
 		}
-		p, ch := float64(hits)/float64(len(nbs)), float64(with)/float64(searched)
+		p, ch := float64(hits)/float64(len(nbs.List)), float64(with)/float64(searched)
 		sumP, sumC = sumP+p, sumC+ch
 		t.Rows = append(t.Rows, Row{Name: fmt.Sprintf("%q", q), Kind: "query", Source: s.Target.Name,
 			Dim: s.Target.Dim, Metrics: map[string]float64{fmt.Sprintf("precision@%d", k): p, "chance": ch}})
