@@ -456,7 +456,7 @@ func evalHeldout(embFile string, opt pipeline.HeldoutOptions, seed uint64, frac,
 	if onVal {
 		split = split.ValidationView()
 	}
-	sets := []*pipeline.Embeddings{emb}
+	sets := []*musicrep.Embeddings{emb}
 	if withBaselines {
 		base, err := f.HeldoutBaselines(split, nil)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
 	"github.com/musicrep/musicrep/musicrep/corpus"
@@ -246,7 +247,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		all := append([]string{model}, settings...)
 		return training.NewStore(opt.Preset, strings.Join(append(all, extra...), ";"))
 	}
-	score := func(e *Embeddings, kind string) (Row, error) {
+	score := func(e *musicrep.Embeddings, kind string) (Row, error) {
 		p, err := LinearProbe(data, e)
 		if err != nil {
 			return Row{}, err
@@ -397,7 +398,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range []*Embeddings{random, raw} {
+	for _, e := range []*musicrep.Embeddings{random, raw} {
 		row, err := score(e, "baseline")
 		if err != nil {
 			return nil, err

@@ -58,7 +58,10 @@ func PrimaryGenres(tracks []musicrep.Track, top int) (rows, labels []int, names 
 // primary genre is among the most common ones, and scores the clusters against those genres: NMI and ARI of
 // k-means clusters versus genre, the silhouette of the k-means clusters, and the silhouette of the genre labels
 // themselves (how well genres separate in the space, no clustering involved). Vectors are used as given.
-func Clustering(c *corpus.Corpus, sets []*Embeddings, opt ClusteringOptions) (*Table, error) {
+func Clustering(c *corpus.Corpus, sets []*musicrep.Embeddings, opt ClusteringOptions) (*Table, error) {
+	if err := checkSets(c, sets); err != nil {
+		return nil, err
+	}
 	if opt.Genres == 0 {
 		opt.Genres = 8
 	}
@@ -113,7 +116,7 @@ func Clustering(c *corpus.Corpus, sets []*Embeddings, opt ClusteringOptions) (*T
 
 // Map2D projects an embeddings set to two dimensions with "pca" or "tsne" (exact t-SNE, perplexity 30,
 // PCA initialisation, scikit-learn's defaults). It returns n×2 coordinates.
-func Map2D(e *Embeddings, method string) ([]float32, error) {
+func Map2D(e *musicrep.Embeddings, method string) ([]float32, error) {
 	switch method {
 	case "pca":
 		p, err := evaluation.PCA(e.Data, e.Dim, 2)

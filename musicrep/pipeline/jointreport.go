@@ -129,9 +129,9 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	}
 	sets = append(sets, Baselines(f.Corpus, m.Modalities)...)
 	if g, ok := f.Corpus.Features[musicrep.Graph]; ok && m.Index(musicrep.Graph) < 0 {
-		sets = append(sets, &Embeddings{Name: "raw graph (binding_music's RandNE)", Kind: "baseline", Leaks: true,
+		sets = append(sets, &musicrep.Embeddings{Name: "raw graph (binding_music's RandNE)", Kind: "baseline", Leaks: true,
 			Source: g.Source, Note: "LEAKS genre: built from track–artist–album–genre links over all tracks; an " +
-				"upper bound, not a baseline", Dim: g.Dim, Data: g.Data})
+				"upper bound, not a baseline", IDs: IDs(f.Corpus), Dim: g.Dim, Data: g.Data})
 	}
 
 	split := tr.Split
@@ -216,14 +216,14 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 }
 
 // jointSets returns the fused embeddings of a joint run and each of its modalities' alone.
-func jointSets(f *Fairouz, tr *TrainResult, mods []musicrep.Modality) ([]*Embeddings, error) {
+func jointSets(f *Fairouz, tr *TrainResult, mods []musicrep.Modality) ([]*musicrep.Embeddings, error) {
 	fused, err := LoadEmbeddings(tr.EmbeddingsJSON, f.Corpus)
 	if err != nil {
 		return nil, err
 	}
 	fused.Name = fmt.Sprintf("joint (fused %s)", joinModalities(mods))
 	fused.Note = "trained on the training tracks only"
-	sets := []*Embeddings{fused}
+	sets := []*musicrep.Embeddings{fused}
 	for _, mod := range mods {
 		e, err := LoadEmbeddings(tr.ModalityEmbeddings[mod], f.Corpus)
 		if err != nil {
@@ -289,7 +289,10 @@ func fileExists(p string) bool {
 // should land among B's tracks) for each embeddings set on the given rows (nil = every track), with the same
 // sampled queries for every set. Columns: the hit rate with arithmetic, without it (the unmodified track) and
 // by chance.
-func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*Embeddings) (*Table, error) {
+func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*musicrep.Embeddings) (*Table, error) {
+	if err := checkSets(c, sets); err != nil {
+		return nil, err
+	}
 	if rows == nil {
 		for r := range c.Tracks {
 			rows = append(rows, r)
@@ -301,7 +304,7 @@ func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*Embeddings) (*Table, 
 	}
 	t := &Table{Protocol: "arithmetic"}
 	for _, e := range sets {
-		s, err := space.New(e.Name, tracks, gatherRows(e, rows), e.Dim)
+		s, err := space.New(e.Name, tracks, e.Rows(rows).Data, e.Dim)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name, err)
 		}
@@ -324,14 +327,6 @@ func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*Embeddings) (*Table, 
 		"sampled queries per kind, the same for every embeddings set. 'no_arithmetic' is the hit rate of t itself.",
 		len(rows))
 	return t, nil
-}
-
-func gatherRows(e *Embeddings, rows []int) []float32 {
-	out := make([]float32, 0, len(rows)*e.Dim)
-	for _, r := range rows {
-		out = append(out, e.Data[r*e.Dim:(r+1)*e.Dim]...)
-	}
-	return out
 }
 
 // Write saves the report as <dir>/<name>.json and <dir>/<name>.md (atomically).

@@ -270,7 +270,7 @@ func (f *Fairouz) ForCheckpoint(info map[string]string) (*Fairouz, error) {
 // loaded): each raw modality and their concatenation, with the graph features rebuilt leak-free for the
 // split (WithLeakFreeGraph), followed by binding_music's own graph features as an upper bound marked as
 // leaking (when loaded).
-func (f *Fairouz) HeldoutBaselines(split *Split, modalities []musicrep.Modality) ([]*Embeddings, error) {
+func (f *Fairouz) HeldoutBaselines(split *Split, modalities []musicrep.Modality) ([]*musicrep.Embeddings, error) {
 	if modalities == nil {
 		modalities = f.Corpus.Modalities()
 	}
@@ -419,19 +419,6 @@ func (f *Fairouz) TrainingData(pairsFile string, modalities []musicrep.Modality,
 	return d, nil
 }
 
-// Embeddings is one set of vectors for every track of a corpus (rows in tracks order), learned or raw.
-type Embeddings struct {
-	Name   string
-	Kind   string // "learned", "published" or "baseline"
-	Source string // file or description
-	Note   string // caveats, e.g. in-sample or label leakage
-	// Leaks marks embeddings built from (or trained on features built from) the labels a protocol scores:
-	// shown as upper bounds, never as baselines or winners.
-	Leaks bool
-	Dim   int
-	Data  []float32
-}
-
 // IDs returns the corpus' track ids in row order.
 func IDs(c *corpus.Corpus) []string {
 	ids := make([]string, len(c.Tracks))
@@ -442,8 +429,8 @@ func IDs(c *corpus.Corpus) []string {
 }
 
 // LoadEmbeddings reads an embeddings file (seed JSON format, or .npy with its .ids.json) and joins it to the
-// corpus by id. Every track must have a vector and every id must be a track.
-func LoadEmbeddings(path string, c *corpus.Corpus) (*Embeddings, error) {
+// corpus by id: the rows of the result are in the corpus' track order. Every track must have a vector and every id must be a track.
+func LoadEmbeddings(path string, c *corpus.Corpus) (*musicrep.Embeddings, error) {
 	ids, data, dim, err := corpus.ReadVectors(path)
 	if err != nil {
 		return nil, err
@@ -474,8 +461,29 @@ func LoadEmbeddings(path string, c *corpus.Corpus) (*Embeddings, error) {
 		return nil, fmt.Errorf("%s: %d tracks of %s have no embedding (first: %s); export every track", path,
 			len(missing), c.TracksFile, missing[0])
 	}
-	return &Embeddings{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Kind: "learned",
-		Source: path, Dim: dim, Data: out}, nil
+	return &musicrep.Embeddings{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Kind: "learned",
+		Source: path, IDs: IDs(c), Dim: dim, Data: out}, nil
+}
+
+// checkSets reports an embeddings set whose rows are not the corpus' tracks in corpus order (the order
+// LoadEmbeddings and Baselines give), which the protocols index by corpus row.
+func checkSets(c *corpus.Corpus, sets []*musicrep.Embeddings) error {
+	for _, e := range sets {
+		if err := e.Check(); err != nil {
+			return err
+		}
+		if e.Len() != len(c.Tracks) {
+			return fmt.Errorf("embeddings %q: %d rows for the %d tracks of %s (load them with LoadEmbeddings, which "+
+				"joins a file to the corpus by id)", e.Name, e.Len(), len(c.Tracks), c.TracksFile)
+		}
+		for i, id := range e.IDs {
+			if id != c.Tracks[i].ID {
+				return fmt.Errorf("embeddings %q: row %d is %q, the corpus' track %d is %q (load them with "+
+					"LoadEmbeddings, which puts the rows in corpus order)", e.Name, i, id, i, c.Tracks[i].ID)
+			}
+		}
+	}
+	return nil
 }
 
 // Baselines returns the trivial baselines for the given modalities: each raw modality alone, and (with two or
@@ -483,12 +491,13 @@ func LoadEmbeddings(path string, c *corpus.Corpus) (*Embeddings, error) {
 // nil modalities means every loaded modality. Features holding token ids (tag sequences) are left out: ids are
 // labels, not coordinates, so distances between rows of ids mean nothing (their word-vector counterpart,
 // `musicrep features -method tags`, is the raw tags baseline).
-func Baselines(c *corpus.Corpus, modalities []musicrep.Modality) []*Embeddings {
+func Baselines(c *corpus.Corpus, modalities []musicrep.Modality) []*musicrep.Embeddings {
 	if modalities == nil {
 		modalities = c.Modalities()
 	}
-	var out []*Embeddings
+	var out []*musicrep.Embeddings
 	var blocks []evaluation.Block
+	ids := IDs(c)
 	for _, m := range musicrep.SortModalities(modalities) {
 		f, ok := c.Features[m]
 		if !ok || f.TokenIDs() {
@@ -498,8 +507,8 @@ func Baselines(c *corpus.Corpus, modalities []musicrep.Modality) []*Embeddings {
 		if f.Leak != "" {
 			note = "LEAKS " + f.Leak + "; an upper bound, not a baseline"
 		}
-		out = append(out, &Embeddings{Name: "raw " + string(m), Kind: "baseline", Leaks: f.Leak != "",
-			Source: f.Source, Note: note, Dim: f.Dim, Data: slices.Clone(f.Data)})
+		out = append(out, &musicrep.Embeddings{Name: "raw " + string(m), Kind: "baseline", Leaks: f.Leak != "",
+			Source: f.Source, Note: note, IDs: ids, Dim: f.Dim, Data: slices.Clone(f.Data)})
 		blocks = append(blocks, evaluation.Block{Data: evaluation.Normalize(f.Data, f.Dim), Dim: f.Dim})
 	}
 	if len(blocks) >= 2 {
@@ -515,8 +524,8 @@ func Baselines(c *corpus.Corpus, modalities []musicrep.Modality) []*Embeddings {
 				note, leaks = "LEAKS genre through the "+names[i]+" features; an upper bound, not a baseline", true
 			}
 		}
-		out = append(out, &Embeddings{Name: "concat L2-normalised " + strings.Join(names, "+"), Kind: "baseline",
-			Leaks: leaks, Source: "concatenation of the L2-normalised raw features", Note: note, Dim: total, Data: data})
+		out = append(out, &musicrep.Embeddings{Name: "concat L2-normalised " + strings.Join(names, "+"), Kind: "baseline",
+			Leaks: leaks, Source: "concatenation of the L2-normalised raw features", Note: note, IDs: ids, Dim: total, Data: data})
 	}
 	return out
 }

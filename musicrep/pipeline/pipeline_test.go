@@ -381,8 +381,8 @@ func TestCollapsedEmbeddingsFlagged(t *testing.T) {
 	for i := range data {
 		data[i] = 0.5
 	}
-	e := &Embeddings{Name: "flat", Kind: "learned", Dim: 4, Data: data}
-	tab, err := HeldoutEvaluation(f.Corpus, split, HeldoutOptions{Resamples: 50, NoChance: true}, []*Embeddings{e})
+	e := &musicrep.Embeddings{Name: "flat", Kind: "learned", IDs: IDs(f.Corpus), Dim: 4, Data: data}
+	tab, err := HeldoutEvaluation(f.Corpus, split, HeldoutOptions{Resamples: 50, NoChance: true}, []*musicrep.Embeddings{e})
 	if err != nil {
 		t.Fatal(err)
 	}

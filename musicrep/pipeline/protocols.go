@@ -8,11 +8,12 @@ import (
 	"sort"
 	"strings"
 
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/corpus"
-	"gonum.org/v1/gonum/stat"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Row is one scored set of embeddings in a results table.
@@ -67,7 +68,10 @@ type Table struct {
 
 // PaperEvaluation scores every embeddings set with binding_music's protocol (evaluation.PaperProtocol):
 // relevance from positivesFile, all tracks searched with the query included.
-func PaperEvaluation(c *corpus.Corpus, positivesFile string, opt evaluation.PaperOptions, sets []*Embeddings) (*Table, error) {
+func PaperEvaluation(c *corpus.Corpus, positivesFile string, opt evaluation.PaperOptions, sets []*musicrep.Embeddings) (*Table, error) {
+	if err := checkSets(c, sets); err != nil {
+		return nil, err
+	}
 	_, positives, err := corpus.LoadPairs(positivesFile, c.Index)
 	if err != nil {
 		return nil, err
@@ -136,7 +140,10 @@ type HeldoutOptions struct {
 // interval from a bootstrap over test artists; a chance row (random rankings, random neighbours) and a
 // majority row (always the most common training genre) are added, and every learned row is compared with
 // every leak-free baseline and chance by paired bootstrap differences.
-func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets []*Embeddings) (*Table, error) {
+func HeldoutEvaluation(c *corpus.Corpus, split *Split, opt HeldoutOptions, sets []*musicrep.Embeddings) (*Table, error) {
+	if err := checkSets(c, sets); err != nil {
+		return nil, err
+	}
 	if len(opt.Ks) == 0 {
 		opt.Ks = []int{10, 25}
 	}
@@ -478,7 +485,7 @@ func AcrossSplits(tables []*Table) (*Table, error) {
 }
 
 // collapsedNote is the embeddings' note, with a warning first when the scored rows are all the same vector.
-func collapsedNote(e *Embeddings, scored []float32) string {
+func collapsedNote(e *musicrep.Embeddings, scored []float32) string {
 	if !evaluation.Collapsed(scored, e.Dim) {
 		return e.Note
 	}

@@ -292,7 +292,7 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 	}
 	learnedAll.Note = "trained on all pairs, including those it is scored on"
 	mods := all.Train.Modalities
-	paperSets := []*Embeddings{learnedAll}
+	paperSets := []*musicrep.Embeddings{learnedAll}
 	if f.Published != "" {
 		pub, err := LoadEmbeddings(f.Published, f.Corpus)
 		if err != nil {
@@ -349,7 +349,7 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 		}
 		logf("== held-out protocol, split seed %d", hopt.SplitSeed)
 		tab, err := HeldoutEvaluation(f.Corpus, held.Split, HeldoutOptions{},
-			append([]*Embeddings{learnedHeld, &notHeld}, heldBase...))
+			append([]*musicrep.Embeddings{learnedHeld, &notHeld}, heldBase...))
 		if err != nil {
 			return nil, err
 		}
