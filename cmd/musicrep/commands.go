@@ -16,6 +16,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/pipeline"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
 
@@ -406,7 +407,7 @@ func evalPaper(embFile, positives string, candidates int, ks []int, asJSON, with
 		"metrics": rep.Metrics,
 		"in_sample": "the positives are the training pairs of the published models and nearest neighbours in " +
 			"the raw spaces; this protocol is transductive"}
-	var table *pipeline.Table
+	var table *results.Table
 	if withBaselines {
 		table, err = pipeline.PaperEvaluation(f.Corpus, positives, opt, pipeline.Baselines(f.Corpus, nil))
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/pipeline"
 	"github.com/musicrep/musicrep/musicrep/plot"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/space"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
@@ -131,12 +132,12 @@ func Texts(s ...string) []Cell {
 
 // comparable reports whether a row competes for the "best" mark: not a chance or majority reference and not
 // built from the labels being scored.
-func comparable(r pipeline.Row) bool { return !r.Leaks && r.Kind != "chance" && r.Kind != "majority" }
+func comparable(r results.Row) bool { return !r.Leaks && r.Kind != "chance" && r.Kind != "majority" }
 
 // ResultsHTML renders a protocol table: one row per embeddings set, the given metric columns (all when nil)
 // with their 95 % intervals when the table has them, the best value of each column in bold among the
 // comparable rows (never a leaking row, chance or majority), learned rows shaded, and the notes below.
-func ResultsHTML(t *pipeline.Table, columns []string) string {
+func ResultsHTML(t *results.Table, columns []string) string {
 	if columns == nil {
 		columns = t.MetricColumns()
 	}
@@ -196,7 +197,7 @@ func ResultsHTML(t *pipeline.Table, columns []string) string {
 }
 
 // ShowResults displays ResultsHTML.
-func ShowResults(t *pipeline.Table, columns []string) { Show(ResultsHTML(t, columns)) }
+func ShowResults(t *results.Table, columns []string) { Show(ResultsHTML(t, columns)) }
 
 // ComparisonHTML lays our metrics beside published ones: each metric gets a row with both values and the
 // absolute difference, marked ok (green) within tol and bad (red) beyond it. It returns the HTML and the number

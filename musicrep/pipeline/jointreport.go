@@ -6,13 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/musicrep/musicrep/musicrep"
-	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/space"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
@@ -32,9 +31,7 @@ type JointReportOptions struct {
 
 // JointReport is the output of RunJointReport, written as JSON and Markdown.
 type JointReport struct {
-	Name        string  `json:"name"`
-	Created     string  `json:"created"`
-	Backend     string  `json:"backend"`
+	results.Header
 	Preset      string  `json:"preset"`
 	Settings    string  `json:"settings"`
 	Model       string  `json:"model"`
@@ -42,15 +39,15 @@ type JointReport struct {
 	WallSeconds float64 `json:"wall_seconds"`
 	ResumedFrom string  `json:"resumed_from,omitempty"`
 	// Selection is the epoch chosen on the validation split (when the run had one).
-	Selection   *Selection `json:"selection,omitempty"`
-	Heldout     *Table     `json:"heldout"`
-	CrossModal  *Table     `json:"crossmodal"`
-	Clustering  *Table     `json:"clustering"`
-	Arithmetic  *Table     `json:"arithmetic"`
-	TextQueries *Table     `json:"text_queries,omitempty"`
+	Selection   *Selection     `json:"selection,omitempty"`
+	Heldout     *results.Table `json:"heldout"`
+	CrossModal  *results.Table `json:"crossmodal"`
+	Clustering  *results.Table `json:"clustering"`
+	Arithmetic  *results.Table `json:"arithmetic"`
+	TextQueries *results.Table `json:"text_queries,omitempty"`
 	// Splits holds the held-out genre table of every split (with Seeds > 1); AcrossSplits their mean.
-	Splits       []SplitReport `json:"splits,omitempty"`
-	AcrossSplits *Table        `json:"across_splits,omitempty"`
+	Splits       []SplitReport  `json:"splits,omitempty"`
+	AcrossSplits *results.Table `json:"across_splits,omitempty"`
 }
 
 // RunJointReport trains (or resumes) a joint model on the training tracks of the split by artist and evaluates it
@@ -59,29 +56,18 @@ type JointReport struct {
 // k-means clustering against genre, and genre/artist embedding arithmetic. It writes <ResultsRoot>/<Name>.json
 // and .md.
 func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*JointReport, error) {
-	opt.defaults()
-	if opt.ResultsRoot == "" {
-		opt.ResultsRoot = filepath.Join("evaluation", "results")
+	job, err := openJob(&opt.TrainOptions, &opt.ResultsRoot)
+	if err != nil {
+		return nil, err
 	}
-	if opt.Backend == nil {
-		var err error
-		if opt.Backend, err = backends.New(""); err != nil {
-			return nil, err
-		}
-	}
-	logf := func(format string, args ...any) {
-		if opt.Progress != nil {
-			fmt.Fprintf(opt.Progress, format+"\n", args...)
-		}
-	}
+	logf := job.Logf
 	topt := opt.TrainOptions
 	topt.Heldout = true
 	topt.Settings = opt.Settings
 	if !strings.Contains(topt.Settings, "model=joint") {
 		topt.Settings = strings.TrimSuffix("model=joint;"+topt.Settings, ";")
 	}
-	rep := &JointReport{Name: opt.Name, Created: time.Now().UTC().Format(time.RFC3339),
-		Backend: backends.Describe(opt.Backend), Preset: opt.Preset, Settings: topt.Settings}
+	rep := &JointReport{Header: job.Header, Preset: opt.Preset, Settings: topt.Settings}
 	logf("== training %s on the training tracks of the split", opt.Name)
 	tr, err := TrainAndExport(ctx, f, topt)
 	if err != nil {
@@ -178,7 +164,7 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	}
 	if opt.Seeds > 1 {
 		rep.Splits = []SplitReport{{Seed: split.Seed, Split: split.String(), Selection: tr.Selection, Heldout: rep.Heldout}}
-		tables := []*Table{rep.Heldout}
+		tables := []*results.Table{rep.Heldout}
 		for i := 1; i < opt.Seeds; i++ {
 			sopt := topt
 			sopt.SplitSeed = topt.SplitSeed + uint64(i)
@@ -204,11 +190,11 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 		}
 		// The first split's table has the binding row, which the others lack (it was trained on that split
 		// only): compare the rows the tables share.
-		shared := make([]*Table, len(tables))
+		shared := make([]*results.Table, len(tables))
 		for i, t := range tables {
 			shared[i] = withRows(t, tables[len(tables)-1])
 		}
-		if rep.AcrossSplits, err = AcrossSplits(shared); err != nil {
+		if rep.AcrossSplits, err = results.AcrossSplits(shared); err != nil {
 			return nil, err
 		}
 	}
@@ -250,7 +236,7 @@ func completeSplit(f *Fairouz, split *Split, mods []musicrep.Modality) *Split {
 }
 
 // withRows returns t restricted to the rows (and comparisons) whose names ref also has, in ref's order.
-func withRows(t, ref *Table) *Table {
+func withRows(t, ref *results.Table) *results.Table {
 	out := *t
 	out.Rows, out.Comparisons = nil, nil
 	for _, r := range ref.Rows {
@@ -289,7 +275,7 @@ func fileExists(p string) bool {
 // should land among B's tracks) for each embeddings set on the given rows (nil = every track), with the same
 // sampled queries for every set. Columns: the hit rate with arithmetic, without it (the unmodified track) and
 // by chance.
-func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*musicrep.Embeddings) (*Table, error) {
+func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*musicrep.Embeddings) (*results.Table, error) {
 	if err := checkSets(c, sets); err != nil {
 		return nil, err
 	}
@@ -302,7 +288,7 @@ func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*musicrep.Embeddings) 
 	for i, r := range rows {
 		tracks[i] = c.Tracks[r]
 	}
-	t := &Table{Protocol: "arithmetic"}
+	t := &results.Table{Protocol: "arithmetic"}
 	for _, e := range sets {
 		s, err := space.New(e.Name, tracks, e.Rows(rows).Data, e.Dim)
 		if err != nil {
@@ -319,7 +305,7 @@ func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*musicrep.Embeddings) 
 			metrics[kind+"_chance@10"] = a.ChanceRate
 			t.NumQueries = a.Queries
 		}
-		t.Rows = append(t.Rows, Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim, Metrics: metrics})
+		t.Rows = append(t.Rows, results.Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim, Metrics: metrics})
 	}
 	t.Description = fmt.Sprintf("embedding arithmetic on %d tracks: for a track t of group A and another group B "+
 		"(the 8 largest Deezer genres, or artists, with ≥ 5 tracks), the query t − centroid(A) + centroid(B) "+
@@ -331,7 +317,7 @@ func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*musicrep.Embeddings) 
 
 // Write saves the report as <dir>/<name>.json and <dir>/<name>.md (atomically).
 func (r *JointReport) Write(dir string) error {
-	return corpus.WriteReport(dir, r.Name, r, r.Markdown())
+	return results.Write(dir, r.Name, r, r.Markdown())
 }
 
 // Markdown renders the report.
@@ -351,7 +337,7 @@ func (r *JointReport) Markdown() string {
 	}
 	sections := []struct {
 		title string
-		t     *Table
+		t     *results.Table
 		cols  []string
 	}{
 		{"Held-out genre retrieval", r.Heldout, HeldoutColumns},
@@ -370,14 +356,14 @@ func (r *JointReport) Markdown() string {
 		}
 		sections = append(sections, struct {
 			title string
-			t     *Table
+			t     *results.Table
 			cols  []string
 		}{title, sr.Heldout, HeldoutColumns})
 	}
 	if r.AcrossSplits != nil {
 		sections = append(sections, struct {
 			title string
-			t     *Table
+			t     *results.Table
 			cols  []string
 		}{fmt.Sprintf("Held-out genre retrieval, mean over %d splits (t interval over splits; comparisons: mean of "+
 			"each split's paired difference)", len(r.Splits)), r.AcrossSplits, HeldoutColumns})

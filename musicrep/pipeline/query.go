@@ -7,6 +7,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/space"
 	"github.com/musicrep/musicrep/musicrep/textenc"
 )
@@ -110,7 +111,7 @@ func (s *TextSearch) Search(query string, k int) (space.Neighbors, error) {
 // GenreQueries scores free-text search with genre names: for each of the `top` most common primary Deezer
 // genres G, the query "G music" searches the given rows (e.g. the test tracks; nil = all) and precision@k is the
 // fraction of the k results that carry genre G; chance is the fraction of the searched rows carrying G.
-func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*Table, error) {
+func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*results.Table, error) {
 	_, _, names := PrimaryGenres(c.Tracks, top)
 	keep := make([]bool, len(c.Tracks))
 	if rows == nil {
@@ -127,7 +128,7 @@ func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*Tab
 			searched++
 		}
 	}
-	t := &Table{Protocol: "text-queries", Ks: []int{k}}
+	t := &results.Table{Protocol: "text-queries", Ks: []int{k}}
 	var sumP, sumC float64
 	for _, g := range names {
 		q := g + " music"
@@ -150,10 +151,10 @@ func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*Tab
 		}
 		p, ch := float64(hits)/float64(len(nbs.List)), float64(with)/float64(searched)
 		sumP, sumC = sumP+p, sumC+ch
-		t.Rows = append(t.Rows, Row{Name: fmt.Sprintf("%q", q), Kind: "query", Source: s.Target.Name,
+		t.Rows = append(t.Rows, results.Row{Name: fmt.Sprintf("%q", q), Kind: "query", Source: s.Target.Name,
 			Dim: s.Target.Dim, Metrics: map[string]float64{fmt.Sprintf("precision@%d", k): p, "chance": ch}})
 	}
-	t.Rows = append(t.Rows, Row{Name: "mean", Kind: "summary", Source: s.Target.Name, Dim: s.Target.Dim,
+	t.Rows = append(t.Rows, results.Row{Name: "mean", Kind: "summary", Source: s.Target.Name, Dim: s.Target.Dim,
 		Metrics: map[string]float64{fmt.Sprintf("precision@%d", k): sumP / float64(len(names)),
 			"chance": sumC / float64(len(names))}})
 	t.NumQueries = len(names)
