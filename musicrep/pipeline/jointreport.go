@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/musicrep/musicrep/musicrep"
@@ -86,45 +87,23 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	}
 
 	// The embeddings sets: the fused model, each modality alone, the binding model, the raw features.
-	sets, err := jointSets(f, tr, m.Modalities)
-	if err != nil {
-		return nil, err
-	}
-	fused := sets[0]
 	if opt.Binding == "" {
 		if p := filepath.Join(opt.EmbeddingsRoot, "binding-c2e4-51k-paper-heldout.json"); fileExists(p) {
 			opt.Binding = p
 		}
 	}
-	if opt.Binding != "" {
-		b, err := LoadEmbeddings(opt.Binding, f.Corpus)
-		if err != nil {
-			return nil, err
-		}
-		b.Name = "binding " + strings.TrimSuffix(filepath.Base(opt.Binding), ".json")
-		run := filepath.Join(opt.CheckpointRoot, strings.TrimSuffix(filepath.Base(opt.Binding), ".json"))
-		if LeakFreeRun(run) {
-			b.Note = "binding_music's model trained on pairs among training tracks, with the split's leak-free " +
-				"graph features (audio + graph without genre edges)"
-		} else {
-			b.Note = "binding_music's model; its run (" + run + ") does not record leak-free graph features, so " +
-				"its graph input is taken to encode genre"
-			b.Leaks = true
-		}
-		sets = append(sets, b)
+	bindingRun := filepath.Join(opt.CheckpointRoot, strings.TrimSuffix(filepath.Base(opt.Binding), ".json"))
+	sets, err := f.JointReportSets(tr.EmbeddingsJSON, m.Modalities, opt.Binding, bindingRun)
+	if err != nil {
+		return nil, err
 	}
-	sets = append(sets, Baselines(f.Corpus, m.Modalities)...)
-	if g, ok := f.Corpus.Features[musicrep.Graph]; ok && m.Index(musicrep.Graph) < 0 {
-		sets = append(sets, &musicrep.Embeddings{Name: "raw graph (binding_music's RandNE)", Kind: "baseline", Leaks: true,
-			Source: g.Source, Note: "LEAKS genre: built from track–artist–album–genre links over all tracks; an " +
-				"upper bound, not a baseline", IDs: IDs(f.Corpus), Dim: g.Dim, Data: g.Data})
-	}
+	fused := sets[0]
 
 	split := tr.Split
 	// The single-modality protocols are scored on the tracks having every modality of the model: a missing
 	// modality is a zero vector in the raw and modality-alone sets, and zero vectors would crowd every neighbour
 	// list. Cross-modal retrieval masks missing modalities itself and uses the whole split.
-	complete := completeSplit(f, split, m.Modalities)
+	complete := split.Complete(f.Corpus, m.Modalities)
 	restricted := fmt.Sprintf("Scored on the %d test (and %d training) tracks that have every modality of the "+
 		"joint model (%s); the %d test tracks lacking one (no lyrics, hence no text or tags) are left out so that "+
 		"the zero vectors of a missing modality do not distort the raw and single-modality rows.",
@@ -174,12 +153,12 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 			if err != nil {
 				return nil, err
 			}
-			ssets, err := jointSets(f, str, m.Modalities)
+			ssets, err := JointSets(f.Corpus, str.EmbeddingsJSON, m.Modalities)
 			if err != nil {
 				return nil, err
 			}
 			ssets = append(ssets, Baselines(f.Corpus, m.Modalities)...)
-			t, err := HeldoutEvaluation(f.Corpus, completeSplit(f, str.Split, m.Modalities),
+			t, err := HeldoutEvaluation(f.Corpus, str.Split.Complete(f.Corpus, m.Modalities),
 				HeldoutOptions{CompareOnly: []string{ssets[0].Name}}, ssets)
 			if err != nil {
 				return nil, err
@@ -201,17 +180,18 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	return rep, rep.Write(opt.ResultsRoot)
 }
 
-// jointSets returns the fused embeddings of a joint run and each of its modalities' alone.
-func jointSets(f *Fairouz, tr *TrainResult, mods []musicrep.Modality) ([]*musicrep.Embeddings, error) {
-	fused, err := LoadEmbeddings(tr.EmbeddingsJSON, f.Corpus)
+// JointSets loads the embeddings a joint run exported (TrainAndExport): the fused embeddings file fused and, for
+// each modality, the embeddings of that modality's encoder alone (<fused without .json>.<modality>.json).
+func JointSets(c *corpus.Corpus, fused string, modalities []musicrep.Modality) ([]*musicrep.Embeddings, error) {
+	e, err := LoadEmbeddings(fused, c)
 	if err != nil {
 		return nil, err
 	}
-	fused.Name = fmt.Sprintf("joint (fused %s)", joinModalities(mods))
-	fused.Note = "trained on the training tracks only"
-	sets := []*musicrep.Embeddings{fused}
-	for _, mod := range mods {
-		e, err := LoadEmbeddings(tr.ModalityEmbeddings[mod], f.Corpus)
+	e.Name = fmt.Sprintf("joint (fused %s)", joinModalities(modalities))
+	e.Note = "trained on the training tracks only"
+	sets := []*musicrep.Embeddings{e}
+	for _, mod := range modalities {
+		e, err := LoadEmbeddings(ModalityEmbeddingsFile(fused, mod), c)
 		if err != nil {
 			return nil, err
 		}
@@ -222,17 +202,54 @@ func jointSets(f *Fairouz, tr *TrainResult, mods []musicrep.Modality) ([]*musicr
 	return sets, nil
 }
 
-// completeSplit restricts a split to the tracks having every given modality: a missing modality is a zero
-// vector in the raw and modality-alone sets, and zero vectors would crowd every neighbour list.
-func completeSplit(f *Fairouz, split *Split, mods []musicrep.Modality) *Split {
-	return split.Restrict(func(r int) bool {
-		for _, mod := range mods {
-			if !f.Corpus.Features[mod].Present[r] {
-				return false
-			}
+// ModalityEmbeddingsFile is where TrainAndExport writes a joint model's embeddings of one modality alone, beside
+// its fused embeddings file fused: <fused without .json>.<modality>.json.
+func ModalityEmbeddingsFile(fused string, m musicrep.Modality) string {
+	return strings.TrimSuffix(fused, ".json") + "." + string(m) + ".json"
+}
+
+// BindingSet loads a binding model's embeddings file for scoring next to a joint model: named after the file, and
+// marked as leaking genre unless its run directory records leak-free graph features (LeakFreeRun).
+func BindingSet(c *corpus.Corpus, file, run string) (*musicrep.Embeddings, error) {
+	b, err := LoadEmbeddings(file, c)
+	if err != nil {
+		return nil, err
+	}
+	b.Name = "binding " + strings.TrimSuffix(filepath.Base(file), ".json")
+	if LeakFreeRun(run) {
+		b.Note = "binding_music's model trained on pairs among training tracks, with the split's leak-free " +
+			"graph features (audio + graph without genre edges)"
+	} else {
+		b.Note = "binding_music's model; its run (" + run + ") does not record leak-free graph features, so " +
+			"its graph input is taken to encode genre"
+		b.Leaks = true
+	}
+	return b, nil
+}
+
+// JointReportSets returns the embeddings sets RunJointReport scores, in its order: the joint run's fused
+// embeddings and each modality alone (JointSets), the binding run's (BindingSet; left out when bindingFile is
+// ""), the raw baselines of the model's modalities (Baselines) and, when graph features are loaded but not a
+// model modality, binding_music's graph features as a leaking upper bound.
+func (f *Fairouz) JointReportSets(fused string, modalities []musicrep.Modality, bindingFile, bindingRun string) ([]*musicrep.Embeddings, error) {
+	sets, err := JointSets(f.Corpus, fused, modalities)
+	if err != nil {
+		return nil, err
+	}
+	if bindingFile != "" {
+		b, err := BindingSet(f.Corpus, bindingFile, bindingRun)
+		if err != nil {
+			return nil, err
 		}
-		return true
-	})
+		sets = append(sets, b)
+	}
+	sets = append(sets, Baselines(f.Corpus, modalities)...)
+	if g, ok := f.Corpus.Features[musicrep.Graph]; ok && !slices.Contains(modalities, musicrep.Graph) {
+		sets = append(sets, &musicrep.Embeddings{Name: "raw graph (binding_music's RandNE)", Kind: "baseline", Leaks: true,
+			Source: g.Source, Note: "LEAKS genre: built from track–artist–album–genre links over all tracks; an " +
+				"upper bound, not a baseline", IDs: IDs(f.Corpus), Dim: g.Dim, Data: g.Data})
+	}
+	return sets, nil
 }
 
 // withRows returns t restricted to the rows (and comparisons) whose names ref also has, in ref's order.

@@ -192,6 +192,20 @@ func (s *Split) Restrict(keep func(row int) bool) *Split {
 	return out
 }
 
+// Complete returns the split restricted to the tracks that have every given modality (Restrict). The
+// single-modality protocols score a multi-modal model there: a missing modality is a zero vector in the raw and
+// modality-alone sets, and zero vectors would crowd every neighbour list.
+func (s *Split) Complete(c *corpus.Corpus, modalities []musicrep.Modality) *Split {
+	return s.Restrict(func(r int) bool {
+		for _, m := range modalities {
+			if f, ok := c.Features[m]; !ok || !f.Present[r] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // LeakFreeGraphSeed seeds the RandNE projection of the leak-free graph features.
 const LeakFreeGraphSeed = 1
 
