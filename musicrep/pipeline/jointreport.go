@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/musicrep/musicrep/musicrep"
@@ -178,78 +177,6 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 		}
 	}
 	return rep, rep.Write(opt.ResultsRoot)
-}
-
-// JointSets loads the embeddings a joint run exported (TrainAndExport): the fused embeddings file fused and, for
-// each modality, the embeddings of that modality's encoder alone (<fused without .json>.<modality>.json).
-func JointSets(c *corpus.Corpus, fused string, modalities []musicrep.Modality) ([]*musicrep.Embeddings, error) {
-	e, err := LoadEmbeddings(fused, c)
-	if err != nil {
-		return nil, err
-	}
-	e.Name = fmt.Sprintf("joint (fused %s)", joinModalities(modalities))
-	e.Note = "trained on the training tracks only"
-	sets := []*musicrep.Embeddings{e}
-	for _, mod := range modalities {
-		e, err := LoadEmbeddings(ModalityEmbeddingsFile(fused, mod), c)
-		if err != nil {
-			return nil, err
-		}
-		e.Name = fmt.Sprintf("joint (%s alone)", mod)
-		e.Note = fmt.Sprintf("the %s encoder only; tracks without %s are zero vectors", mod, mod)
-		sets = append(sets, e)
-	}
-	return sets, nil
-}
-
-// ModalityEmbeddingsFile is where TrainAndExport writes a joint model's embeddings of one modality alone, beside
-// its fused embeddings file fused: <fused without .json>.<modality>.json.
-func ModalityEmbeddingsFile(fused string, m musicrep.Modality) string {
-	return strings.TrimSuffix(fused, ".json") + "." + string(m) + ".json"
-}
-
-// BindingSet loads a binding model's embeddings file for scoring next to a joint model: named after the file, and
-// marked as leaking genre unless its run directory records leak-free graph features (LeakFreeRun).
-func BindingSet(c *corpus.Corpus, file, run string) (*musicrep.Embeddings, error) {
-	b, err := LoadEmbeddings(file, c)
-	if err != nil {
-		return nil, err
-	}
-	b.Name = "binding " + strings.TrimSuffix(filepath.Base(file), ".json")
-	if LeakFreeRun(run) {
-		b.Note = "binding_music's model trained on pairs among training tracks, with the split's leak-free " +
-			"graph features (audio + graph without genre edges)"
-	} else {
-		b.Note = "binding_music's model; its run (" + run + ") does not record leak-free graph features, so " +
-			"its graph input is taken to encode genre"
-		b.Leaks = true
-	}
-	return b, nil
-}
-
-// JointReportSets returns the embeddings sets RunJointReport scores, in its order: the joint run's fused
-// embeddings and each modality alone (JointSets), the binding run's (BindingSet; left out when bindingFile is
-// ""), the raw baselines of the model's modalities (Baselines) and, when graph features are loaded but not a
-// model modality, binding_music's graph features as a leaking upper bound.
-func (f *Fairouz) JointReportSets(fused string, modalities []musicrep.Modality, bindingFile, bindingRun string) ([]*musicrep.Embeddings, error) {
-	sets, err := JointSets(f.Corpus, fused, modalities)
-	if err != nil {
-		return nil, err
-	}
-	if bindingFile != "" {
-		b, err := BindingSet(f.Corpus, bindingFile, bindingRun)
-		if err != nil {
-			return nil, err
-		}
-		sets = append(sets, b)
-	}
-	sets = append(sets, Baselines(f.Corpus, modalities)...)
-	if g, ok := f.Corpus.Features[musicrep.Graph]; ok && !slices.Contains(modalities, musicrep.Graph) {
-		sets = append(sets, &musicrep.Embeddings{Name: "raw graph (binding_music's RandNE)", Kind: "baseline", Leaks: true,
-			Source: g.Source, Note: "LEAKS genre: built from track–artist–album–genre links over all tracks; an " +
-				"upper bound, not a baseline", IDs: IDs(f.Corpus), Dim: g.Dim, Data: g.Data})
-	}
-	return sets, nil
 }
 
 // withRows returns t restricted to the rows (and comparisons) whose names ref also has, in ref's order.
