@@ -237,6 +237,16 @@ func TestGoldenSilhouette(t *testing.T) {
 		}
 		t.Logf("real200 genre silhouette %.6f, max |diff| %.3g", score, w)
 	})
+	t.Run("real822", func(t *testing.T) {
+		set := goldenRealSetOf(t, g, "real822")
+		score, err := Silhouette(goldenReal(t, g, set), set.Dim, set.Labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := math.Abs(score - set.SilhouetteGenre); d > 1e-10 {
+			t.Errorf("real822 genre silhouette %.12f, sklearn %.12f (diff %.3g)", score, set.SilhouetteGenre, d)
+		}
+	})
 }
 
 // Blobs (well separated): the partition must be sklearn's (ARI = 1 against its labels), the inertia within

@@ -3,7 +3,6 @@ package evaluation
 import (
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // analysisVGGish returns all 822 VGGish rows (file order) from the shared data folder, or skips.
@@ -13,35 +12,9 @@ func analysisVGGish(tb testing.TB) ([]float32, int) {
 	return f.Data, f.Dim
 }
 
-// TestAnalysisTimings822 times the analysis functions on the full 822 x 128 VGGish matrix (t-SNE is timed
-// by TestGoldenTSNE/real822). It only logs; run with -v to see the numbers.
-func TestAnalysisTimings822(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timings skipped under -short")
-	}
-	data, dim := analysisVGGish(t)
-	start := time.Now()
-	km, err := KMeans(data, dim, 10, KMeansOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tKM := time.Since(start)
-	start = time.Now()
-	sil, err := Silhouette(data, dim, km.Labels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tSil := time.Since(start)
-	start = time.Now()
-	p, err := PCA(data, dim, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tPCA := time.Since(start)
-	t.Logf("822x%d: KMeans k=10 NInit=10 %v (%d iterations, inertia %.4f); Silhouette %v (%.4f); PCA 2 %v (ratios %.4f)",
-		dim, tKM.Round(time.Millisecond), km.Iterations, km.Inertia, tSil.Round(time.Millisecond), sil,
-		tPCA.Round(time.Millisecond), p.ExplainedVarianceRatio)
-}
+// The analysis functions on all 822 VGGish rows: their values are checked against scikit-learn by the
+// golden tests (TestGoldenKMeans, TestGoldenSilhouette, TestGoldenPCA, TestGoldenTSNE: real822); their timings
+// are these benchmarks (go test -run '^$' -bench 822 ./evaluation).
 
 func BenchmarkKMeans822(b *testing.B) {
 	data, dim := analysisVGGish(b)

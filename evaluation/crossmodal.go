@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/musicrep/musicrep/musicrep/index"
 )
 
 // CrossModalOptions configures CrossModal. The zero value ranks by squared L2 with the half tie rule,
@@ -105,8 +107,8 @@ var defaultCrossModalKs = []int{1, 5, 10}
 // candidates at a distance strictly below d and tied the number of other present candidates at exactly d,
 // the rank is 1 + closer + tied/2 (ties count half: the mid-rank of the tied group, the expected rank under
 // a random order of the group), or 1 + closer + tied with opt.Pessimistic. A query counts for R@K when its
-// rank <= K, so under the half rule a tie group straddling K can miss. Distances are computed as in
-// TopKSquaredL2 (float64 accumulation from float32 inputs), so duplicate candidate rows tie exactly.
+// rank <= K, so under the half rule a tie group straddling K can miss. Distances are index.SquaredL2's
+// (float64 accumulation from float32 inputs), so duplicate candidate rows tie exactly.
 //
 // The result has R@K for every K, MRR, median and mean rank, the counts, the per-query ranks and the chance
 // values for the same number of candidates (RandomBaseline). The cost is O(queries x candidates x dim),
@@ -184,24 +186,16 @@ func CrossModal(queries []float32, candidates []float32, dim int, opt CrossModal
 	ranks := make([]float64, len(qrows))
 	bounds := analysisRowChunks(len(qrows), 4*max(1, len(qrows)/64))
 	analysisParallel(len(bounds)-1, func(c int) {
-		qf := make([]float64, dim)
 		for qi := bounds[c]; qi < bounds[c+1]; qi++ {
 			q := qrows[qi]
-			for t, v := range queries[q*dim : (q+1)*dim] {
-				qf[t] = float64(v)
-			}
-			d, _ := sqDist(qf, candidates[q*dim:(q+1)*dim], false, 0)
+			qv := queries[q*dim : (q+1)*dim]
+			d := index.SquaredL2(qv, candidates[q*dim:(q+1)*dim])
 			closer, tied := 0, 0
 			for _, j := range cand {
 				if j == q {
 					continue
 				}
-				// Pruning at bound d only drops candidates strictly farther than the correct item.
-				dj, ok := sqDist(qf, candidates[j*dim:(j+1)*dim], true, d)
-				if !ok {
-					continue
-				}
-				if dj < d {
+				if dj := index.SquaredL2(qv, candidates[j*dim:(j+1)*dim]); dj < d {
 					closer++
 				} else if dj == d {
 					tied++

@@ -3,8 +3,9 @@
 //
 // # Building blocks
 //
-//   - TopKSquaredL2: exact (brute-force) k-nearest-neighbour search in squared Euclidean distance, float64
-//     accumulation, ties broken by the smaller base index, parallel over queries.
+//   - Searches are exact k-nearest-neighbour searches in squared Euclidean distance with index.Flat (float64
+//     distances, index.SquaredL2; ties broken by the smaller base row), so numbers do not depend on float32
+//     rounding.
 //   - RankMetrics / RankMetricsAt / RankMetricsWith: precision, recall, hit_rate, average_precision,
 //     reciprocal_rank and normalized_dcg of one ranked candidate list at a cut-off k, with the semantics of
 //     torchmetrics 1.3.2's functional retrieval metrics (recall over the relevant items among the candidates,

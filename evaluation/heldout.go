@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/musicrep/musicrep/musicrep/index"
 )
 
 // GenreRetrieval is the genre-relevance retrieval primitive of the held-out evaluation. data holds one row
@@ -112,7 +114,10 @@ func GenreRetrievalScores(data []float32, dim int, genres [][]string, opt Retrie
 		return nil, errors.New("evaluation: GenreRetrieval: no track has a genre")
 	}
 	qdata := GatherRows(data, dim, queries)
-	res := TopKSquaredL2(data, dim, qdata, n-1, func(q, i int) bool { return queries[q] == i })
+	res, err := nearest(data, dim, qdata, n-1, func(q, i int) bool { return queries[q] == i })
+	if err != nil {
+		return nil, fmt.Errorf("evaluation: GenreRetrieval: %w", err)
+	}
 
 	out := &QueryScores{Queries: queries, Values: map[string][]float64{}}
 	prefixes := []string{""}
@@ -232,7 +237,10 @@ func KNNGenreCorrect(trainData []float32, trainGenres [][]string, testData []flo
 		return nil, nil, errors.New("evaluation: KNNGenreAccuracy: empty training set")
 	}
 	queries = genreQueries(testGenres)
-	res := TopKSquaredL2(trainData, dim, GatherRows(testData, dim, queries), k, nil)
+	res, err := nearest(trainData, dim, GatherRows(testData, dim, queries), k, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluation: KNNGenreAccuracy: %w", err)
+	}
 	correct = make([]float64, len(queries))
 	for qi, q := range queries {
 		if pred, ok := voteGenre(res[qi], trainGenres); ok && contains(testGenres[q], pred) {
@@ -272,7 +280,10 @@ func LeaveOneOutKNNAccuracy(data []float32, genres [][]string, dim, k int) (acc 
 			queries = append(queries, i)
 		}
 	}
-	res := TopKSquaredL2(data, dim, GatherRows(data, dim, queries), k, func(q, i int) bool { return queries[q] == i })
+	res, err := nearest(data, dim, GatherRows(data, dim, queries), k, func(q, i int) bool { return queries[q] == i })
+	if err != nil {
+		return 0, 0, fmt.Errorf("evaluation: LeaveOneOutKNNAccuracy: %w", err)
+	}
 	correct := 0
 	for qi, q := range queries {
 		if pred, ok := voteGenre(res[qi], genres); ok && contains(genres[q], pred) {
@@ -287,7 +298,7 @@ func LeaveOneOutKNNAccuracy(data []float32, genres [][]string, dim, k int) (acc 
 
 // voteGenre returns the majority genre among the neighbours (sorted nearest first), ties broken by the
 // nearest neighbour holding a tied genre, then by that neighbour's genre-list order.
-func voteGenre(neighbors []Neighbor, genres [][]string) (string, bool) {
+func voteGenre(neighbors []index.Neighbor, genres [][]string) (string, bool) {
 	votes := map[string]int{}
 	type firstSeen struct{ rank, pos int }
 	first := map[string]firstSeen{}

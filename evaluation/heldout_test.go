@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/musicrep/musicrep/musicrep/index"
 )
 
 var testGenreNames = []string{"rock", "pop", "jazz", "folk", "tarab"}
@@ -33,11 +35,11 @@ func sqDist64(a, b []float32) float64 {
 }
 
 // naiveNeighbors lists all rows of base except skip (-1 for none) sorted by (distance, index).
-func naiveNeighbors(base []float32, dim int, q []float32, skip int) []Neighbor {
-	var out []Neighbor
+func naiveNeighbors(base []float32, dim int, q []float32, skip int) []index.Neighbor {
+	var out []index.Neighbor
 	for i := 0; i < len(base)/dim; i++ {
 		if i != skip {
-			out = append(out, Neighbor{i, sqDist64(q, base[i*dim:(i+1)*dim])})
+			out = append(out, index.Neighbor{Index: i, Dist: sqDist64(q, base[i*dim:(i+1)*dim])})
 		}
 	}
 	sort.Slice(out, func(a, b int) bool {
@@ -247,7 +249,7 @@ func TestLeaveOneOutKNNAccuracyHand(t *testing.T) {
 
 // naiveVote implements the documented voting rule independently: count, then nearest holder, then that
 // holder's list order.
-func naiveVote(neighbors []Neighbor, genres [][]string) (string, bool) {
+func naiveVote(neighbors []index.Neighbor, genres [][]string) (string, bool) {
 	count := map[string]int{}
 	for _, nb := range neighbors {
 		seen := map[string]bool{}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/musicrep/musicrep/musicrep/index"
 )
 
 // PaperOptions configures PaperProtocol. Zero values take the defaults of binding_music's evaluate.ipynb.
@@ -104,12 +106,12 @@ func PaperProtocol(ids []string, data []float32, dim int, positives map[string][
 	if err := checkMatrix(data, dim, n, "data"); err != nil {
 		return nil, fmt.Errorf("evaluation: PaperProtocol: %w", err)
 	}
-	index := make(map[string]int, n)
+	rowOf := make(map[string]int, n)
 	for i, id := range ids {
-		if _, dup := index[id]; dup {
-			return nil, fmt.Errorf("evaluation: PaperProtocol: duplicate id %q (rows %d and %d)", id, index[id], i)
+		if _, dup := rowOf[id]; dup {
+			return nil, fmt.Errorf("evaluation: PaperProtocol: duplicate id %q (rows %d and %d)", id, rowOf[id], i)
 		}
-		index[id] = i
+		rowOf[id] = i
 	}
 	maxK := 0
 	for _, k := range opt.Ks {
@@ -134,13 +136,13 @@ func PaperProtocol(ids []string, data []float32, dim int, positives map[string][
 	sort.Strings(keys)
 	pos := make([]map[int]bool, n)
 	for _, q := range keys {
-		qi, ok := index[q]
+		qi, ok := rowOf[q]
 		if !ok {
 			return nil, fmt.Errorf("evaluation: PaperProtocol: positives has query id %q that is not among the ids", q)
 		}
 		set := make(map[int]bool, len(positives[q]))
 		for _, p := range positives[q] {
-			pi, ok := index[p]
+			pi, ok := rowOf[p]
 			if !ok {
 				return nil, fmt.Errorf("evaluation: PaperProtocol: positive %q of query %q is not among the ids", p, q)
 			}
@@ -153,7 +155,10 @@ func PaperProtocol(ids []string, data []float32, dim int, positives map[string][
 	if opt.StableTies {
 		ties = TiesStable
 	}
-	neighbors := TopKSquaredL2(data, dim, data, opt.Candidates, nil)
+	neighbors, err := nearest(data, dim, data, opt.Candidates, nil)
+	if err != nil {
+		return nil, fmt.Errorf("evaluation: PaperProtocol: %w", err)
+	}
 	sums := make([][6]float64, len(opt.Ks))
 	noPos := 0
 	scores := make([]float64, opt.Candidates)
@@ -200,7 +205,7 @@ func PaperProtocol(ids []string, data []float32, dim int, positives map[string][
 
 // paperScores writes softmax(1 - (d - min d)/(max d - min d)) of the listed distances into scores.
 // When max d == min d every normalised distance is 0 (all scores equal).
-func paperScores(list []Neighbor, scores []float64) {
+func paperScores(list []index.Neighbor, scores []float64) {
 	if len(list) == 0 {
 		return
 	}

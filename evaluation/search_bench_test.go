@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/musicrep/musicrep/musicrep/index"
 )
 
 // Benchmarks of the paper-protocol search used by bench/run.sh (BENCHMARKS.md) to compare musicrep's exact
@@ -89,7 +91,7 @@ func readF32(b *testing.B, path string, want int) []float32 {
 
 // dumpNeighbors writes the neighbour lists to $MUSICREP_BENCH_DUMP (when set); every list must hold benchK
 // entries.
-func dumpNeighbors(b *testing.B, name string, res [][]Neighbor) {
+func dumpNeighbors(b *testing.B, name string, res [][]index.Neighbor) {
 	b.Helper()
 	dir := os.Getenv("MUSICREP_BENCH_DUMP")
 	if dir == "" {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/musicrep/musicrep/musicrep/index"
 )
 
 // TSNEInit chooses the starting point of the t-SNE optimisation.
@@ -623,7 +625,7 @@ func Trustworthiness(high []float32, highDim int, low []float32, lowDim, k int) 
 	sums := make([]int64, len(b)-1)
 	analysisParallel(len(b)-1, func(ch int) {
 		dh := make([]float64, n)
-		nn := make([]Neighbor, 0, k+1)
+		nn := make([]index.Neighbor, 0, k+1)
 		var t int64
 		for i := b[ch]; i < b[ch+1]; i++ {
 			hi, li := hx[i*highDim:(i+1)*highDim], lx[i*lowDim:(i+1)*lowDim]
@@ -633,7 +635,7 @@ func Trustworthiness(high []float32, highDim int, low []float32, lowDim, k int) 
 					continue
 				}
 				dh[j] = analysisSqDist(hi, hx[j*highDim:(j+1)*highDim])
-				cand := Neighbor{Index: j, Dist: analysisSqDist(li, lx[j*lowDim:(j+1)*lowDim])}
+				cand := index.Neighbor{Index: j, Dist: analysisSqDist(li, lx[j*lowDim:(j+1)*lowDim])}
 				if len(nn) == k && !tsneTrustBefore(cand, nn[k-1]) {
 					continue
 				}
@@ -669,7 +671,7 @@ func Trustworthiness(high []float32, highDim int, low []float32, lowDim, k int) 
 }
 
 // tsneTrustBefore orders map neighbours: smaller distance first, then smaller index.
-func tsneTrustBefore(a, b Neighbor) bool {
+func tsneTrustBefore(a, b index.Neighbor) bool {
 	if a.Dist != b.Dist {
 		return a.Dist < b.Dist
 	}

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+
+	"github.com/musicrep/musicrep/musicrep/index"
 )
 
 // DefaultResamples is the number of bootstrap resamples of ClusterBootstrap when none is given.
@@ -203,11 +205,11 @@ func ChanceKNNAccuracy(trainGenres, testGenres [][]string, k, draws int, seed ui
 	queries := genreQueries(testGenres)
 	correct := make([]float64, len(queries))
 	rng := rand.New(rand.NewPCG(seed, 0x6b6e6e)) // "knn"
-	nbs := make([]Neighbor, k)
+	nbs := make([]index.Neighbor, k)
 	for qi, q := range queries {
 		for range draws {
 			for r, i := range rng.Perm(len(trainGenres))[:k] {
-				nbs[r] = Neighbor{Index: i, Dist: float64(r)}
+				nbs[r] = index.Neighbor{Index: i, Dist: float64(r)}
 			}
 			if pred, ok := voteGenre(nbs, trainGenres); ok && contains(testGenres[q], pred) {
 				correct[qi]++

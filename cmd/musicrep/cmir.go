@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/cmir"
 	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/melon"
@@ -143,7 +144,7 @@ func cmdEmbedAudio(args []string) error {
 	fmt.Printf("model: %s (%s)\n", c.Path, c.Meta.Architecture)
 	var ds *melon.Dataset
 	var data *cmir.Data
-	var songs *cmir.Embeddings
+	var songs *musicrep.Embeddings
 	if *dataset != "" {
 		if ds, err = melon.Load(*dataset); err != nil {
 			return err
@@ -168,13 +169,17 @@ func cmdEmbedAudio(args []string) error {
 		if songs == nil {
 			continue
 		}
-		for i, nb := range cmir.Nearest(ds, data, songs, v, *k) {
+		nbs, near, err := cmir.Nearest(ds, data, songs, v, *k)
+		if err != nil {
+			return err
+		}
+		for i, song := range near {
 			var names []string
-			for _, g := range append(append([]string{}, nb.Song.Genres...), nb.Song.DetailGenres...) {
+			for _, g := range append(append([]string{}, song.Genres...), song.DetailGenres...) {
 				names = append(names, ds.Genres[g])
 			}
-			fmt.Printf("%3d. %-36s %-24s %s  (cos %.3f)\n", i+1, clip(nb.Song.Name, 36),
-				clip(strings.Join(nb.Song.ArtistNames, ", "), 24), strings.Join(names, " / "), nb.Cosine)
+			fmt.Printf("%3d. %-36s %-24s %s  (cos %.3f)\n", i+1, clip(song.Name, 36),
+				clip(strings.Join(song.ArtistNames, ", "), 24), strings.Join(names, " / "), cmir.Cosine(nbs[i]))
 		}
 	}
 	if *out != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/pipeline"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
 
@@ -406,7 +407,7 @@ func evalPaper(embFile, positives string, candidates int, ks []int, asJSON, with
 		"metrics": rep.Metrics,
 		"in_sample": "the positives are the training pairs of the published models and nearest neighbours in " +
 			"the raw spaces; this protocol is transductive"}
-	var table *pipeline.Table
+	var table *results.Table
 	if withBaselines {
 		table, err = pipeline.PaperEvaluation(f.Corpus, positives, opt, pipeline.Baselines(f.Corpus, nil))
 		if err != nil {
@@ -456,7 +457,7 @@ func evalHeldout(embFile string, opt pipeline.HeldoutOptions, seed uint64, frac,
 	if onVal {
 		split = split.ValidationView()
 	}
-	sets := []*pipeline.Embeddings{emb}
+	sets := []*musicrep.Embeddings{emb}
 	if withBaselines {
 		base, err := f.HeldoutBaselines(split, nil)
 		if err != nil {
@@ -611,9 +612,10 @@ func cmdQuery(args []string) error {
 			return fmt.Errorf("query %q: %w", q, err)
 		}
 		fmt.Printf("%q → %s embeddings:\n", q, ts.Target.Name)
-		for i, nb := range nbs {
-			fmt.Printf("%3d. %-40s %-24s %s  (cos %.3f)\n", i+1, clip(nb.Track.Title, 40), clip(nb.Track.Artist, 24),
-				strings.Join(nb.Track.Genres, ", "), 1-nb.Dist/2)
+		for i, nb := range nbs.List {
+			t := nbs.Track(i)
+			fmt.Printf("%3d. %-40s %-24s %s  (cos %.3f)\n", i+1, clip(t.Title, 40), clip(t.Artist, 24),
+				strings.Join(t.Genres, ", "), 1-nb.Dist/2)
 		}
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -112,7 +111,7 @@ func indexBuild(args []string) error {
 		idx, err = index.NewFlat(data, d)
 	case index.KindIVF:
 		if *nlist == 0 {
-			*nlist = defaultNList(n)
+			*nlist = index.DefaultNList(n)
 		}
 		idx, err = index.NewIVF(data, d, index.IVFOptions{NList: *nlist, Seed: *seed, Iterations: *iters})
 	default:
@@ -169,16 +168,6 @@ func indexBuild(args []string) error {
 	}
 	fmt.Println()
 	return nil
-}
-
-// defaultNList is FAISS's rule of thumb, about 4*sqrt(n), rounded to a power of two and capped at n.
-func defaultNList(n int) int {
-	target := 4 * math.Sqrt(float64(n))
-	p := 1
-	for p*2 <= n && float64(p*2) <= target*1.41 {
-		p *= 2
-	}
-	return min(p, n)
 }
 
 // openIndex loads an index and its ids sidecar (nil when there is none).
@@ -448,7 +437,7 @@ func indexBench(args []string) error {
 		r := row(0, secs)
 		r.Exact = true
 		if truth != nil {
-			rec := recallAt(res, truth)
+			rec := index.Recall(res, truth)
 			r.Recall = &rec
 		}
 		rows = append(rows, r)
@@ -462,7 +451,7 @@ func indexBench(args []string) error {
 			r := row(np, secs)
 			r.ListsFraction = float64(min(np, x.NList())) / float64(x.NList())
 			if truth != nil {
-				rec := recallAt(res, truth)
+				rec := index.Recall(res, truth)
 				r.Recall = &rec
 			}
 			rows = append(rows, r)
@@ -524,27 +513,6 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// recallAt is the fraction of the true neighbours found: sum over queries of |got ∩ truth| / sum of |truth|.
-func recallAt(got, truth [][]index.Neighbor) float64 {
-	hit, total := 0, 0
-	for q := range truth {
-		in := make(map[int]bool, len(truth[q]))
-		for _, n := range truth[q] {
-			in[n.Index] = true
-		}
-		for _, n := range got[q] {
-			if in[n.Index] {
-				hit++
-			}
-		}
-		total += len(truth[q])
-	}
-	if total == 0 {
-		return 1
-	}
-	return float64(hit) / float64(total)
 }
 
 func indexSynth(args []string) error {

@@ -2,33 +2,29 @@ package cmir
 
 import (
 	"fmt"
-	"github.com/musicrep/musicrep/musicrep/encoder"
 	"io"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/musicrep/musicrep/evaluation"
+	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/cf"
+	"github.com/musicrep/musicrep/musicrep/encoder"
 )
 
-// Embeddings are one vector per song of a Data (rows in Data.Songs order).
-type Embeddings struct {
-	Name string
-	Dim  int
-	Rows [][]float32
-}
-
 // EmbedSongs embeds every song with a trained encoder: z_d (the 128-d contrastive space) when contrastive is
-// true, else z (the flattened CNN output, what contrastive-mir's encode.py saves for downstream tasks).
-func EmbedSongs(e *Embedder, d *Data, name string, contrastive bool) (*Embeddings, error) {
+// true, else z (the flattened CNN output, what contrastive-mir's encode.py saves for downstream tasks). The rows
+// are in Data.Songs order, the ids the songs' ids in decimal.
+func EmbedSongs(e *Embedder, d *Data, name string, contrastive bool) (*musicrep.Embeddings, error) {
 	return EmbedSongsProgress(e, d, name, contrastive, nil)
 }
 
 // EmbedSongsProgress is EmbedSongs with a progress line (songs done, songs/s, time left) written to progress
 // about every 10 seconds; nil writes nothing.
-func EmbedSongsProgress(e *Embedder, d *Data, name string, contrastive bool, progress io.Writer) (*Embeddings, error) {
-	out := &Embeddings{Name: name}
+func EmbedSongsProgress(e *Embedder, d *Data, name string, contrastive bool, progress io.Writer) (*musicrep.Embeddings, error) {
+	out := &musicrep.Embeddings{Name: name, Source: "contrastive-mir audio encoder"}
 	start, last := time.Now(), time.Now()
 	for i := range d.Songs {
 		if progress != nil && i > 0 && time.Since(last) > 10*time.Second {
@@ -48,16 +44,18 @@ func EmbedSongsProgress(e *Embedder, d *Data, name string, contrastive bool, pro
 		if contrastive {
 			z = zd
 		}
-		out.Rows = append(out.Rows, z)
+		out.IDs = append(out.IDs, strconv.Itoa(d.Songs[i].ID))
+		out.Data = append(out.Data, z...)
+		out.Dim = len(z)
 	}
-	out.Dim = len(out.Rows[0])
 	return out, nil
 }
 
 // RawMelStats is the raw-feature baseline: per song, the mean and standard deviation of each mel band over time
 // (96 values), the summary a user could compute without any model.
-func RawMelStats(d *Data) (*Embeddings, error) {
-	out := &Embeddings{Name: rawRowName, Dim: 2 * encoder.Bands}
+func RawMelStats(d *Data) (*musicrep.Embeddings, error) {
+	out := &musicrep.Embeddings{Name: rawRowName, Kind: "baseline", Source: "per-band mel mean and standard deviation",
+		Dim: 2 * encoder.Bands}
 	for i, s := range d.Songs {
 		mel, err := d.SongMel(i)
 		if err != nil {
@@ -75,7 +73,8 @@ func RawMelStats(d *Data) (*Embeddings, error) {
 			v[b] = float32(m)
 			v[encoder.Bands+b] = float32(math.Sqrt(math.Max(0, sq/float64(len(row))-m*m)))
 		}
-		out.Rows = append(out.Rows, v)
+		out.IDs = append(out.IDs, strconv.Itoa(s.ID))
+		out.Data = append(out.Data, v...)
 	}
 	return out, nil
 }
@@ -84,7 +83,7 @@ func RawMelStats(d *Data) (*Embeddings, error) {
 // serve: for every playlist with at least two songs outside the test split and at least one test song, the
 // non-test songs are visible, the test songs are held out, and every test song is a candidate, ranked by cosine
 // similarity to the centroid of the visible songs' embeddings. Metrics: HR@k and nDCG@k (cf.Evaluate).
-func ColdStartContinuation(d *Data, e *Embeddings, k int) cf.Continuation {
+func ColdStartContinuation(d *Data, e *musicrep.Embeddings, k int) cf.Continuation {
 	c, _ := ColdStartContinuationSamples(d, e, k)
 	return c
 }
@@ -108,7 +107,7 @@ func evaluateSamples(score func(p int) []float32, visible, held [][]int, k int) 
 }
 
 // ColdStartContinuationSamples is ColdStartContinuation with the per-playlist outcomes.
-func ColdStartContinuationSamples(d *Data, e *Embeddings, k int) (cf.Continuation, PlaylistHits) {
+func ColdStartContinuationSamples(d *Data, e *musicrep.Embeddings, k int) (cf.Continuation, PlaylistHits) {
 	isTest := map[int]int{} // song index → candidate index
 	for c, i := range d.Test {
 		isTest[i] = c
@@ -130,14 +129,14 @@ func ColdStartContinuationSamples(d *Data, e *Embeddings, k int) (cf.Continuatio
 	}
 	cands := make([][]float64, len(d.Test))
 	for c, i := range d.Test {
-		cands[c] = unit(e.Rows[i])
+		cands[c] = unit(e.Row(i))
 	}
 	var visible, held [][]int
 	var centroids [][]float64
 	for _, pl := range continuationPlaylists(d, isTest) {
 		cen := make([]float64, e.Dim)
 		for _, i := range pl.visible {
-			for j, x := range unit(e.Rows[i]) {
+			for j, x := range unit(e.Row(i)) {
 				cen[j] += x
 			}
 		}
@@ -171,20 +170,12 @@ type Probe struct {
 	Correct []bool
 }
 
-func gather(e *Embeddings, rows []int) []float32 {
-	out := make([]float32, 0, len(rows)*e.Dim)
-	for _, r := range rows {
-		out = append(out, e.Rows[r]...)
-	}
-	return out
-}
-
 // LinearProbe fits, on the training songs' frozen embeddings (standardised with training statistics), a
 // multinomial logistic regression for the top-level genre and one-vs-rest logistic regressions for the
 // sub-genre tags (scikit-learn's LogisticRegression objective, C=1; package evaluation), and scores the test
 // songs: accuracy, macro-F1 and macro one-vs-rest ROC-AUC for genres, macro ROC-AUC and macro PR-AUC (average
 // precision) for tags.
-func LinearProbe(d *Data, e *Embeddings) (*Probe, error) {
+func LinearProbe(d *Data, e *musicrep.Embeddings) (*Probe, error) {
 	var train, test []int
 	for _, i := range d.Train {
 		if d.Songs[i].Top >= 0 {
@@ -197,15 +188,15 @@ func LinearProbe(d *Data, e *Embeddings) (*Probe, error) {
 		}
 	}
 	p := &Probe{TrainSongs: len(train), TestSongs: len(test)}
-	std, err := evaluation.FitStandardizer(gather(e, train), len(train), e.Dim)
+	std, err := evaluation.FitStandardizer(e.Rows(train).Data, len(train), e.Dim)
 	if err != nil {
 		return nil, err
 	}
-	xTrain, err := std.Transform(gather(e, train))
+	xTrain, err := std.Transform(e.Rows(train).Data)
 	if err != nil {
 		return nil, err
 	}
-	xTest, err := std.Transform(gather(e, test))
+	xTest, err := std.Transform(e.Rows(test).Data)
 	if err != nil {
 		return nil, err
 	}

@@ -2,24 +2,28 @@ package cmir
 
 import (
 	"context"
-	"github.com/musicrep/musicrep/musicrep/melon/melontest"
-	"github.com/musicrep/musicrep/musicrep/objective"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/melon/melontest"
+	"github.com/musicrep/musicrep/musicrep/objective"
 )
 
 // TestColdStartContinuation: on genre-coherent playlists, genre-revealing embeddings (one-hot of the top genre,
 // and the raw mel statistics whose band profile depends on the genre) beat a random ranking's expected HR@k.
 func TestColdStartContinuation(t *testing.T) {
 	_, d := preparedSynthetic(t)
-	oneHot := &Embeddings{Name: "genre one-hot", Dim: 3}
+	oneHot := &musicrep.Embeddings{Name: "genre one-hot", Dim: 3}
 	for _, s := range d.Songs {
 		v := make([]float32, 3)
 		v[s.Top] = 1
-		oneHot.Rows = append(oneHot.Rows, v)
+		oneHot.IDs = append(oneHot.IDs, fmt.Sprint(s.ID))
+		oneHot.Data = append(oneHot.Data, v...)
 	}
 	const k = 2
 	chance := float64(k) / float64(len(d.Test))
@@ -27,7 +31,7 @@ func TestColdStartContinuation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range []*Embeddings{oneHot, raw} {
+	for _, e := range []*musicrep.Embeddings{oneHot, raw} {
 		res := ColdStartContinuation(d, e, k)
 		t.Logf("%s: HR@%d %.3f nDCG %.3f over %d playlists (chance %.3f)", e.Name, k, res.HitRate, res.NDCG, res.Playlists, chance)
 		if res.Playlists == 0 || res.HitRate < 1.5*chance {

@@ -10,18 +10,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/musicrep/musicrep/musicrep/backends"
+	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
-	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/encoder"
 	"github.com/musicrep/musicrep/musicrep/joint"
 	"github.com/musicrep/musicrep/musicrep/melon"
 	"github.com/musicrep/musicrep/musicrep/objective"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
 
@@ -114,9 +113,7 @@ type Comparison struct {
 
 // Report is the task table.
 type Report struct {
-	Name        string       `json:"name"`
-	Created     string       `json:"created"`
-	Backend     string       `json:"backend"`
+	results.Header
 	Data        string       `json:"data"`
 	Preset      string       `json:"preset"`
 	Description string       `json:"description"`
@@ -205,20 +202,12 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	if opt.CheckpointRoot == "" {
 		opt.CheckpointRoot = "checkpoints"
 	}
-	if opt.ResultsRoot == "" {
-		opt.ResultsRoot = filepath.Join("evaluation", "results")
+	job, err := results.Open(opt.Name, opt.ResultsRoot, opt.Backend, opt.Progress)
+	if err != nil {
+		return nil, err
 	}
-	if opt.Backend == nil {
-		var err error
-		if opt.Backend, err = backends.New(""); err != nil {
-			return nil, err
-		}
-	}
-	logf := func(format string, args ...any) {
-		if opt.Progress != nil {
-			fmt.Fprintf(opt.Progress, format+"\n", args...)
-		}
-	}
+	opt.ResultsRoot, opt.Backend = job.Root, job.Backend
+	logf := job.Logf
 	ds, err := melon.Load(opt.Dataset)
 	if err != nil {
 		return nil, err
@@ -229,8 +218,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Name: opt.Name, Created: time.Now().UTC().Format(time.RFC3339), Backend: backends.Describe(opt.Backend),
-		Data: data.Description, Preset: opt.Preset}
+	rep := &Report{Header: job.Header, Data: data.Description, Preset: opt.Preset}
 	var settings []string
 	if opt.Epochs > 0 {
 		settings = append(settings, fmt.Sprintf("%s=%d", training.ParamEpochs, opt.Epochs))
@@ -246,7 +234,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		all := append([]string{model}, settings...)
 		return training.NewStore(opt.Preset, strings.Join(append(all, extra...), ";"))
 	}
-	score := func(e *Embeddings, kind string) (Row, error) {
+	score := func(e *musicrep.Embeddings, kind string) (Row, error) {
 		p, err := LinearProbe(data, e)
 		if err != nil {
 			return Row{}, err
@@ -397,7 +385,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range []*Embeddings{random, raw} {
+	for _, e := range []*musicrep.Embeddings{random, raw} {
 		row, err := score(e, "baseline")
 		if err != nil {
 			return nil, err
@@ -441,7 +429,26 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 
 // Write saves the report as JSON and Markdown (atomically).
 func (r *Report) Write(dir string) error {
-	return corpus.WriteReport(dir, r.Name, r, r.Markdown())
+	return results.Write(dir, r.Name, r, r.Markdown())
+}
+
+// Table returns the task table as a results.Table (what display.ResultsHTML shows): one row per embeddings
+// set with its metrics; a learned row's note gives its best validation epoch and loss against the constant
+// predictor, and says when it did not beat it.
+func (r *Report) Table() *results.Table {
+	t := &results.Table{Protocol: "contrastive-mir tasks", Description: r.Description, Notes: r.Notes}
+	for _, row := range r.Rows {
+		out := results.Row{Name: row.Name, Kind: row.Kind, Dim: row.Dim, Metrics: row.Metrics}
+		if row.Kind == "learned" {
+			out.Note = fmt.Sprintf("best validation loss %.4f at epoch %d (constant predictor: %.4f, %s); "+
+				"trained in %.1f s", row.ValLoss, row.BestEpoch, row.ConstantLoss, row.ConstantWhat, row.TrainSecond)
+			if row.BeatsConstant != nil && !*row.BeatsConstant {
+				out.Note += " — NOT below its constant predictor: it learned nothing usable"
+			}
+		}
+		t.Rows = append(t.Rows, out)
+	}
+	return t
 }
 
 // Markdown renders the task table.

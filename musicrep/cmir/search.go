@@ -1,20 +1,22 @@
 package cmir
 
 import (
+	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/audio"
 	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
 	"github.com/musicrep/musicrep/musicrep/encoder"
+	"github.com/musicrep/musicrep/musicrep/index"
 	"github.com/musicrep/musicrep/musicrep/joint"
 	"github.com/musicrep/musicrep/musicrep/melon"
 	"github.com/musicrep/musicrep/musicrep/training"
@@ -84,27 +86,34 @@ func (e *Embedder) EmbedFile(path string) ([]float32, *audio.Mel, error) {
 	return zd, mel, err
 }
 
-// Neighbour is one nearest song.
-type Neighbour struct {
-	Song   melon.Song
-	Cosine float64
+// Nearest returns the k songs of a song embedding set (rows in Data order, as EmbedSongs gives) most similar to
+// v by cosine similarity, most similar first: index.Neighbor rows of e (ties by the smaller row) and their songs.
+// The search is index.Flat over the L2-normalised vectors, whose squared distance is 2 − 2·cosine (Cosine
+// converts it back; a zero row, which no trained encoder gives, stays zero and reads 0.5). It is an error for v
+// to be zero or for a value to be NaN or infinite.
+func Nearest(ds *melon.Dataset, d *Data, e *musicrep.Embeddings, v []float32, k int) ([]index.Neighbor, []melon.Song, error) {
+	if len(v) != e.Dim || e.Dim == 0 {
+		return nil, nil, fmt.Errorf("cmir: a %d-d query for the %d-d song embeddings %q", len(v), e.Dim, e.Name)
+	}
+	q := evaluation.Normalize(v, len(v))
+	if slices.Equal(q, make([]float32, len(q))) {
+		return nil, nil, errors.New("cmir: the query vector is zero (no direction to compare by cosine)")
+	}
+	f, err := index.NewFlat(evaluation.Normalize(e.Data, e.Dim), e.Dim)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cmir: song embeddings %q: %w", e.Name, err)
+	}
+	res, err := f.Search(q, k, index.SearchOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cmir: query: %w", err)
+	}
+	songs := make([]melon.Song, len(res[0]))
+	for i, nb := range res[0] {
+		songs[i] = ds.Songs[ds.Index[d.Songs[nb.Index].ID]]
+	}
+	return res[0], songs, nil
 }
 
-// Nearest ranks the rows of a song embedding set (Data order) by cosine similarity to v.
-func Nearest(ds *melon.Dataset, d *Data, e *Embeddings, v []float32, k int) []Neighbour {
-	cos := func(a, b []float32) float64 {
-		var dot, na, nb float64
-		for i := range a {
-			dot += float64(a[i]) * float64(b[i])
-			na += float64(a[i]) * float64(a[i])
-			nb += float64(b[i]) * float64(b[i])
-		}
-		return dot / math.Sqrt(na*nb+1e-30)
-	}
-	out := make([]Neighbour, len(d.Songs))
-	for i, s := range d.Songs {
-		out[i] = Neighbour{Song: ds.Songs[ds.Index[s.ID]], Cosine: cos(v, e.Rows[i])}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Cosine > out[j].Cosine })
-	return out[:min(k, len(out))]
-}
+// Cosine is the cosine similarity of a Nearest result: 1 − Dist/2 (Dist is the squared distance between unit
+// vectors).
+func Cosine(nb index.Neighbor) float64 { return 1 - nb.Dist/2 }

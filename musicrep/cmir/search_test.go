@@ -1,15 +1,16 @@
 package cmir
 
 import (
-	"github.com/musicrep/musicrep/musicrep/encoder"
-	"github.com/musicrep/musicrep/musicrep/melon/melontest"
-	"github.com/musicrep/musicrep/musicrep/objective"
-	"github.com/musicrep/musicrep/musicrep/training"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/musicrep/musicrep/musicrep/encoder"
 	"github.com/musicrep/musicrep/musicrep/melon"
+	"github.com/musicrep/musicrep/musicrep/melon/melontest"
+	"github.com/musicrep/musicrep/musicrep/objective"
+	"github.com/musicrep/musicrep/musicrep/training"
 )
 
 // TestEmbedFileAndNearest trains a tiny encoder, reloads it from its best checkpoint, embeds a real Ogg Vorbis
@@ -50,9 +51,26 @@ func TestEmbedFileAndNearest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nbs := Nearest(ds, d, songs, v, 5)
-	if len(nbs) != 5 || nbs[0].Cosine < nbs[4].Cosine {
+	nbs, near, err := Nearest(ds, d, songs, v, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nbs) != 5 || len(near) != 5 || Cosine(nbs[0]) < Cosine(nbs[4]) || Cosine(nbs[0]) > 1+1e-6 {
 		t.Fatalf("neighbours %+v", nbs)
+	}
+	// The cosine read from the search agrees with a direct computation.
+	row := songs.Row(nbs[0].Index)
+	var dot, nv, nr float64
+	for i := range v {
+		dot += float64(v[i]) * float64(row[i])
+		nv += float64(v[i]) * float64(v[i])
+		nr += float64(row[i]) * float64(row[i])
+	}
+	if want := dot / math.Sqrt(nv*nr); math.Abs(Cosine(nbs[0])-want) > 1e-5 {
+		t.Errorf("cosine %v, direct %v", Cosine(nbs[0]), want)
+	}
+	if near[0].ID != d.Songs[nbs[0].Index].ID {
+		t.Errorf("song %d for row %d (song %d)", near[0].ID, nbs[0].Index, d.Songs[nbs[0].Index].ID)
 	}
 	if _, _, err := LoadEmbedder("../../checkpoints/joint-paper", nil); err == nil ||
 		!strings.Contains(err.Error(), "joint model whose audio encoder is not the CNN") {

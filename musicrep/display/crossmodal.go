@@ -10,8 +10,8 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 
-	"github.com/musicrep/musicrep/musicrep/pipeline"
 	"github.com/musicrep/musicrep/musicrep/plot"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/space"
 )
 
@@ -96,14 +96,14 @@ func GroupedBarsSVG(groups, series []string, values [][]float64, o plot.Options)
 
 // crossModalPairs groups the rows of a pipeline.CrossModalEvaluation table (named "A→B kind") by pair, in
 // table order, and returns the pairs and, per pair, the rows by kind.
-func crossModalPairs(t *pipeline.Table) ([]string, map[string]map[string]*pipeline.Row) {
+func crossModalPairs(t *results.Table) ([]string, map[string]map[string]*results.Row) {
 	var pairs []string
-	byPair := map[string]map[string]*pipeline.Row{}
+	byPair := map[string]map[string]*results.Row{}
 	for i := range t.Rows {
 		r := &t.Rows[i]
 		pair := strings.TrimSuffix(r.Name, " "+r.Kind)
 		if byPair[pair] == nil {
-			byPair[pair] = map[string]*pipeline.Row{}
+			byPair[pair] = map[string]*results.Row{}
 			pairs = append(pairs, pair)
 		}
 		byPair[pair][r.Kind] = r
@@ -117,7 +117,7 @@ var crossModalKinds = []struct{ kind, label string }{
 
 // CrossModalBarsSVG draws one metric (e.g. "R@10") of a pipeline.CrossModalEvaluation table as grouped bars:
 // per ordered modality pair, the joint model, the ridge-regression baseline and chance.
-func CrossModalBarsSVG(t *pipeline.Table, metric, title string) string {
+func CrossModalBarsSVG(t *results.Table, metric, title string) string {
 	pairs, byPair := crossModalPairs(t)
 	series := make([]string, len(crossModalKinds))
 	values := make([][]float64, len(crossModalKinds))
@@ -139,7 +139,7 @@ func CrossModalBarsSVG(t *pipeline.Table, metric, title string) string {
 // CrossModalHTML renders a pipeline.CrossModalEvaluation table with one block of rows per ordered modality
 // pair (joint model, ridge baseline, chance). Within each pair the best value of each column is bold: the
 // highest recall and MRR, the lowest median rank. The table's description and notes follow.
-func CrossModalHTML(t *pipeline.Table) string {
+func CrossModalHTML(t *results.Table) string {
 	pairs, byPair := crossModalPairs(t)
 	var cols []string
 	for _, k := range t.Ks {
@@ -207,7 +207,7 @@ func CrossModalHTML(t *pipeline.Table) string {
 
 // notesHTML renders a table's description, its row sources for baselines, its row notes and its notes as a
 // small list.
-func notesHTML(tables ...*pipeline.Table) string {
+func notesHTML(tables ...*results.Table) string {
 	var b strings.Builder
 	b.WriteString(`<ul style="font-size:12px;max-width:960px">`)
 	seen := map[string]bool{}
@@ -236,7 +236,7 @@ func notesHTML(tables ...*pipeline.Table) string {
 // (in the order of the first table, matched by name), and for table i the metric columns columns[i] under a
 // header naming the protocol. The highest value of each column is bold; learned rows are shaded. The
 // descriptions and notes of all tables follow.
-func MergedResultsHTML(caption string, tables []*pipeline.Table, columns [][]string) string {
+func MergedResultsHTML(caption string, tables []*results.Table, columns [][]string) string {
 	if len(tables) != len(columns) {
 		panic(fmt.Sprintf("display.MergedResultsHTML: %d tables, %d column lists", len(tables), len(columns)))
 	}
@@ -244,7 +244,7 @@ func MergedResultsHTML(caption string, tables []*pipeline.Table, columns [][]str
 		return ""
 	}
 	type col struct {
-		t      *pipeline.Table
+		t      *results.Table
 		metric string
 	}
 	var cols []col
@@ -319,7 +319,7 @@ func MergedResultsHTML(caption string, tables []*pipeline.Table, columns [][]str
 type QueryResult struct {
 	Query     string
 	Target    string // the searched embeddings, e.g. "fused" or "audio"
-	Neighbors []space.Neighbor
+	Neighbors space.Neighbors
 }
 
 // QueriesHTML renders several searches in one compact table: per result the query and searched space (on the
@@ -333,22 +333,23 @@ func QueriesHTML(caption string, results []QueryResult, markHeader string, mark 
 	var rows [][]Cell
 	var classes []string
 	for qi, q := range results {
-		for i, nb := range q.Neighbors {
+		for i, nb := range q.Neighbors.List {
+			t := q.Neighbors.Track(i)
 			query, target := "", ""
 			if i == 0 {
 				query, target = q.Query, q.Target
 			}
-			genres := strings.Join(nb.Track.Genres, ", ")
+			genres := strings.Join(t.Genres, ", ")
 			if genres == "" {
 				genres = "(no genre)"
 			}
-			row := Texts(query, target, fmt.Sprint(i+1), nb.Track.Title, nb.Track.Artist, genres,
+			row := Texts(query, target, fmt.Sprint(i+1), t.Title, t.Artist, genres,
 				fmt.Sprintf("%.3f", nb.Dist))
 			for _, j := range []int{1, 3, 4, 5} {
 				row[j].Class = "l"
 			}
 			if mark != nil {
-				row = append(row, Cell{Text: mark(nb.Row), Class: "l"})
+				row = append(row, Cell{Text: mark(nb.Index), Class: "l"})
 			}
 			rows = append(rows, row)
 			cls := ""

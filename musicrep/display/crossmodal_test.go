@@ -9,18 +9,19 @@ import (
 	"testing"
 
 	"github.com/musicrep/musicrep/musicrep"
-	"github.com/musicrep/musicrep/musicrep/pipeline"
+	"github.com/musicrep/musicrep/musicrep/index"
 	"github.com/musicrep/musicrep/musicrep/plot"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/space"
 )
 
-func crossModalTable() *pipeline.Table {
-	row := func(name, kind string, r10, med float64) pipeline.Row {
-		return pipeline.Row{Name: name + " " + kind, Kind: kind, Metrics: map[string]float64{"R@1": r10 / 4,
+func crossModalTable() *results.Table {
+	row := func(name, kind string, r10, med float64) results.Row {
+		return results.Row{Name: name + " " + kind, Kind: kind, Metrics: map[string]float64{"R@1": r10 / 4,
 			"R@10": r10, "mrr": r10 / 2, "median_rank": med, "queries": 150, "candidates": 160}}
 	}
-	return &pipeline.Table{Protocol: "crossmodal", Ks: []int{1, 10}, Description: "DESC", Notes: []string{"NOTE"},
-		Rows: []pipeline.Row{
+	return &results.Table{Protocol: "crossmodal", Ks: []int{1, 10}, Description: "DESC", Notes: []string{"NOTE"},
+		Rows: []results.Row{
 			row("audio→text", "learned", 0.3, 20), row("audio→text", "baseline", 0.2, 30),
 			row("audio→text", "chance", 0.06, 80),
 			row("text→audio", "learned", 0.1, 50), row("text→audio", "baseline", 0.4, 10),
@@ -58,13 +59,13 @@ func TestCrossModalBars(t *testing.T) {
 }
 
 func TestMergedResults(t *testing.T) {
-	a := &pipeline.Table{Protocol: "heldout", Description: "A", Rows: []pipeline.Row{
+	a := &results.Table{Protocol: "heldout", Description: "A", Rows: []results.Row{
 		{Name: "joint", Kind: "learned", Dim: 128, Metrics: map[string]float64{"precision@10": 0.4}},
 		{Name: "raw audio", Kind: "baseline", Dim: 128, Note: "leak-free", Metrics: map[string]float64{"precision@10": 0.5}}}}
-	b := &pipeline.Table{Protocol: "clustering", Description: "B", Rows: []pipeline.Row{
+	b := &results.Table{Protocol: "clustering", Description: "B", Rows: []results.Row{
 		{Name: "raw audio", Kind: "baseline", Dim: 128, Note: "leak-free", Metrics: map[string]float64{"nmi": 0.1}},
 		{Name: "joint", Kind: "learned", Dim: 128, Metrics: map[string]float64{"nmi": 0.3}}}}
-	h := MergedResultsHTML("cap", []*pipeline.Table{a, b}, [][]string{{"precision@10"}, {"nmi", "ari"}})
+	h := MergedResultsHTML("cap", []*results.Table{a, b}, [][]string{{"precision@10"}, {"nmi", "ari"}})
 	for _, want := range []string{`<th colspan="1" style="text-align:center">heldout</th>`,
 		`<th colspan="2" style="text-align:center">clustering</th>`, "<th>nmi</th>", `<td class="best">0.500</td>`, "<th>precision@10</th>",
 		`<td class="best">0.300</td>`, "<li>A</li>", "<li>B</li>", `<tr class="learned">`} {
@@ -83,8 +84,8 @@ func TestMergedResults(t *testing.T) {
 
 func TestQueriesHTML(t *testing.T) {
 	tr := []musicrep.Track{{Title: "<A>", Artist: "X", Genres: []string{"Pop"}}, {Title: "B", Artist: "Y"}}
-	res := []QueryResult{{Query: "sad song", Target: "fused", Neighbors: []space.Neighbor{{Row: 0, Dist: 0.5,
-		Track: &tr[0]}, {Row: 1, Dist: 0.7, Track: &tr[1]}}}}
+	res := []QueryResult{{Query: "sad song", Target: "fused", Neighbors: space.Neighbors{Tracks: tr,
+		List: []index.Neighbor{{Index: 0, Dist: 0.5}, {Index: 1, Dist: 0.7}}}}}
 	h := QueriesHTML("cap", res, "split", func(r int) string { return []string{"test", "train"}[r] })
 	for _, want := range []string{"&lt;A&gt;", "(no genre)", ">sad song<", ">train<", "<th>split</th>", "0.700"} {
 		if !strings.Contains(h, want) {

@@ -21,6 +21,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/pipeline"
 	"github.com/musicrep/musicrep/musicrep/plot"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/space"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
@@ -131,12 +132,12 @@ func Texts(s ...string) []Cell {
 
 // comparable reports whether a row competes for the "best" mark: not a chance or majority reference and not
 // built from the labels being scored.
-func comparable(r pipeline.Row) bool { return !r.Leaks && r.Kind != "chance" && r.Kind != "majority" }
+func comparable(r results.Row) bool { return !r.Leaks && r.Kind != "chance" && r.Kind != "majority" }
 
 // ResultsHTML renders a protocol table: one row per embeddings set, the given metric columns (all when nil)
 // with their 95 % intervals when the table has them, the best value of each column in bold among the
 // comparable rows (never a leaking row, chance or majority), learned rows shaded, and the notes below.
-func ResultsHTML(t *pipeline.Table, columns []string) string {
+func ResultsHTML(t *results.Table, columns []string) string {
 	if columns == nil {
 		columns = t.MetricColumns()
 	}
@@ -196,7 +197,7 @@ func ResultsHTML(t *pipeline.Table, columns []string) string {
 }
 
 // ShowResults displays ResultsHTML.
-func ShowResults(t *pipeline.Table, columns []string) { Show(ResultsHTML(t, columns)) }
+func ShowResults(t *results.Table, columns []string) { Show(ResultsHTML(t, columns)) }
 
 // ComparisonHTML lays our metrics beside published ones: each metric gets a row with both values and the
 // absolute difference, marked ok (green) within tol and bad (red) beyond it. It returns the HTML and the number
@@ -269,11 +270,12 @@ func TrackCardHTML(t *musicrep.Track) string {
 func ShowTrack(t *musicrep.Track) { Show(TrackCardHTML(t)) }
 
 // NeighborsHTML renders a neighbour list with metadata.
-func NeighborsHTML(caption string, nbs []space.Neighbor) string {
+func NeighborsHTML(caption string, nbs space.Neighbors) string {
 	var rows [][]Cell
-	for i, nb := range nbs {
-		rows = append(rows, Texts(fmt.Sprint(i+1), nb.Track.Title, nb.Track.Artist,
-			strings.Join(nb.Track.Genres, ", "), fmt.Sprintf("%.4f", nb.Dist)))
+	for i, nb := range nbs.List {
+		t := nbs.Track(i)
+		rows = append(rows, Texts(fmt.Sprint(i+1), t.Title, t.Artist, strings.Join(t.Genres, ", "),
+			fmt.Sprintf("%.4f", nb.Dist)))
 		for j := 1; j <= 3; j++ {
 			rows[i][j].Class = "l"
 		}
@@ -282,7 +284,7 @@ func NeighborsHTML(caption string, nbs []space.Neighbor) string {
 }
 
 // ShowNeighbors displays a neighbour list.
-func ShowNeighbors(caption string, nbs []space.Neighbor) { Show(NeighborsHTML(caption, nbs)) }
+func ShowNeighbors(caption string, nbs space.Neighbors) { Show(NeighborsHTML(caption, nbs)) }
 
 // SVG displays an SVG drawing (sent as HTML, which JupyterLab and nbconvert both keep).
 func SVG(svg string) {

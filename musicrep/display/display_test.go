@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/musicrep/musicrep/musicrep"
-	"github.com/musicrep/musicrep/musicrep/pipeline"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
 
@@ -27,7 +27,7 @@ func TestComparison(t *testing.T) {
 }
 
 func TestResultsAndCardsAreOffline(t *testing.T) {
-	tab := &pipeline.Table{Protocol: "paper", Rows: []pipeline.Row{
+	tab := &results.Table{Protocol: "paper", Rows: []results.Row{
 		{Name: "learned", Kind: "learned", Dim: 128, Metrics: map[string]float64{"precision@10": 0.3}},
 		{Name: "raw audio", Kind: "baseline", Dim: 128, Note: "n", Metrics: map[string]float64{"precision@10": 0.9}}},
 		Notes: []string{"IN-SAMPLE"}}

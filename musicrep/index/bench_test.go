@@ -110,7 +110,7 @@ func BenchmarkIVFSearch(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(nq)*float64(b.N)/b.Elapsed().Seconds(), "queries/s")
-			b.ReportMetric(recallAt(res, bench.truth), "recall@10")
+			b.ReportMetric(Recall(res, bench.truth), "recall@10")
 		})
 	}
 }

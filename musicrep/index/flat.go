@@ -28,8 +28,8 @@ func (f *Flat) Dim() int   { return f.s.dim }
 func (f *Flat) Len() int   { return f.n }
 
 // Search returns the exact k nearest neighbours of each query row (see Index.Search); opt.NProbe is ignored.
-// The distances are sum_d (q_d - x_d)^2 summed in float64 in order of d, the indices and order those of a
-// float64 brute force sorted by (distance, index).
+// The distances are SquaredL2's, the indices and order those of a brute force with SquaredL2 sorted by
+// (distance, index).
 func (f *Flat) Search(queries []float32, k int, opt SearchOptions) ([][]Neighbor, error) {
 	nq, err := checkSearch(queries, f.s.dim, k)
 	if err != nil {

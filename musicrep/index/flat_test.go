@@ -8,8 +8,7 @@ import (
 	"testing"
 )
 
-// naiveSearch is the reference: float64 distances summed in order of the dimensions, every vector, sorted by
-// (distance, index).
+// naiveSearch is the reference: SquaredL2 to every vector, sorted by (distance, index).
 func naiveSearch(base []float32, dim int, queries []float32, k int, exclude func(q, i int) bool) [][]Neighbor {
 	n, nq := len(base)/dim, len(queries)/dim
 	out := make([][]Neighbor, nq)
@@ -19,12 +18,7 @@ func naiveSearch(base []float32, dim int, queries []float32, k int, exclude func
 			if exclude != nil && exclude(q, i) {
 				continue
 			}
-			var s float64
-			for d := 0; d < dim; d++ {
-				diff := float64(queries[q*dim+d]) - float64(base[i*dim+d])
-				s += diff * diff
-			}
-			all = append(all, Neighbor{Index: i, Dist: s})
+			all = append(all, Neighbor{Index: i, Dist: SquaredL2(queries[q*dim:(q+1)*dim], base[i*dim:(i+1)*dim])})
 		}
 		slices.SortFunc(all, better)
 		out[q] = all[:min(k, len(all))]
@@ -203,4 +197,33 @@ func TestFlatEqualsNaive(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSquaredL2 checks the distance against a plain float64 sum (equal up to float64 rounding; exact on
+// integers) and that it is the same for equal rows, whatever their position.
+func TestSquaredL2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, dim := range []int{1, 3, 4, 5, 31, 32, 33, 128} {
+		a, b := randMatrix(rng, 1, dim, 1), randMatrix(rng, 1, dim, 1)
+		var want float64
+		for d := range a {
+			diff := float64(a[d]) - float64(b[d])
+			want += diff * diff
+		}
+		if got := SquaredL2(a, b); math.Abs(got-want) > 1e-13*want {
+			t.Errorf("dim %d: SquaredL2 = %v, plain sum %v", dim, got, want)
+		}
+		if got := SquaredL2(a, a); got != 0 {
+			t.Errorf("dim %d: distance to itself %v", dim, got)
+		}
+		ia, ib := make([]float32, dim), make([]float32, dim)
+		var exact float64
+		for d := range ia {
+			ia[d], ib[d] = float32(rng.IntN(9)-4), float32(rng.IntN(9)-4)
+			exact += float64((ia[d] - ib[d]) * (ia[d] - ib[d]))
+		}
+		if got := SquaredL2(ia, ib); got != exact {
+			t.Errorf("dim %d: integer vectors: %v, want %v", dim, got, exact)
+		}
+	}
 }

@@ -7,8 +7,7 @@ import (
 )
 
 // Neighbor is one search result: the row of the indexed matrix and its squared L2 distance to the query,
-// computed exactly in float64 from the float32 vectors. It has the fields of evaluation.Neighbor, so
-// evaluation.Neighbor(n) converts one.
+// computed exactly in float64 from the float32 vectors (SquaredL2).
 type Neighbor struct {
 	Index int
 	Dist  float64

@@ -1,7 +1,7 @@
 // Package index finds nearest neighbours in large embedding catalogues (millions of tracks) by squared L2
 // distance, on the CPU, in pure Go.
 //
-//   - Flat is exact: it scans every vector. Its answer equals a float64 brute force bit for bit (indices,
+//   - Flat is exact: it scans every vector. Its answer equals a brute force with SquaredL2 bit for bit (indices,
 //     distances, and ties broken by the smaller index).
 //   - IVF is approximate, an inverted file like FAISS's IndexIVFFlat: k-means splits the catalogue into NList
 //     lists, a query scans the NProbe lists whose centroids are nearest. Within the scanned lists the answer is

@@ -16,10 +16,44 @@ const (
 	DefaultPointsPerList = 256
 )
 
+// DefaultNList is the number of inverted lists for n vectors when the user gives none: FAISS's rule of thumb,
+// about 4*sqrt(n), rounded to a power of two and capped at n (4,096 lists for a million vectors).
+func DefaultNList(n int) int {
+	target := 4 * math.Sqrt(float64(n))
+	p := 1
+	for p*2 <= n && float64(p*2) <= target*1.41 {
+		p *= 2
+	}
+	return min(p, n)
+}
+
+// Recall is the fraction of the true neighbours a search found: the sum over queries of |got ∩ truth| over
+// the sum of |truth| (1 when truth is empty). Only indices count, not order or distances. got and truth hold
+// one list per query.
+func Recall(got, truth [][]Neighbor) float64 {
+	hit, total := 0, 0
+	for q := range truth {
+		in := make(map[int]bool, len(truth[q]))
+		for _, n := range truth[q] {
+			in[n.Index] = true
+		}
+		for _, n := range got[q] {
+			if in[n.Index] {
+				hit++
+			}
+		}
+		total += len(truth[q])
+	}
+	if total == 0 {
+		return 1
+	}
+	return float64(hit) / float64(total)
+}
+
 // IVFOptions configure NewIVF.
 type IVFOptions struct {
 	// NList is the number of inverted lists (k-means centroids), 1 <= NList <= number of vectors. FAISS's
-	// guideline is about 4*sqrt(n) to 16*sqrt(n): 4,096 for a million vectors.
+	// guideline is about 4*sqrt(n) to 16*sqrt(n); DefaultNList(n) gives the low end.
 	NList int
 	// Seed makes the training deterministic: the same vectors, options and seed give the same index.
 	Seed uint64
@@ -95,11 +129,11 @@ func NewIVF(vectors []float32, dim int, opt IVFOptions) (*IVF, error) {
 	opt = opt.withDefaults()
 	switch {
 	case opt.NList < 1:
-		return nil, fmt.Errorf("index: IVF: NList must be at least 1, got %d (about 4*sqrt(n) = %d for %d vectors)",
-			opt.NList, int(4*math.Sqrt(float64(n))), n)
+		return nil, fmt.Errorf("index: IVF: NList must be at least 1, got %d (DefaultNList gives %d for %d vectors)",
+			opt.NList, DefaultNList(n), n)
 	case opt.NList > n:
-		return nil, fmt.Errorf("index: IVF: NList %d is more than the %d vectors (use at most %d lists, about "+
-			"4*sqrt(n) = %d)", opt.NList, n, n, max(1, int(4*math.Sqrt(float64(n)))))
+		return nil, fmt.Errorf("index: IVF: NList %d is more than the %d vectors (use at most %d lists; "+
+			"DefaultNList gives %d)", opt.NList, n, n, DefaultNList(n))
 	case opt.Iterations < 0:
 		return nil, fmt.Errorf("index: IVF: Iterations must be positive, got %d", opt.Iterations)
 	case opt.PointsPerList < 1:

@@ -76,23 +76,6 @@ func sum(v []int) int {
 	return s
 }
 
-func recallAt(got, truth [][]Neighbor) float64 {
-	hit, total := 0, 0
-	for q := range truth {
-		in := map[int]bool{}
-		for _, n := range truth[q] {
-			in[n.Index] = true
-		}
-		for _, n := range got[q] {
-			if in[n.Index] {
-				hit++
-			}
-		}
-		total += len(truth[q])
-	}
-	return float64(hit) / float64(total)
-}
-
 // TestIVFRecall measures recall@10 against Flat on a synthetic clustered catalogue (Synthetic: 20,000 x 64,
 // 500 queries, 40 clusters) with NList 128. Recall cannot decrease with NProbe: the probed lists of a smaller
 // NProbe are a prefix of those of a larger one, and a true neighbour in the scanned lists is always found
@@ -126,7 +109,7 @@ func TestIVFRecall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := recallAt(got, truth)
+		r := Recall(got, truth)
 		t.Logf("nprobe %3d: recall@10 %.4f", np, r)
 		if r < prev {
 			t.Errorf("nprobe %d: recall %.4f below the %.4f of a smaller nprobe", np, r, prev)
@@ -214,5 +197,21 @@ func TestSyntheticDeterministic(t *testing.T) {
 		if s < 0.9999 || s > 1.0001 {
 			t.Fatalf("vector %d has squared norm %v, want 1", i, s)
 		}
+	}
+}
+
+func TestDefaultNListAndRecall(t *testing.T) {
+	for n, want := range map[int]int{1: 1, 2: 2, 822: 128, 1_000_000: 4096} {
+		if got := DefaultNList(n); got != want {
+			t.Errorf("DefaultNList(%d) = %d, want %d", n, got, want)
+		}
+	}
+	truth := [][]Neighbor{{{Index: 1}, {Index: 2}}, {{Index: 3}, {Index: 4}}}
+	got := [][]Neighbor{{{Index: 2}, {Index: 9}}, {{Index: 4}, {Index: 3}}}
+	if r := Recall(got, truth); r != 0.75 {
+		t.Errorf("Recall = %v, want 0.75", r)
+	}
+	if r := Recall([][]Neighbor{{}}, [][]Neighbor{{}}); r != 1 {
+		t.Errorf("Recall with no true neighbours = %v, want 1", r)
 	}
 }

@@ -78,17 +78,22 @@ func (s *store) vector(pos int, dst []float32) []float32 {
 	return dst
 }
 
-// exactDist is the squared L2 distance between q and the vector at pos: a sequential float64 sum over the
-// dimensions of (q_d - x_d)^2, the reference every search result is defined by.
+// exactDist is the squared L2 distance between q and the vector at pos, the reference every search result is
+// defined by (SquaredL2's summation, so results agree bit for bit with it).
 func (s *store) exactDist(q []float32, pos int) float64 {
 	dim := s.dim
 	col := s.packed[pos/blockWidth*blockWidth*dim+pos%blockWidth:]
-	var sum float64
-	for d, qv := range q[:dim] {
+	var acc [4]float64
+	body := dim - dim%4
+	for d, qv := range q[:body] {
 		diff := float64(qv) - float64(col[d*blockWidth])
-		sum += diff * diff
+		acc[d%4] += diff * diff
 	}
-	return sum
+	for d := body; d < dim; d++ {
+		diff := float64(q[d]) - float64(col[d*blockWidth])
+		acc[0] += diff * diff
+	}
+	return (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
 // scanner is one worker's scratch space for scanning a store.

@@ -7,6 +7,7 @@ import (
 	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/corpus"
+	"github.com/musicrep/musicrep/musicrep/results"
 )
 
 // ClusteringOptions configures Clustering.
@@ -58,7 +59,10 @@ func PrimaryGenres(tracks []musicrep.Track, top int) (rows, labels []int, names 
 // primary genre is among the most common ones, and scores the clusters against those genres: NMI and ARI of
 // k-means clusters versus genre, the silhouette of the k-means clusters, and the silhouette of the genre labels
 // themselves (how well genres separate in the space, no clustering involved). Vectors are used as given.
-func Clustering(c *corpus.Corpus, sets []*Embeddings, opt ClusteringOptions) (*Table, error) {
+func Clustering(c *corpus.Corpus, sets []*musicrep.Embeddings, opt ClusteringOptions) (*results.Table, error) {
+	if err := checkSets(c, sets); err != nil {
+		return nil, err
+	}
 	if opt.Genres == 0 {
 		opt.Genres = 8
 	}
@@ -81,7 +85,7 @@ func Clustering(c *corpus.Corpus, sets []*Embeddings, opt ClusteringOptions) (*T
 	if len(names) < 2 {
 		return nil, fmt.Errorf("clustering needs at least two genres, found %d", len(names))
 	}
-	t := &Table{Protocol: "clustering"}
+	t := &results.Table{Protocol: "clustering"}
 	for _, e := range sets {
 		data := evaluation.GatherRows(e.Data, e.Dim, rows)
 		km, err := evaluation.KMeans(data, e.Dim, len(names), evaluation.KMeansOptions{Seed: opt.Seed, NInit: opt.NInit})
@@ -96,7 +100,7 @@ func Clustering(c *corpus.Corpus, sets []*Embeddings, opt ClusteringOptions) (*T
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name, err)
 		}
-		t.Rows = append(t.Rows, Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim,
+		t.Rows = append(t.Rows, results.Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim,
 			Metrics: map[string]float64{
 				"nmi": evaluation.NMI(labels, km.Labels), "ari": evaluation.ARI(labels, km.Labels),
 				"silhouette_kmeans": silK, "silhouette_genre": silG}})
@@ -113,7 +117,7 @@ func Clustering(c *corpus.Corpus, sets []*Embeddings, opt ClusteringOptions) (*T
 
 // Map2D projects an embeddings set to two dimensions with "pca" or "tsne" (exact t-SNE, perplexity 30,
 // PCA initialisation, scikit-learn's defaults). It returns n×2 coordinates.
-func Map2D(e *Embeddings, method string) ([]float32, error) {
+func Map2D(e *musicrep.Embeddings, method string) ([]float32, error) {
 	switch method {
 	case "pca":
 		p, err := evaluation.PCA(e.Data, e.Dim, 2)

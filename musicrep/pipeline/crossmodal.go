@@ -7,6 +7,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/results"
 )
 
 // CrossModalOptions configures CrossModalEvaluation.
@@ -26,7 +27,7 @@ type CrossModalOptions struct {
 // chance (a random ranking) and raw features + linear map (ridge regression from the L2-normalised raw A
 // features to the L2-normalised raw B features, fitted on the training tracks that have both). The joint
 // model must have been trained on the training tracks of the same split for the numbers to be held out.
-func CrossModalEvaluation(m *inference.Model, c *corpus.Corpus, split *Split, opt CrossModalOptions) (*Table, error) {
+func CrossModalEvaluation(m *inference.Model, c *corpus.Corpus, split *Split, opt CrossModalOptions) (*results.Table, error) {
 	if len(opt.Ks) == 0 {
 		opt.Ks = []int{1, 5, 10}
 	}
@@ -57,7 +58,7 @@ func CrossModalEvaluation(m *inference.Model, c *corpus.Corpus, split *Split, op
 		}
 		return out
 	}
-	t := &Table{Protocol: "crossmodal", Ks: opt.Ks}
+	t := &results.Table{Protocol: "crossmodal", Ks: opt.Ks}
 	d := m.EmbeddingDim
 	for _, a := range m.Modalities {
 		for _, b := range m.Modalities {
@@ -76,7 +77,7 @@ func CrossModalEvaluation(m *inference.Model, c *corpus.Corpus, split *Split, op
 			add := func(kind, source string, dim int, metrics map[string]float64, r *evaluation.CrossModalResult) {
 				metrics["queries"] = float64(res.NumQueries)
 				metrics["candidates"] = float64(res.NumCandidates)
-				row := Row{Name: name + " " + kind, Kind: kind, Source: source, Dim: dim, Metrics: metrics}
+				row := results.Row{Name: name + " " + kind, Kind: kind, Source: source, Dim: dim, Metrics: metrics}
 				if r != nil {
 					row.CI95 = crossModalCI(c, split.Test, r, opt.Ks)
 				}

@@ -6,13 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/musicrep/musicrep/musicrep"
-	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/ckpt"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/space"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
@@ -32,9 +31,7 @@ type JointReportOptions struct {
 
 // JointReport is the output of RunJointReport, written as JSON and Markdown.
 type JointReport struct {
-	Name        string  `json:"name"`
-	Created     string  `json:"created"`
-	Backend     string  `json:"backend"`
+	results.Header
 	Preset      string  `json:"preset"`
 	Settings    string  `json:"settings"`
 	Model       string  `json:"model"`
@@ -42,15 +39,15 @@ type JointReport struct {
 	WallSeconds float64 `json:"wall_seconds"`
 	ResumedFrom string  `json:"resumed_from,omitempty"`
 	// Selection is the epoch chosen on the validation split (when the run had one).
-	Selection   *Selection `json:"selection,omitempty"`
-	Heldout     *Table     `json:"heldout"`
-	CrossModal  *Table     `json:"crossmodal"`
-	Clustering  *Table     `json:"clustering"`
-	Arithmetic  *Table     `json:"arithmetic"`
-	TextQueries *Table     `json:"text_queries,omitempty"`
+	Selection   *Selection     `json:"selection,omitempty"`
+	Heldout     *results.Table `json:"heldout"`
+	CrossModal  *results.Table `json:"crossmodal"`
+	Clustering  *results.Table `json:"clustering"`
+	Arithmetic  *results.Table `json:"arithmetic"`
+	TextQueries *results.Table `json:"text_queries,omitempty"`
 	// Splits holds the held-out genre table of every split (with Seeds > 1); AcrossSplits their mean.
-	Splits       []SplitReport `json:"splits,omitempty"`
-	AcrossSplits *Table        `json:"across_splits,omitempty"`
+	Splits       []SplitReport  `json:"splits,omitempty"`
+	AcrossSplits *results.Table `json:"across_splits,omitempty"`
 }
 
 // RunJointReport trains (or resumes) a joint model on the training tracks of the split by artist and evaluates it
@@ -59,29 +56,18 @@ type JointReport struct {
 // k-means clustering against genre, and genre/artist embedding arithmetic. It writes <ResultsRoot>/<Name>.json
 // and .md.
 func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*JointReport, error) {
-	opt.defaults()
-	if opt.ResultsRoot == "" {
-		opt.ResultsRoot = filepath.Join("evaluation", "results")
+	job, err := openJob(&opt.TrainOptions, &opt.ResultsRoot)
+	if err != nil {
+		return nil, err
 	}
-	if opt.Backend == nil {
-		var err error
-		if opt.Backend, err = backends.New(""); err != nil {
-			return nil, err
-		}
-	}
-	logf := func(format string, args ...any) {
-		if opt.Progress != nil {
-			fmt.Fprintf(opt.Progress, format+"\n", args...)
-		}
-	}
+	logf := job.Logf
 	topt := opt.TrainOptions
 	topt.Heldout = true
 	topt.Settings = opt.Settings
 	if !strings.Contains(topt.Settings, "model=joint") {
 		topt.Settings = strings.TrimSuffix("model=joint;"+topt.Settings, ";")
 	}
-	rep := &JointReport{Name: opt.Name, Created: time.Now().UTC().Format(time.RFC3339),
-		Backend: backends.Describe(opt.Backend), Preset: opt.Preset, Settings: topt.Settings}
+	rep := &JointReport{Header: job.Header, Preset: opt.Preset, Settings: topt.Settings}
 	logf("== training %s on the training tracks of the split", opt.Name)
 	tr, err := TrainAndExport(ctx, f, topt)
 	if err != nil {
@@ -100,45 +86,23 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	}
 
 	// The embeddings sets: the fused model, each modality alone, the binding model, the raw features.
-	sets, err := jointSets(f, tr, m.Modalities)
-	if err != nil {
-		return nil, err
-	}
-	fused := sets[0]
 	if opt.Binding == "" {
 		if p := filepath.Join(opt.EmbeddingsRoot, "binding-c2e4-51k-paper-heldout.json"); fileExists(p) {
 			opt.Binding = p
 		}
 	}
-	if opt.Binding != "" {
-		b, err := LoadEmbeddings(opt.Binding, f.Corpus)
-		if err != nil {
-			return nil, err
-		}
-		b.Name = "binding " + strings.TrimSuffix(filepath.Base(opt.Binding), ".json")
-		run := filepath.Join(opt.CheckpointRoot, strings.TrimSuffix(filepath.Base(opt.Binding), ".json"))
-		if LeakFreeRun(run) {
-			b.Note = "binding_music's model trained on pairs among training tracks, with the split's leak-free " +
-				"graph features (audio + graph without genre edges)"
-		} else {
-			b.Note = "binding_music's model; its run (" + run + ") does not record leak-free graph features, so " +
-				"its graph input is taken to encode genre"
-			b.Leaks = true
-		}
-		sets = append(sets, b)
+	bindingRun := filepath.Join(opt.CheckpointRoot, strings.TrimSuffix(filepath.Base(opt.Binding), ".json"))
+	sets, err := f.JointReportSets(tr.EmbeddingsJSON, m.Modalities, opt.Binding, bindingRun)
+	if err != nil {
+		return nil, err
 	}
-	sets = append(sets, Baselines(f.Corpus, m.Modalities)...)
-	if g, ok := f.Corpus.Features[musicrep.Graph]; ok && m.Index(musicrep.Graph) < 0 {
-		sets = append(sets, &Embeddings{Name: "raw graph (binding_music's RandNE)", Kind: "baseline", Leaks: true,
-			Source: g.Source, Note: "LEAKS genre: built from track–artist–album–genre links over all tracks; an " +
-				"upper bound, not a baseline", Dim: g.Dim, Data: g.Data})
-	}
+	fused := sets[0]
 
 	split := tr.Split
 	// The single-modality protocols are scored on the tracks having every modality of the model: a missing
 	// modality is a zero vector in the raw and modality-alone sets, and zero vectors would crowd every neighbour
 	// list. Cross-modal retrieval masks missing modalities itself and uses the whole split.
-	complete := completeSplit(f, split, m.Modalities)
+	complete := split.Complete(f.Corpus, m.Modalities)
 	restricted := fmt.Sprintf("Scored on the %d test (and %d training) tracks that have every modality of the "+
 		"joint model (%s); the %d test tracks lacking one (no lyrics, hence no text or tags) are left out so that "+
 		"the zero vectors of a missing modality do not distort the raw and single-modality rows.",
@@ -178,7 +142,7 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 	}
 	if opt.Seeds > 1 {
 		rep.Splits = []SplitReport{{Seed: split.Seed, Split: split.String(), Selection: tr.Selection, Heldout: rep.Heldout}}
-		tables := []*Table{rep.Heldout}
+		tables := []*results.Table{rep.Heldout}
 		for i := 1; i < opt.Seeds; i++ {
 			sopt := topt
 			sopt.SplitSeed = topt.SplitSeed + uint64(i)
@@ -188,12 +152,12 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 			if err != nil {
 				return nil, err
 			}
-			ssets, err := jointSets(f, str, m.Modalities)
+			ssets, err := JointSets(f.Corpus, str.EmbeddingsJSON, m.Modalities)
 			if err != nil {
 				return nil, err
 			}
 			ssets = append(ssets, Baselines(f.Corpus, m.Modalities)...)
-			t, err := HeldoutEvaluation(f.Corpus, completeSplit(f, str.Split, m.Modalities),
+			t, err := HeldoutEvaluation(f.Corpus, str.Split.Complete(f.Corpus, m.Modalities),
 				HeldoutOptions{CompareOnly: []string{ssets[0].Name}}, ssets)
 			if err != nil {
 				return nil, err
@@ -204,53 +168,19 @@ func RunJointReport(ctx context.Context, f *Fairouz, opt JointReportOptions) (*J
 		}
 		// The first split's table has the binding row, which the others lack (it was trained on that split
 		// only): compare the rows the tables share.
-		shared := make([]*Table, len(tables))
+		shared := make([]*results.Table, len(tables))
 		for i, t := range tables {
 			shared[i] = withRows(t, tables[len(tables)-1])
 		}
-		if rep.AcrossSplits, err = AcrossSplits(shared); err != nil {
+		if rep.AcrossSplits, err = results.AcrossSplits(shared); err != nil {
 			return nil, err
 		}
 	}
 	return rep, rep.Write(opt.ResultsRoot)
 }
 
-// jointSets returns the fused embeddings of a joint run and each of its modalities' alone.
-func jointSets(f *Fairouz, tr *TrainResult, mods []musicrep.Modality) ([]*Embeddings, error) {
-	fused, err := LoadEmbeddings(tr.EmbeddingsJSON, f.Corpus)
-	if err != nil {
-		return nil, err
-	}
-	fused.Name = fmt.Sprintf("joint (fused %s)", joinModalities(mods))
-	fused.Note = "trained on the training tracks only"
-	sets := []*Embeddings{fused}
-	for _, mod := range mods {
-		e, err := LoadEmbeddings(tr.ModalityEmbeddings[mod], f.Corpus)
-		if err != nil {
-			return nil, err
-		}
-		e.Name = fmt.Sprintf("joint (%s alone)", mod)
-		e.Note = fmt.Sprintf("the %s encoder only; tracks without %s are zero vectors", mod, mod)
-		sets = append(sets, e)
-	}
-	return sets, nil
-}
-
-// completeSplit restricts a split to the tracks having every given modality: a missing modality is a zero
-// vector in the raw and modality-alone sets, and zero vectors would crowd every neighbour list.
-func completeSplit(f *Fairouz, split *Split, mods []musicrep.Modality) *Split {
-	return split.Restrict(func(r int) bool {
-		for _, mod := range mods {
-			if !f.Corpus.Features[mod].Present[r] {
-				return false
-			}
-		}
-		return true
-	})
-}
-
 // withRows returns t restricted to the rows (and comparisons) whose names ref also has, in ref's order.
-func withRows(t, ref *Table) *Table {
+func withRows(t, ref *results.Table) *results.Table {
 	out := *t
 	out.Rows, out.Comparisons = nil, nil
 	for _, r := range ref.Rows {
@@ -289,7 +219,10 @@ func fileExists(p string) bool {
 // should land among B's tracks) for each embeddings set on the given rows (nil = every track), with the same
 // sampled queries for every set. Columns: the hit rate with arithmetic, without it (the unmodified track) and
 // by chance.
-func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*Embeddings) (*Table, error) {
+func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*musicrep.Embeddings) (*results.Table, error) {
+	if err := checkSets(c, sets); err != nil {
+		return nil, err
+	}
 	if rows == nil {
 		for r := range c.Tracks {
 			rows = append(rows, r)
@@ -299,9 +232,9 @@ func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*Embeddings) (*Table, 
 	for i, r := range rows {
 		tracks[i] = c.Tracks[r]
 	}
-	t := &Table{Protocol: "arithmetic"}
+	t := &results.Table{Protocol: "arithmetic"}
 	for _, e := range sets {
-		s, err := space.New(e.Name, tracks, gatherRows(e, rows), e.Dim)
+		s, err := space.New(e.Name, tracks, e.Rows(rows).Data, e.Dim)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name, err)
 		}
@@ -316,7 +249,7 @@ func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*Embeddings) (*Table, 
 			metrics[kind+"_chance@10"] = a.ChanceRate
 			t.NumQueries = a.Queries
 		}
-		t.Rows = append(t.Rows, Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim, Metrics: metrics})
+		t.Rows = append(t.Rows, results.Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim, Metrics: metrics})
 	}
 	t.Description = fmt.Sprintf("embedding arithmetic on %d tracks: for a track t of group A and another group B "+
 		"(the 8 largest Deezer genres, or artists, with ≥ 5 tracks), the query t − centroid(A) + centroid(B) "+
@@ -326,17 +259,9 @@ func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*Embeddings) (*Table, 
 	return t, nil
 }
 
-func gatherRows(e *Embeddings, rows []int) []float32 {
-	out := make([]float32, 0, len(rows)*e.Dim)
-	for _, r := range rows {
-		out = append(out, e.Data[r*e.Dim:(r+1)*e.Dim]...)
-	}
-	return out
-}
-
 // Write saves the report as <dir>/<name>.json and <dir>/<name>.md (atomically).
 func (r *JointReport) Write(dir string) error {
-	return corpus.WriteReport(dir, r.Name, r, r.Markdown())
+	return results.Write(dir, r.Name, r, r.Markdown())
 }
 
 // Markdown renders the report.
@@ -356,7 +281,7 @@ func (r *JointReport) Markdown() string {
 	}
 	sections := []struct {
 		title string
-		t     *Table
+		t     *results.Table
 		cols  []string
 	}{
 		{"Held-out genre retrieval", r.Heldout, HeldoutColumns},
@@ -375,14 +300,14 @@ func (r *JointReport) Markdown() string {
 		}
 		sections = append(sections, struct {
 			title string
-			t     *Table
+			t     *results.Table
 			cols  []string
 		}{title, sr.Heldout, HeldoutColumns})
 	}
 	if r.AcrossSplits != nil {
 		sections = append(sections, struct {
 			title string
-			t     *Table
+			t     *results.Table
 			cols  []string
 		}{fmt.Sprintf("Held-out genre retrieval, mean over %d splits (t interval over splits; comparisons: mean of "+
 			"each split's paired difference)", len(r.Splits)), r.AcrossSplits, HeldoutColumns})

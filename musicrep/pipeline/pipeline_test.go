@@ -12,6 +12,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/results"
 )
 
 func fairouz(t *testing.T) *Fairouz {
@@ -132,7 +133,7 @@ func TestHeldoutEvaluationReal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := map[string]Row{}
+	rows := map[string]results.Row{}
 	for _, r := range tab.Rows {
 		rows[r.Name] = r
 		for k, v := range r.Metrics {
@@ -224,38 +225,6 @@ func TestClusteringAndMaps(t *testing.T) {
 	}
 	if _, err := Map2D(base[0], "umap"); err == nil {
 		t.Error("unknown map method accepted")
-	}
-}
-
-func TestAcrossSplits(t *testing.T) {
-	mk := func(p float64, maj string, diff float64) *Table {
-		return &Table{Protocol: "heldout", Rows: []Row{
-			{Name: "model", Kind: "learned", Metrics: map[string]float64{"precision@10": p}},
-			{Name: `majority (always "` + maj + `")`, Kind: "majority", Metrics: map[string]float64{"knn": 0.3}},
-		}, Comparisons: []Comparison{{A: "model", B: "raw audio", Metric: "precision@10", Diff: diff}}}
-	}
-	got, err := AcrossSplits([]*Table{mk(1, "Rock", 0.1), mk(2, "Pop", 0.2), mk(3, "Rock", 0.3)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// mean 2, sd 1, t(0.975, 2) = 4.302653 → half width 4.302653/√3.
-	half := 4.302652729911275 / math.Sqrt(3)
-	r := got.Rows[0]
-	if math.Abs(r.Metrics["precision@10"]-2) > 1e-12 || math.Abs(r.CI95["precision@10"][0]-(2-half)) > 1e-9 ||
-		math.Abs(r.CI95["precision@10"][1]-(2+half)) > 1e-9 {
-		t.Errorf("row %+v, want 2 ± %v", r, half)
-	}
-	c := got.Comparisons[0]
-	if math.Abs(c.Diff-0.2) > 1e-12 || math.Abs(c.CI95[1]-c.CI95[0]-2*half*0.1) > 1e-9 || c.Significant {
-		t.Errorf("comparison %+v", c)
-	}
-	bad := mk(1, "Rock", 0)
-	bad.Rows[0].Name = "other"
-	if _, err := AcrossSplits([]*Table{mk(1, "Rock", 0), bad}); err == nil {
-		t.Error("tables with different rows accepted")
-	}
-	if _, err := AcrossSplits([]*Table{mk(1, "Rock", 0)}); err == nil {
-		t.Error("a single table accepted")
 	}
 }
 
@@ -381,8 +350,8 @@ func TestCollapsedEmbeddingsFlagged(t *testing.T) {
 	for i := range data {
 		data[i] = 0.5
 	}
-	e := &Embeddings{Name: "flat", Kind: "learned", Dim: 4, Data: data}
-	tab, err := HeldoutEvaluation(f.Corpus, split, HeldoutOptions{Resamples: 50, NoChance: true}, []*Embeddings{e})
+	e := &musicrep.Embeddings{Name: "flat", Kind: "learned", IDs: IDs(f.Corpus), Dim: 4, Data: data}
+	tab, err := HeldoutEvaluation(f.Corpus, split, HeldoutOptions{Resamples: 50, NoChance: true}, []*musicrep.Embeddings{e})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/space"
 	"github.com/musicrep/musicrep/musicrep/textenc"
 )
@@ -99,10 +100,10 @@ func (s *TextSearch) Embed(query string) ([]float32, error) {
 }
 
 // Search returns the k tracks nearest to the query in the target space.
-func (s *TextSearch) Search(query string, k int) ([]space.Neighbor, error) {
+func (s *TextSearch) Search(query string, k int) (space.Neighbors, error) {
 	v, err := s.Embed(query)
 	if err != nil {
-		return nil, err
+		return space.Neighbors{}, err
 	}
 	return s.Target.Nearest(v, k, nil), nil
 }
@@ -110,7 +111,7 @@ func (s *TextSearch) Search(query string, k int) ([]space.Neighbor, error) {
 // GenreQueries scores free-text search with genre names: for each of the `top` most common primary Deezer
 // genres G, the query "G music" searches the given rows (e.g. the test tracks; nil = all) and precision@k is the
 // fraction of the k results that carry genre G; chance is the fraction of the searched rows carrying G.
-func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*Table, error) {
+func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*results.Table, error) {
 	_, _, names := PrimaryGenres(c.Tracks, top)
 	keep := make([]bool, len(c.Tracks))
 	if rows == nil {
@@ -127,7 +128,7 @@ func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*Tab
 			searched++
 		}
 	}
-	t := &Table{Protocol: "text-queries", Ks: []int{k}}
+	t := &results.Table{Protocol: "text-queries", Ks: []int{k}}
 	var sumP, sumC float64
 	for _, g := range names {
 		q := g + " music"
@@ -137,8 +138,8 @@ func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*Tab
 		}
 		nbs := s.Target.Nearest(v, k, func(r int) bool { return !keep[r] })
 		hits := 0
-		for _, nb := range nbs {
-			if hasGenre(nb.Track, g) {
+		for j := range nbs.List {
+			if hasGenre(nbs.Track(j), g) {
 				hits++
 			}
 		}
@@ -148,12 +149,12 @@ func GenreQueries(s *TextSearch, c *corpus.Corpus, rows []int, top, k int) (*Tab
 				with++
 			}
 		}
-		p, ch := float64(hits)/float64(len(nbs)), float64(with)/float64(searched)
+		p, ch := float64(hits)/float64(len(nbs.List)), float64(with)/float64(searched)
 		sumP, sumC = sumP+p, sumC+ch
-		t.Rows = append(t.Rows, Row{Name: fmt.Sprintf("%q", q), Kind: "query", Source: s.Target.Name,
+		t.Rows = append(t.Rows, results.Row{Name: fmt.Sprintf("%q", q), Kind: "query", Source: s.Target.Name,
 			Dim: s.Target.Dim, Metrics: map[string]float64{fmt.Sprintf("precision@%d", k): p, "chance": ch}})
 	}
-	t.Rows = append(t.Rows, Row{Name: "mean", Kind: "summary", Source: s.Target.Name, Dim: s.Target.Dim,
+	t.Rows = append(t.Rows, results.Row{Name: "mean", Kind: "summary", Source: s.Target.Name, Dim: s.Target.Dim,
 		Metrics: map[string]float64{fmt.Sprintf("precision@%d", k): sumP / float64(len(names)),
 			"chance": sumC / float64(len(names))}})
 	t.NumQueries = len(names)

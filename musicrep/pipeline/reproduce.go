@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gomlx/compute"
 
@@ -15,9 +14,9 @@ import (
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/backends"
 	"github.com/musicrep/musicrep/musicrep/binding"
-	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/joint"
+	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/training"
 )
 
@@ -216,6 +215,18 @@ func mustParam(store interface {
 	return v
 }
 
+// openJob fills opt's defaults and opens a report job (results.Open) named opt.Name, writing under *root; opt's
+// backend and *root become the job's (the defaults when they were unset).
+func openJob(opt *TrainOptions, root *string) (*results.Job, error) {
+	opt.defaults()
+	job, err := results.Open(opt.Name, *root, opt.Backend, opt.Progress)
+	if err != nil {
+		return nil, err
+	}
+	*root, opt.Backend = job.Root, job.Backend
+	return job, nil
+}
+
 // ReproduceOptions configures Reproduce.
 type ReproduceOptions struct {
 	TrainOptions
@@ -228,27 +239,25 @@ type ReproduceOptions struct {
 
 // SplitReport is one split's held-out result in a Report.
 type SplitReport struct {
-	Seed      uint64     `json:"seed"`
-	Split     string     `json:"split"`
-	Selection *Selection `json:"selection,omitempty"`
-	Heldout   *Table     `json:"heldout"`
+	Seed      uint64         `json:"seed"`
+	Split     string         `json:"split"`
+	Selection *Selection     `json:"selection,omitempty"`
+	Heldout   *results.Table `json:"heldout"`
 }
 
 // Report is the output of Reproduce, written as JSON and Markdown.
 type Report struct {
-	Name        string             `json:"name"`
-	Created     string             `json:"created"`
-	Backend     string             `json:"backend"`
+	results.Header
 	Preset      string             `json:"preset"`
 	Settings    string             `json:"settings,omitempty"`
 	Models      map[string]string  `json:"models"` // run name → architecture and training data
 	WallSeconds map[string]float64 `json:"wall_seconds"`
-	Paper       *Table             `json:"paper"`
-	Heldout     *Table             `json:"heldout"` // the first split's held-out table
+	Paper       *results.Table     `json:"paper"`
+	Heldout     *results.Table     `json:"heldout"` // the first split's held-out table
 	// Splits holds every split's held-out result (one per seed); AcrossSplits the mean of each row's metrics
 	// over the splits with a 95 % t interval over splits (only with two or more splits).
-	Splits       []SplitReport `json:"splits"`
-	AcrossSplits *Table        `json:"across_splits,omitempty"`
+	Splits       []SplitReport  `json:"splits"`
+	AcrossSplits *results.Table `json:"across_splits,omitempty"`
 }
 
 // Reproduce is the main job: train the published best configuration (C=2, E=4, 51k pairs) on the available
@@ -257,23 +266,12 @@ type Report struct {
 // modality the split's leak-free graph replaces binding_music's), export them, and score them with the
 // trivial baselines under the paper and the held-out protocols. It writes <ResultsRoot>/<Name>.json and .md.
 func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, error) {
-	opt.defaults()
-	if opt.ResultsRoot == "" {
-		opt.ResultsRoot = filepath.Join("evaluation", "results")
+	job, err := openJob(&opt.TrainOptions, &opt.ResultsRoot)
+	if err != nil {
+		return nil, err
 	}
-	if opt.Backend == nil {
-		var err error
-		if opt.Backend, err = backends.New(""); err != nil {
-			return nil, err
-		}
-	}
-	logf := func(format string, args ...any) {
-		if opt.Progress != nil {
-			fmt.Fprintf(opt.Progress, format+"\n", args...)
-		}
-	}
-	rep := &Report{Name: opt.Name, Created: time.Now().UTC().Format(time.RFC3339),
-		Backend: backends.Describe(opt.Backend), Preset: opt.Preset, Settings: opt.Settings,
+	logf := job.Logf
+	rep := &Report{Header: job.Header, Preset: opt.Preset, Settings: opt.Settings,
 		Models: map[string]string{}, WallSeconds: map[string]float64{}}
 
 	// 1. As published: all pairs.
@@ -292,7 +290,7 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 	}
 	learnedAll.Note = "trained on all pairs, including those it is scored on"
 	mods := all.Train.Modalities
-	paperSets := []*Embeddings{learnedAll}
+	paperSets := []*musicrep.Embeddings{learnedAll}
 	if f.Published != "" {
 		pub, err := LoadEmbeddings(f.Published, f.Corpus)
 		if err != nil {
@@ -349,7 +347,7 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 		}
 		logf("== held-out protocol, split seed %d", hopt.SplitSeed)
 		tab, err := HeldoutEvaluation(f.Corpus, held.Split, HeldoutOptions{},
-			append([]*Embeddings{learnedHeld, &notHeld}, heldBase...))
+			append([]*musicrep.Embeddings{learnedHeld, &notHeld}, heldBase...))
 		if err != nil {
 			return nil, err
 		}
@@ -358,11 +356,11 @@ func Reproduce(ctx context.Context, f *Fairouz, opt ReproduceOptions) (*Report, 
 	}
 	rep.Heldout = rep.Splits[0].Heldout
 	if len(rep.Splits) > 1 {
-		tables := make([]*Table, len(rep.Splits))
+		tables := make([]*results.Table, len(rep.Splits))
 		for i, sr := range rep.Splits {
 			tables[i] = sr.Heldout
 		}
-		if rep.AcrossSplits, err = AcrossSplits(tables); err != nil {
+		if rep.AcrossSplits, err = results.AcrossSplits(tables); err != nil {
 			return nil, err
 		}
 	}
@@ -378,7 +376,7 @@ var HeldoutColumns = []string{"precision@10", "other_artist_precision@10", "aver
 
 // Write saves the report as <dir>/<name>.json and <dir>/<name>.md (atomically).
 func (r *Report) Write(dir string) error {
-	return corpus.WriteReport(dir, r.Name, r, r.Markdown())
+	return results.Write(dir, r.Name, r, r.Markdown())
 }
 
 // Markdown renders the report.
@@ -397,7 +395,7 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "- **%s** (already trained; resumed): %s\n", name, desc)
 		}
 	}
-	tables := []*Table{r.Paper}
+	tables := []*results.Table{r.Paper}
 	titles := []string{"paper protocol"}
 	for _, sr := range r.Splits {
 		tables = append(tables, sr.Heldout)

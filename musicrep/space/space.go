@@ -10,18 +10,23 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 
-	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/index"
 )
 
-// Space is a set of vectors, one per track, with the tracks' metadata.
+// Space is a set of vectors, one per track, with the tracks' metadata. Data must not change once searched.
 type Space struct {
 	Name   string
 	Tracks []musicrep.Track
 	Dim    int
 	Data   []float32 // row-major, len(Tracks) × Dim
-	index  map[string]int
+	rowOf  map[string]int
+
+	flatOnce sync.Once
+	flat     *index.Flat // the exact search over Data, built by the first Nearest
+	flatErr  error
 }
 
 // New builds a space; data has one row per track.
@@ -34,9 +39,9 @@ func New(name string, tracks []musicrep.Track, data []float32, dim int) (*Space,
 			return nil, fmt.Errorf("space %s: track %s has a non-finite value", name, tracks[i/dim].ID)
 		}
 	}
-	s := &Space{Name: name, Tracks: tracks, Dim: dim, Data: data, index: map[string]int{}}
+	s := &Space{Name: name, Tracks: tracks, Dim: dim, Data: data, rowOf: map[string]int{}}
 	for i, t := range tracks {
-		s.index[t.ID] = i
+		s.rowOf[t.ID] = i
 	}
 	return s, nil
 }
@@ -47,7 +52,7 @@ func (s *Space) Row(i int) []float32 { return s.Data[i*s.Dim : (i+1)*s.Dim] }
 // Find returns the row of a track given its id, or the first track whose "title — artist" contains query
 // (case-insensitive).
 func (s *Space) Find(query string) (int, error) {
-	if i, ok := s.index[query]; ok {
+	if i, ok := s.rowOf[query]; ok {
 		return i, nil
 	}
 	q := strings.ToLower(query)
@@ -59,27 +64,40 @@ func (s *Space) Find(query string) (int, error) {
 	return -1, fmt.Errorf("no track with id or title/artist matching %q", query)
 }
 
-// Neighbor is one search result with its track.
-type Neighbor struct {
-	Row   int
-	Dist  float64 // squared L2
-	Track *musicrep.Track
+// Neighbors is the answer of Nearest: the nearest rows (index.Neighbor: row of the space and squared L2
+// distance), nearest first, with the space's tracks for their metadata (Track).
+type Neighbors struct {
+	List   []index.Neighbor
+	Tracks []musicrep.Track // the space's tracks: List[i].Index is a position in it
 }
 
-// Nearest returns the k tracks nearest to v (squared L2), skipping the rows for which skip returns true.
-func (s *Space) Nearest(v []float32, k int, skip func(row int) bool) []Neighbor {
+// Track returns the track of the i-th neighbour.
+func (n Neighbors) Track(i int) *musicrep.Track { return &n.Tracks[n.List[i].Index] }
+
+// Nearest returns the k tracks nearest to v (squared L2, index.Flat: exact, ties by the smaller row),
+// skipping the rows for which skip returns true. It panics if v does not have the space's dimension or the
+// space's vectors cannot be indexed (New checks them).
+func (s *Space) Nearest(v []float32, k int, skip func(row int) bool) Neighbors {
 	if len(v) != s.Dim {
 		panic(fmt.Sprintf("space %s: query of dimension %d, space has %d", s.Name, len(v), s.Dim))
 	}
-	var exclude func(q, i int) bool
+	out := Neighbors{List: []index.Neighbor{}, Tracks: s.Tracks}
+	if k <= 0 || len(s.Tracks) == 0 {
+		return out
+	}
+	s.flatOnce.Do(func() { s.flat, s.flatErr = index.NewFlat(s.Data, s.Dim) })
+	if s.flatErr != nil {
+		panic(fmt.Sprintf("space %s: %v", s.Name, s.flatErr))
+	}
+	var opt index.SearchOptions
 	if skip != nil {
-		exclude = func(_, i int) bool { return skip(i) }
+		opt.Exclude = func(_, i int) bool { return skip(i) }
 	}
-	res := evaluation.TopKSquaredL2(s.Data, s.Dim, v, min(k, len(s.Tracks)), exclude)
-	out := make([]Neighbor, len(res[0]))
-	for i, nb := range res[0] {
-		out[i] = Neighbor{Row: nb.Index, Dist: nb.Dist, Track: &s.Tracks[nb.Index]}
+	res, err := s.flat.Search(v, k, opt)
+	if err != nil {
+		panic(fmt.Sprintf("space %s: %v", s.Name, err))
 	}
+	out.List = res[0]
 	return out
 }
 
@@ -252,9 +270,9 @@ func Analogy(s *Space, kind string, opt AnalogyOptions) (*AnalogyResult, error) 
 		}
 		query := Combine([][]float32{s.Row(t), s.meanOf(members[a], t), s.meanOf(members[b], t)}, []float64{1, -1, 1})
 		skip := func(row int) bool { return row == t }
-		hit := func(nbs []Neighbor) bool {
-			for _, nb := range nbs {
-				if inGroup(nb.Row, b) {
+		hit := func(nbs Neighbors) bool {
+			for _, nb := range nbs.List {
+				if inGroup(nb.Index, b) {
 					return true
 				}
 			}

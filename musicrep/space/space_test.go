@@ -42,13 +42,16 @@ func TestNearestAndCentroids(t *testing.T) {
 		t.Fatal(err)
 	}
 	nbs := s.Nearest(s.Row(i), 5, func(r int) bool { return r == i })
-	for _, nb := range nbs {
-		if nb.Track.Artist != "Artist 2" || nb.Row == i {
-			t.Errorf("neighbour %s of %s", nb.Track.Artist, s.Tracks[i].Artist)
+	if len(nbs.List) != 5 {
+		t.Fatalf("%d neighbours, want 5", len(nbs.List))
+	}
+	for j, nb := range nbs.List {
+		if nbs.Track(j).Artist != "Artist 2" || nb.Index == i {
+			t.Errorf("neighbour %s of %s", nbs.Track(j).Artist, s.Tracks[i].Artist)
 		}
 	}
-	for j := 1; j < len(nbs); j++ {
-		if nbs[j].Dist < nbs[j-1].Dist {
+	for j := 1; j < len(nbs.List); j++ {
+		if nbs.List[j].Dist < nbs.List[j-1].Dist {
 			t.Error("neighbours not sorted by distance")
 		}
 	}
