@@ -9,6 +9,7 @@ package musicrep
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -149,4 +150,39 @@ func (f *Features) NumPresent() int {
 		}
 	}
 	return n
+}
+
+// ParseInputs reads a model's inputs from the text of two hyperparameters: the modalities (comma-separated, see
+// ParseModalities) and their input sizes (comma-separated integers, possibly empty before the data fills them).
+// The names of the two hyperparameters go into the errors.
+func ParseInputs(modalities, modalitiesKey, dims, dimsKey string) ([]Modality, []int, error) {
+	mods, err := ParseModalities(modalities)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hyperparameter %s: %w", modalitiesKey, err)
+	}
+	var sizes []int
+	for _, part := range strings.Split(dims, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		d, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil {
+			return nil, nil, fmt.Errorf("hyperparameter %s=%q: %q is not an integer", dimsKey, dims, part)
+		}
+		sizes = append(sizes, d)
+	}
+	return mods, sizes, nil
+}
+
+// FormatInputs is the inverse of ParseInputs: the modalities and the sizes as comma-separated lists.
+func FormatInputs(mods []Modality, dims []int) (modalities, sizes string) {
+	names := make([]string, len(mods))
+	for i, m := range mods {
+		names[i] = string(m)
+	}
+	texts := make([]string, len(dims))
+	for i, d := range dims {
+		texts[i] = strconv.Itoa(d)
+	}
+	return strings.Join(names, ","), strings.Join(texts, ",")
 }

@@ -10,7 +10,6 @@ package binding
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
@@ -62,21 +61,11 @@ type Architecture struct {
 func ArchitectureFromStore(store *model.Store) (Architecture, error) {
 	scope := store.RootScope()
 	var arch Architecture
-	mods, err := musicrep.ParseModalities(model.GetParamOr(scope, ParamModalities, ""))
+	var err error
+	arch.Modalities, arch.InputDims, err = musicrep.ParseInputs(model.GetParamOr(scope, ParamModalities, ""),
+		ParamModalities, model.GetParamOr(scope, ParamInputDims, ""), ParamInputDims)
 	if err != nil {
-		return arch, fmt.Errorf("hyperparameter %s: %w", ParamModalities, err)
-	}
-	arch.Modalities = mods
-	dimsText := model.GetParamOr(scope, ParamInputDims, "")
-	for _, part := range strings.Split(dimsText, ",") {
-		if strings.TrimSpace(part) == "" {
-			continue
-		}
-		d, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil {
-			return arch, fmt.Errorf("hyperparameter %s=%q: %q is not an integer", ParamInputDims, dimsText, part)
-		}
-		arch.InputDims = append(arch.InputDims, d)
+		return arch, err
 	}
 	arch.Contraction = model.GetParamOr(scope, ParamContraction, 2)
 	arch.Expansion = model.GetParamOr(scope, ParamExpansion, 4)
@@ -90,16 +79,9 @@ func ArchitectureFromStore(store *model.Store) (Architecture, error) {
 // SetInStore writes the architecture into the store's hyperparameters.
 func (a Architecture) SetInStore(store *model.Store) {
 	scope := store.RootScope()
-	names := make([]string, len(a.Modalities))
-	dims := make([]string, len(a.InputDims))
-	for i, m := range a.Modalities {
-		names[i] = string(m)
-	}
-	for i, d := range a.InputDims {
-		dims[i] = strconv.Itoa(d)
-	}
-	scope.SetParam(ParamModalities, strings.Join(names, ","))
-	scope.SetParam(ParamInputDims, strings.Join(dims, ","))
+	names, dims := musicrep.FormatInputs(a.Modalities, a.InputDims)
+	scope.SetParam(ParamModalities, names)
+	scope.SetParam(ParamInputDims, dims)
 	scope.SetParam(ParamContraction, a.Contraction)
 	scope.SetParam(ParamExpansion, a.Expansion)
 	scope.SetParam(ParamEmbeddingDim, a.EmbeddingDim)

@@ -26,7 +26,6 @@ package joint
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
@@ -115,21 +114,11 @@ type Architecture struct {
 func ArchitectureFromStore(store *model.Store) (Architecture, error) {
 	scope := store.RootScope()
 	var a Architecture
-	mods, err := musicrep.ParseModalities(model.GetParamOr(scope, ParamModalities, ""))
+	var err error
+	a.Modalities, a.InputDims, err = musicrep.ParseInputs(model.GetParamOr(scope, ParamModalities, ""),
+		ParamModalities, model.GetParamOr(scope, ParamInputDims, ""), ParamInputDims)
 	if err != nil {
-		return a, fmt.Errorf("hyperparameter %s: %w", ParamModalities, err)
-	}
-	a.Modalities = mods
-	dimsText := model.GetParamOr(scope, ParamInputDims, "")
-	for _, part := range strings.Split(dimsText, ",") {
-		if strings.TrimSpace(part) == "" {
-			continue
-		}
-		d, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil {
-			return a, fmt.Errorf("hyperparameter %s=%q: %q is not an integer", ParamInputDims, dimsText, part)
-		}
-		a.InputDims = append(a.InputDims, d)
+		return a, err
 	}
 	a.Dim = model.GetParamOr(scope, ParamDim, 128)
 	a.Hidden = model.GetParamOr(scope, ParamHidden, 512)
@@ -153,16 +142,9 @@ func ArchitectureFromStore(store *model.Store) (Architecture, error) {
 // SetInStore writes the architecture into the store's hyperparameters.
 func (a Architecture) SetInStore(store *model.Store) {
 	scope := store.RootScope()
-	names := make([]string, len(a.Modalities))
-	dims := make([]string, len(a.InputDims))
-	for i, m := range a.Modalities {
-		names[i] = string(m)
-	}
-	for i, d := range a.InputDims {
-		dims[i] = strconv.Itoa(d)
-	}
-	scope.SetParam(ParamModalities, strings.Join(names, ","))
-	scope.SetParam(ParamInputDims, strings.Join(dims, ","))
+	names, dims := musicrep.FormatInputs(a.Modalities, a.InputDims)
+	scope.SetParam(ParamModalities, names)
+	scope.SetParam(ParamInputDims, dims)
 	scope.SetParam(ParamDim, a.Dim)
 	scope.SetParam(ParamHidden, a.Hidden)
 	scope.SetParam(ParamDropout, a.Dropout)

@@ -40,4 +40,3 @@ func ReadSongSplit(dir string) (*SongSplit, error) {
 	}
 	return &s, nil
 }
-

@@ -348,12 +348,9 @@ func newJointTask(store *model.Store, ds Dataset) (*jointTask, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, len(mods))
-	for i, m := range mods {
-		names[i] = string(m)
-	}
 	// The modalities in their canonical order (what the checkpoint records), before a checkpoint is compared.
-	store.RootScope().SetParam(joint.ParamModalities, strings.Join(names, ","))
+	names, _ := musicrep.FormatInputs(mods, nil)
+	store.RootScope().SetParam(joint.ParamModalities, names)
 	if Param[string](store.RootScope(), joint.ParamTagEncoder) == TagEncoderAuto {
 		enc := joint.TagEncoderMLP
 		if in, ok := input(ds, musicrep.Tags); ok && in.Kind == TokenInput {
