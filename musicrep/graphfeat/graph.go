@@ -61,7 +61,7 @@
 // # Comparing embeddings
 //
 // NeighbourOverlap measures how much two embeddings of the same tracks agree: the mean over tracks of
-// |kNN_a(i) ∩ kNN_b(i)|/k with exact squared-L2 kNN (evaluation.TopKSquaredL2), the track itself
+// |kNN_a(i) ∩ kNN_b(i)|/k with exact squared-L2 kNN (index.Flat), the track itself
 // excluded. Two unrelated embeddings score about k/(n−1) (≈0.012 for k=10, n=822); the tests log the
 // values of our RandNE and DeepWalk against the shipped RandNE file next to a random-vector baseline.
 //

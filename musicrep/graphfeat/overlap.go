@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep"
+	"github.com/musicrep/musicrep/musicrep/index"
 )
 
 // NeighbourOverlap compares two embeddings of the same n rows (a: n×dimA, b: n×dimB, row-major): the
 // mean over rows i of |kNN_a(i) ∩ kNN_b(i)|/k, where kNN_x(i) are the k rows nearest to row i in squared
-// L2 distance in x (exact search with evaluation.TopKSquaredL2, ties by smaller index, row i itself
+// L2 distance in x (exact search with index.Flat, ties by smaller index, row i itself
 // excluded). 1 means identical neighbourhoods; two unrelated embeddings score about k/(n−1). k is capped
 // at n−1. It panics if a dimension is not positive, if a length is not a multiple of its dimension, if the
 // row counts differ or if k <= 0 or n < 2.
@@ -28,8 +28,7 @@ func NeighbourOverlap(a []float32, dimA int, b []float32, dimB int, k int) float
 	}
 	k = min(k, n-1)
 	self := func(q, i int) bool { return q == i }
-	na := evaluation.TopKSquaredL2(a, dimA, a, k, self)
-	nb := evaluation.TopKSquaredL2(b, dimB, b, k, self)
+	na, nb := selfNeighbours(a, dimA, k, self), selfNeighbours(b, dimB, k, self)
 	var sum float64
 	set := map[int]bool{}
 	for i := 0; i < n; i++ {
@@ -112,4 +111,17 @@ func FeaturesFiltered(tracks []musicrep.Track, method string, dim int, seed uint
 		Data:     data,
 		Present:  present,
 	}, nil
+}
+
+// selfNeighbours is the k nearest rows of every row of x (index.Flat); it panics on invalid values, as the
+// function's documentation says.
+func selfNeighbours(x []float32, dim, k int, exclude func(q, i int) bool) [][]index.Neighbor {
+	f, err := index.NewFlat(x, dim)
+	if err == nil {
+		var res [][]index.Neighbor
+		if res, err = f.Search(x, k, index.SearchOptions{Exclude: exclude}); err == nil {
+			return res
+		}
+	}
+	panic("graphfeat: NeighbourOverlap: " + err.Error())
 }

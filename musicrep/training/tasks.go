@@ -18,6 +18,7 @@ import (
 	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/binding"
+	"github.com/musicrep/musicrep/musicrep/index"
 	"github.com/musicrep/musicrep/musicrep/joint"
 	"github.com/musicrep/musicrep/musicrep/objective"
 )
@@ -750,7 +751,14 @@ func RawNeighbours(feats []*musicrep.Features, rows []int32, k int) [][]int32 {
 			continue
 		}
 		x := evaluation.GatherRows(evaluation.Normalize(f.Data, f.Dim), f.Dim, have)
-		res := evaluation.TopKSquaredL2(x, f.Dim, x, min(len(have), k+16), func(q, i int) bool { return q == i })
+		flat, err := index.NewFlat(x, f.Dim)
+		if err != nil {
+			panic(fmt.Sprintf("RawNeighbours: %s features: %v", f.Modality, err))
+		}
+		res, err := flat.Search(x, min(len(have), k+16), index.SearchOptions{Exclude: func(q, i int) bool { return q == i }})
+		if err != nil {
+			panic(fmt.Sprintf("RawNeighbours: %s features: %v", f.Modality, err))
+		}
 		for qi, nbs := range res {
 			r := have[qi]
 			if seen[r] == nil {
