@@ -1,6 +1,7 @@
 package musicnn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -40,10 +41,17 @@ var ErrNoAudio = errors.New("no audio: the file decodes to an empty signal")
 
 // AnalyzeFile decodes a file (WAV, Ogg Vorbis, Opus, FLAC, MP3: see package audio), resamples it to 16 kHz mono,
 // computes musicnn's patches and runs every model on them. It streams: memory stays bounded by the batch of
-// patches and the kept taggrams (50 values per 3 s per model), whatever the file's length.
-func AnalyzeFile(path string, models []*Model) (*Track, error) {
+// patches and the kept taggrams (50 values per 3 s per model), whatever the file's length. The context is
+// checked between blocks of samples.
+func AnalyzeFile(ctx context.Context, path string, models []*Model) (*Track, error) {
 	a := newAnalysis(path, models)
-	if err := StreamFile(path, a.push); err != nil {
+	push := func(x []float32) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return a.push(x)
+	}
+	if err := StreamFile(path, push); err != nil {
 		return nil, err
 	}
 	return a.finish()

@@ -1,6 +1,7 @@
 package musicnn
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -220,7 +221,7 @@ func TestGoldenEndToEnd(t *testing.T) {
 	}
 	for _, rec := range man.Recordings {
 		path := recording(t, rec.File, rec.SHA256)
-		tr, err := AnalyzeFile(path, models)
+		tr, err := AnalyzeFile(context.Background(), path, models)
 		if err != nil {
 			t.Fatal(err)
 		}
