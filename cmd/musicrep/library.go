@@ -254,13 +254,19 @@ func cmdLibraryScan(ctx context.Context, args []string) error {
 	return nil
 }
 
-func openLibrary(fs *flag.FlagSet, args []string, lib *string) ([]string, *library.Library, error) {
+// openLibrary parses the flags, runs the optional checks of the other flags, then opens -library.
+func openLibrary(fs *flag.FlagSet, args []string, lib *string, checks ...func() error) ([]string, *library.Library, error) {
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return nil, nil, err
 	}
 	if *lib == "" {
 		return nil, nil, fmt.Errorf("%s: -library LIB is required\n%s", fs.Name(), libraryUsage)
+	}
+	for _, c := range checks {
+		if err := c(); err != nil {
+			return nil, nil, err
+		}
 	}
 	l, err := library.Open(*lib)
 	return pos, l, err
@@ -271,12 +277,14 @@ func cmdLibraryTags(args []string) error {
 	lib := fs.String("library", "", "library folder (written by musicrep library scan)")
 	k := fs.Int("k", 5, "tags shown per track")
 	asJSON := fs.Bool("json", false, "print JSON")
-	ids, l, err := openLibrary(fs, args, lib)
+	ids, l, err := openLibrary(fs, args, lib, func() error {
+		if *k < 1 || *k > 100 {
+			return fmt.Errorf("-k %d: must be between 1 and 100", *k)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	if *k < 1 || *k > 100 {
-		return fmt.Errorf("-k %d: must be between 1 and 100", *k)
 	}
 	f, err := l.Set(library.SetMusicnnTags)
 	if err != nil {
@@ -463,17 +471,18 @@ func cmdLibraryEval(args []string) error {
 	lib := fs.String("library", "", "library folder (written by musicrep library scan)")
 	label := fs.String("label", "album", "label that defines relevance: album, artist, genre or folder")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, l, err := openLibrary(fs, args, lib)
+	pos, l, err := openLibrary(fs, args, lib, func() error {
+		switch *label {
+		case "album", "artist", "genre", "folder":
+			return nil
+		}
+		return fmt.Errorf("-label %q: use album, artist, genre or folder", *label)
+	})
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("library eval: unexpected argument %q: this command takes only flags", pos[0])
-	}
-	switch *label {
-	case "album", "artist", "genre", "folder":
-	default:
-		return fmt.Errorf("-label %q: use album, artist, genre or folder", *label)
 	}
 	rep, err := l.Evaluate(*label)
 	if err != nil {
