@@ -151,7 +151,7 @@ func (l *Library) Similar(f *Features, query []float32, k, exclude int) []Neighb
 }
 
 // SearchTemperature is τ of the free-text search's tag weights (see Search).
-const SearchTemperature = 0.05
+const SearchTemperature = 0.1
 
 // SearchResult is a track scored by a free-text query.
 type SearchResult struct {
