@@ -42,14 +42,15 @@ vet:
 unit: models audio-setup
 	MUSICREP_REQUIRE_MODELS=1 MUSICREP_REQUIRE_AUDIO=1 $(GO) test -count=1 -timeout 30m ./...
 
-## fuzz-smoke: every fuzz target (the five audio decoders, NPY, checkpoints, index files, the Melon reader) for
+## fuzz-smoke: every fuzz target (the five audio decoders, NPY, checkpoints, index files, the Melon reader, the
+## TensorFlow checkpoint index reader) for
 ## FUZZTIME each; a crasher is written to the package's testdata/fuzz/ and then fails plain `go test` too.
 ## FUZZTIME is a count of executions ("Nx"): with a duration, Go 1.26's fuzz coordinator can fail a target with a
 ## bare "context deadline exceeded" at the deadline on a loaded machine (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 5000x
 FUZZ_TARGETS := ./musicrep/audio:FuzzWAV ./musicrep/audio:FuzzVorbis ./musicrep/audio:FuzzOpus \
 	./musicrep/audio:FuzzFLAC ./musicrep/audio:FuzzMP3 ./musicrep/corpus:FuzzNPY ./musicrep/ckpt:FuzzCheckpoint \
-	./musicrep/index:FuzzIndexFile ./musicrep/melon:FuzzMelon
+	./musicrep/index:FuzzIndexFile ./musicrep/melon:FuzzMelon ./musicrep/musicnn:FuzzTable
 .PHONY: fuzz-smoke
 fuzz-smoke:
 	@mkdir -p out; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \

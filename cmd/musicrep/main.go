@@ -12,6 +12,9 @@
 //	musicrep cmir      -dataset DIR [-preset tiny|small|paper] [-variants contrastive,baseline-mf,baseline-gnr] [-stream] [-max-songs N]
 //	musicrep embed-audio -checkpoint checkpoints/NAME/VARIANT/best [-dataset DIR] [-k 10] [-out PATH] FILE...
 //	musicrep index     build|search|bench|synth ...  (exact and IVF vector indexes for large catalogues)
+//	musicrep tag       [-models MSD_musicnn,MTT_musicnn] [-k 5] [-json] FILE...
+//	musicrep library   scan DIR -out LIB | tags -library LIB [ID...] | similar -library LIB ID|FILE |
+//	                   search -library LIB "text" | eval -library LIB -label album|artist|genre|folder [-json]
 //	musicrep eval      -protocol paper -embeddings FILE -positives FILE [-candidates 50] [-k 10,15,20,25] [-json]
 //	musicrep eval      -protocol heldout -embeddings FILE [-split-seed 1] [-test-fraction 0.2] [-json]
 //	musicrep reproduce [-name NAME] [-preset quick] [-full] [-set "k=v;..."] [-fresh] [-data DIR]
@@ -71,6 +74,10 @@ func main() {
 		err = cmdEmbedAudio(args)
 	case "index":
 		err = cmdIndex(args)
+	case "tag":
+		err = cmdTag(args)
+	case "library":
+		err = cmdLibrary(ctx, args)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -109,6 +116,9 @@ Commands:
   cmir       contrastive-mir on a Melon-layout dataset: train the variants, score genre/continuation/tagging
   embed-audio  embed audio files with a contrastive-mir encoder; nearest songs of a dataset
   index      vector indexes for large catalogues: build (flat, ivf), search, bench (recall, queries/s), synth
+  tag        top tags of audio files with the pretrained musicnn taggers (MSD and MagnaTagATune tags)
+  library    your own music: scan a folder (tags, musicnn features, mel statistics), then tags, similar,
+             search (free text) and eval (leave-one-out by album/artist/genre/folder)
 
 Run "musicrep COMMAND -h" for a command's flags. Data: -data DIR, else $MUSICREP_DATA, else ../shared/data.
 Backend: -backend NAME, else $GOMLX_BACKEND, else the pure-Go backend "go".

@@ -13,15 +13,15 @@ import (
 	"github.com/musicrep/musicrep/musicrep/corpus"
 )
 
-var binary string
+var binaryPath string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "musicrep-cli")
 	if err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "musicrep")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	binaryPath = filepath.Join(dir, "musicrep")
+	out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
 	if err != nil {
 		panic(string(out))
 	}
@@ -46,7 +46,7 @@ func dataDir(t *testing.T) string {
 // run executes the CLI in workdir and returns stdout, stderr and the exit code.
 func run(t *testing.T, workdir string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(binaryPath, args...)
 	cmd.Dir = workdir
 	cmd.Env = append(os.Environ(), "GOMLX_BACKEND=go")
 	var stdout, stderr bytes.Buffer

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/musicrep/musicrep/musicrep/musicnn"
+)
+
+func TestParseInterleaved(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		pos  []string
+		out  string
+		k    int
+	}{
+		{[]string{"DIR", "-out", "LIB"}, []string{"DIR"}, "LIB", 0},
+		{[]string{"-out", "LIB", "DIR"}, []string{"DIR"}, "LIB", 0},
+		{[]string{"a", "-k", "3", "b", "-out", "x"}, []string{"a", "b"}, "x", 3},
+		{[]string{"-out", "x", "--", "-k", "b"}, []string{"-k", "b"}, "x", 0},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		out := fs.String("out", "", "")
+		k := fs.Int("k", 0, "")
+		pos, err := parseInterleaved(fs, c.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(pos, c.pos) || *out != c.out || *k != c.k {
+			t.Errorf("%q: positional %q, -out %q, -k %d; want %q, %q, %d", c.args, pos, *out, *k, c.pos, c.out, c.k)
+		}
+	}
+}
+
+// writeToneWAV writes a 16 kHz mono PCM16 WAV.
+func writeToneWAV(t *testing.T, path string, seconds, freq float64) {
+	t.Helper()
+	n := int(seconds * 16000)
+	b := make([]byte, 44+2*n)
+	copy(b, "RIFF")
+	binary.LittleEndian.PutUint32(b[4:], uint32(36+2*n))
+	copy(b[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(b[16:], 16)
+	binary.LittleEndian.PutUint16(b[20:], 1)
+	binary.LittleEndian.PutUint16(b[22:], 1)
+	binary.LittleEndian.PutUint32(b[24:], 16000)
+	binary.LittleEndian.PutUint32(b[28:], 32000)
+	binary.LittleEndian.PutUint16(b[32:], 2)
+	binary.LittleEndian.PutUint16(b[34:], 16)
+	copy(b[36:], "data")
+	binary.LittleEndian.PutUint32(b[40:], uint32(2*n))
+	for i := range n {
+		v := 0.3 * math.Sin(2*math.Pi*freq*float64(i)/16000)
+		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(int16(v*20000)))
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLibraryCLIErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"library"}, "usage"},
+		{[]string{"library", "nope"}, "unknown library command"},
+		{[]string{"library", "scan", "DIR"}, "give one folder and -out"},
+		{[]string{"library", "scan", "a", "b", "-out", "x"}, "give one folder and -out"},
+		{[]string{"library", "scan", "a", "-out", "x", "-workers", "-1"}, "must be between"},
+		{[]string{"library", "tags"}, "-library LIB is required"},
+		{[]string{"library", "tags", "-library", t.TempDir()}, "scan a folder first"},
+		{[]string{"library", "eval", "-library", "x", "-label", "mood"}, "use album, artist, genre or folder"},
+		{[]string{"tag"}, "usage: musicrep tag"},
+		{[]string{"tag", "-k", "0", "x.ogg"}, "between 1 and 50"},
+	} {
+		_, stderr, code := run(t, ".", c.args...)
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want an error saying %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// TestLibraryCLI scans two tiny folders and runs every library command on the result.
+func TestLibraryCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs musicnn on the Go backend")
+	}
+	if _, err := musicnn.Locate("MSD_musicnn"); err != nil {
+		if os.Getenv("MUSICREP_REQUIRE_MODELS") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	for i, name := range []string{"a/low1.wav", "a/low2.wav", "b/high1.wav", "b/high2.wav"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		freq := []float64{110, 130, 2000, 2400}[i]
+		writeToneWAV(t, p, 3.2, freq)
+	}
+	lib := filepath.Join(t.TempDir(), "lib")
+	out, stderr, code := run(t, ".", "library", "scan", dir, "-out", lib, "-no-text", "-workers", "2")
+	if code != 0 || !strings.Contains(out, "4 tracks") {
+		t.Fatalf("scan: exit %d\n%s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, ".", "library", "tags", "-library", lib, "-k", "3")
+	if code != 0 || strings.Count(out, "msd:")+strings.Count(out, "mtt:") != 12 {
+		t.Errorf("tags: exit %d\n%s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, ".", "library", "similar", "-library", lib, "-features", "mel-stats", "-k", "1",
+		"-json", "a/low1.wav")
+	var nbs []struct{ Path string }
+	if code != 0 || json.Unmarshal([]byte(out), &nbs) != nil || len(nbs) != 1 || nbs[0].Path != "a/low2.wav" {
+		t.Errorf("similar: exit %d, %s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, ".", "library", "eval", "-library", lib, "-label", "folder", "-json")
+	var rep struct {
+		Label   string
+		N       int
+		Metrics map[string]map[string]float64
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.N != 4 || rep.Metrics["mel-stats"] == nil ||
+		rep.Metrics["chance"] == nil || rep.Metrics["musicnn"] == nil {
+		t.Errorf("eval: exit %d, %s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, ".", "tag", "-json", "-models", "MSD_musicnn", filepath.Join(dir, "a", "low1.wav"))
+	if code != 0 || !strings.Contains(out, `"model": "MSD_musicnn"`) {
+		t.Errorf("tag: exit %d, %s\n%s", code, out, stderr)
+	}
+}

@@ -1,0 +1,195 @@
+package library
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/musicrep/musicrep/musicrep/musicnn"
+)
+
+// writeWAV writes a 16 kHz mono PCM16 WAV of a tone.
+func writeWAV(t *testing.T, path string, seconds, freq float64) {
+	t.Helper()
+	n := int(seconds * 16000)
+	b := make([]byte, 44+2*n)
+	copy(b, "RIFF")
+	binary.LittleEndian.PutUint32(b[4:], uint32(36+2*n))
+	copy(b[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(b[16:], 16)
+	binary.LittleEndian.PutUint16(b[20:], 1)
+	binary.LittleEndian.PutUint16(b[22:], 1)
+	binary.LittleEndian.PutUint32(b[24:], 16000)
+	binary.LittleEndian.PutUint32(b[28:], 32000)
+	binary.LittleEndian.PutUint16(b[32:], 2)
+	binary.LittleEndian.PutUint16(b[34:], 16)
+	copy(b[36:], "data")
+	binary.LittleEndian.PutUint32(b[40:], uint32(2*n))
+	for i := range n {
+		v := 0.3 * math.Sin(2*math.Pi*freq*float64(i)/16000) * (1 + 0.5*math.Sin(float64(i)/800))
+		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(int16(v*20000)))
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustModel(t *testing.T, name string) *musicnn.Model {
+	t.Helper()
+	dir, err := musicnn.Locate(name)
+	if err != nil {
+		if os.Getenv("MUSICREP_REQUIRE_MODELS") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	m, err := musicnn.Load(name, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestScan scans a folder with good, bad and odd entries, then scans it again unchanged and after one file
+// changed: only what changed is analysed.
+func TestScan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs musicnn on the Go backend")
+	}
+	msd, mtt := mustModel(t, "MSD_musicnn"), mustModel(t, "MTT_musicnn")
+	dir := t.TempDir()
+	for _, d := range []string{"albumA", "albumB", "empty-folder"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeWAV(t, filepath.Join(dir, "albumA", "one.wav"), 3.5, 440)
+	writeWAV(t, filepath.Join(dir, "albumB", "two.WAV"), 1.0, 220) // shorter than a patch: repeat-padded
+	for name, content := range map[string]string{"zero.mp3": "", "garbage.flac": "not a flac file at all",
+		"albumA/readme.txt": "ignored"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(dir, filepath.Join(dir, "albumB", "loop")); err != nil {
+		t.Fatal(err)
+	}
+	lib := filepath.Join(t.TempDir(), "lib")
+	opt := ScanOptions{Dir: dir, Out: lib, MSD: msd, MTT: mtt, Workers: 2}
+	rep, err := Scan(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tracks != 2 || rep.Analysed != 2 || rep.Failed != 2 {
+		t.Fatalf("first scan: %+v", rep)
+	}
+	l, err := Open(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Tracks[0].Folder != "albumA" || l.Tracks[1].Folder != "albumB" || !l.Tracks[1].Padded ||
+		l.Tracks[0].Patches != 1 || math.Abs(l.Tracks[0].Duration-3.5) > 1e-3 {
+		t.Errorf("tracks: %+v", l.Tracks)
+	}
+	for _, s := range []string{SetMusicnn, SetMusicnnMTT, SetMusicnnTags, SetMelStats} {
+		if l.Sets[s] == nil {
+			t.Errorf("feature set %s missing", s)
+		}
+	}
+	if d := l.Sets[SetMusicnnTags].Dim; d != 100 {
+		t.Errorf("musicnn-tags has %d dims", d)
+	}
+	errs, err := os.ReadFile(filepath.Join(lib, ErrorsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"zero.mp3", "garbage.flac", "albumB/loop", "not followed"} {
+		if !strings.Contains(string(errs), want) {
+			t.Errorf("scan-errors.json does not mention %q:\n%s", want, errs)
+		}
+	}
+
+	rep, err = Scan(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Analysed != 0 || rep.Cached != 2 {
+		t.Errorf("unchanged re-scan analysed %d, cached %d; want 0 and 2", rep.Analysed, rep.Cached)
+	}
+	writeWAV(t, filepath.Join(dir, "albumB", "two.WAV"), 4, 330)
+	rep, err = Scan(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Analysed != 1 || rep.Cached != 1 || rep.Tracks != 2 {
+		t.Errorf("after changing one file: %+v", rep)
+	}
+}
+
+// TestReadTags reads tags in odd encodings: UTF-16 ID3v2.3 frames and a Latin-1 ID3v1 tag.
+func TestReadTags(t *testing.T) {
+	dir := t.TempDir()
+	// ID3v2.3 with a TIT2 (title) frame in UTF-16 with BOM and a TPE1 (artist) frame in ISO-8859-1.
+	frame := func(id string, payload []byte) []byte {
+		b := []byte(id)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(payload)))
+		return append(b, 0, 0) // flags
+	}
+	utf16le := func(s string) []byte {
+		out := []byte{1, 0xFF, 0xFE}
+		for _, u := range utf16.Encode([]rune(s)) {
+			out = binary.LittleEndian.AppendUint16(out, u)
+		}
+		return out
+	}
+	title := utf16le("Été à Paris")
+	artist := append([]byte{0}, []byte("Bj\xf6rk")...) // Latin-1 ö
+	var frames []byte
+	frames = append(append(frames, frame("TIT2", title)...), title...)
+	frames = append(append(frames, frame("TPE1", artist)...), artist...)
+	size := len(frames)
+	hdr := []byte{'I', 'D', '3', 3, 0, 0, byte(size >> 21 & 0x7f), byte(size >> 14 & 0x7f), byte(size >> 7 & 0x7f),
+		byte(size & 0x7f)}
+	v2 := filepath.Join(dir, "v2.mp3")
+	if err := os.WriteFile(v2, append(append(hdr, frames...), make([]byte, 100)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var tr Track
+	readTags(v2, &tr)
+	if tr.Title != "Été à Paris" || tr.Artist != "Björk" {
+		t.Errorf("ID3v2 UTF-16/Latin-1: title %q artist %q (note %q)", tr.Title, tr.Artist, tr.TagsNote)
+	}
+	// ID3v1: the last 128 bytes, Latin-1.
+	v1 := make([]byte, 128)
+	copy(v1, "TAG")
+	copy(v1[3:], "Caf\xe9 del Mar")
+	copy(v1[33:], "Jos\xe9")
+	copy(v1[93:], "1999")
+	v1[127] = 255 // no genre
+	p1 := filepath.Join(dir, "v1.mp3")
+	if err := os.WriteFile(p1, append(make([]byte, 1000), v1...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr = Track{}
+	readTags(p1, &tr)
+	if tr.Title != "Café del Mar" || tr.Artist != "José" || tr.Date != "1999" {
+		t.Errorf("ID3v1 Latin-1: %+v", tr)
+	}
+	tr = Track{}
+	readTags(filepath.Join(dir, "missing.mp3"), &tr)
+	if tr.TagsNote == "" {
+		t.Error("a missing file should leave a note")
+	}
+	none := filepath.Join(dir, "none.wav")
+	writeWAV(t, none, 0.1, 440)
+	tr = Track{}
+	readTags(none, &tr)
+	if tr.TagsNote == "" || tr.Title != "" {
+		t.Errorf("a WAV without tags: %+v", tr)
+	}
+}
