@@ -41,16 +41,17 @@ step() { rows+=("| $1 | $2 | $3 |"); docker_log "$1: $2 ($3)"; }
 progress='^\[(docker|[0-9]+/[0-9]+\] STEP)' # the build's lines shown on the terminal (all of it goes to the log)
 
 containers=()
+ctr="" cctr="" # the CPU and CUDA images' working containers
 cleanup() {
 	for c in "${containers[@]}"; do "${BUILDAH[@]}" rm "$c" >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT
-# in_image IMAGE: a new working container of IMAGE (removed on exit).
+# in_image VAR IMAGE: a new working container of IMAGE, its name in VAR (removed on exit).
 in_image() {
 	local c
-	c="$("${BUILDAH[@]}" from --pull-never --quiet "$1")"
+	c="$("${BUILDAH[@]}" from --pull-never --quiet "$2")"
 	containers+=("$c")
-	printf '%s\n' "$c"
+	printf -v "$1" '%s' "$c"
 }
 # run CONTAINER CMD...: runs CMD in CONTAINER as the image's user, with the data read-only at /data.
 run() {
@@ -70,7 +71,7 @@ if [[ "${MUSICREP_DOCKER_SKIP_BUILD:-0}" != 1 ]]; then
 fi
 cpu_size="$(image_size "$MUSICREP_IMAGE")"
 [[ -n "$cpu_size" ]] || docker_die "no image $MUSICREP_IMAGE"
-ctr="$(in_image "$MUSICREP_IMAGE")"
+in_image ctr "$MUSICREP_IMAGE"
 
 t=$SECONDS
 who="$(run "$ctr" id -u)"
@@ -135,7 +136,7 @@ if [[ "${MUSICREP_DOCKER_CUDA:-1}" != 0 ]]; then
 	cuda_size="$(image_size "$MUSICREP_IMAGE_CUDA")"
 	[[ -n "$cuda_size" ]] || docker_die "no image $MUSICREP_IMAGE_CUDA"
 	t=$SECONDS
-	cctr="$(in_image "$MUSICREP_IMAGE_CUDA")"
+	in_image cctr "$MUSICREP_IMAGE_CUDA"
 	# shellcheck disable=SC2016 # expanded inside the container
 	run "$cctr" bash -c 'set -euo pipefail
 source .pjrt/cuda-env.sh
