@@ -12,9 +12,10 @@
 #     5. `musicrep library scan` on a few bundled files: SKIPPED, the command does not exist yet (see below).
 #   CUDA image (docker/Dockerfile.cuda → $MUSICREP_IMAGE_CUDA), no GPU needed (MUSICREP_DOCKER_CUDA=0 skips it):
 #     6. build it (the NVIDIA wheels are several GB);
-#     7. the CUDA PJRT plugin is installed and found: .pjrt/pjrt_c_api_cuda_plugin.so resolves, every library it
-#        needs resolves with .pjrt/cuda-env.sh except the driver's libcuda.so.1 (mounted by `--gpus all`), and
-#        `bin/musicrep-xla ... -backend xla:cuda` finds the plugin and fails only when starting it (no driver).
+#     7. the CUDA PJRT plugin is installed and found: .pjrt/pjrt_c_api_cuda_plugin.so resolves, ldd finds every
+#        library it links with .pjrt/cuda-env.sh sourced (only libcuda.so.1 may be missing: the driver's, mounted by
+#        `--gpus all`), and `bin/musicrep-xla train -backend xla:cuda` finds and loads the plugin and fails only
+#        when starting it (here: "No visible GPU devices").
 # Writes out/docker-test/report.md (date, machine, image sizes, times of every step) and prints it.
 #
 # Settings: MUSICREP_DATA (default ../shared/data), MUSICREP_DOCKER_NOTEBOOK, MUSICREP_DOCKER_CUDA=0 (skip the CUDA
@@ -153,7 +154,7 @@ printf "%s\n" "$msg" | grep -i "backend" | head -3 || true
 if grep -q "PJRT plugin .* not found" <<<"$msg"; then echo "the plugin was not found"; exit 1; fi
 grep -q "failed to start" <<<"$msg" || { echo "expected a start failure without a GPU"; exit 1; }' 2>&1 |
 		tee "$out/cuda-plugin.log" >&2 || docker_die "CUDA plugin check failed (log: $out/cuda-plugin.log)"
-	step "CUDA PJRT plugin installed and found (no GPU: start fails at libcuda, as expected)" "ok" \
+	step "CUDA PJRT plugin installed and found (no GPU here: it loads, then reports no visible GPU devices)" "ok" \
 		"$((SECONDS - t)) s"
 fi
 
