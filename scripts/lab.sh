@@ -12,6 +12,6 @@ cd "$MUSICREP_ROOT/notebooks"
 lab_log "starting JupyterLab on notebooks/ (Ctrl-C to stop); open the URL printed below"
 root_flag=()
 [[ $EUID -ne 0 ]] || root_flag=(--allow-root)
-exec "$LAB_VENV/bin/jupyter" lab "${root_flag[@]}" --no-browser --ServerApp.ip=127.0.0.1 \
+exec "$LAB_VENV/bin/jupyter" lab "${root_flag[@]}" --no-browser --ServerApp.ip="${MUSICREP_LAB_IP:-127.0.0.1}" \
 	--ServerApp.root_dir="$MUSICREP_ROOT/notebooks" --MultiKernelManager.default_kernel_name=gonb \
 	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate "$@"
