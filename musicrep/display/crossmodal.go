@@ -389,5 +389,6 @@ func (l *LiveText) Write(p []byte) (int, error) {
 	lines := strings.Split(strings.TrimRight(string(l.partial[:i]), "\n"), "\n")
 	l.partial = append([]byte(nil), l.partial[i+1:]...)
 	gonbui.UpdateHTML(l.id, `<pre style="margin:2px 0">`+html.EscapeString(lines[len(lines)-1])+`</pre>`)
+	Sync()
 	return len(p), nil
 }

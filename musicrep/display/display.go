@@ -1,5 +1,6 @@
 // Package display renders musicrep objects for GoNB notebooks: HTML tables, track cards, neighbour lists, SVG
-// plots and a live training-loss plot. It is the only musicrep package that imports gonbui. Every renderer
+// plots and a live training-loss plot. It is the only musicrep package that imports gonbui, and every output it
+// sends waits for GoNB to receive it (Sync), so none is lost when a cell ends. Every renderer
 // also has a pure function returning the HTML, so output can be tested and saved outside a notebook; outside
 // a GoNB kernel the Show functions print plain text instead.
 //
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -40,10 +42,41 @@ div.musicrep-card .t{font-size:16px;font-weight:bold}
 div.musicrep-card .tag{display:inline-block;background:#eef;border-radius:3px;padding:0 5px;margin:1px}
 </style>`
 
+// Every output this package sends to the notebook is followed by Sync: GoNB (v0.11.5) reads displays from a named
+// pipe in a goroutine of its own and closes that pipe as soon as the cell's program exits, so a display still in
+// the pipe when the program ends is silently dropped; and printed text, which travels through another pipe, can
+// overtake a display sent before it. Measured here: cells that display a 2 MB HTML, then five small ones, and
+// exit lost some of the small ones in 6 of 10 cells without Sync, in none of 30 with it on a saturated machine
+// (tests/notebooks/display-flush.ipynb; TestDisplaysSurviveProgramExit reproduces it with a fake GoNB).
+
+// SyncTimeout bounds how long a display waits for GoNB to acknowledge it; past it, a warning goes to stderr and
+// the program carries on (that output may then be missing).
+var SyncTimeout = 60 * time.Second
+
+// Sync waits until GoNB has received every output sent so far (gonbui.Sync, bounded by SyncTimeout). The
+// package's Show functions call it; call it yourself after using gonbui directly, e.g. at the end of a cell.
+func Sync() {
+	if !gonbui.IsNotebook || gonbui.Error() != nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		gonbui.Sync()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(SyncTimeout):
+		fmt.Fprintf(os.Stderr, "musicrep/display: GoNB did not acknowledge an output within %s; it may be missing\n",
+			SyncTimeout)
+	}
+}
+
 // Show displays HTML in the notebook (or prints a note outside one).
 func Show(h string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayHTML(h)
+		Sync()
 		return
 	}
 	fmt.Println(stripTags(h))
@@ -53,6 +86,7 @@ func Show(h string) {
 func Markdown(md string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayMarkdown(md)
+		Sync()
 		return
 	}
 	fmt.Println(md)
@@ -288,6 +322,7 @@ func ShowNeighbors(caption string, nbs []space.Neighbor) { Show(NeighborsHTML(ca
 func SVG(svg string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayHTML(svg)
+		Sync()
 		return
 	}
 	fmt.Printf("[SVG plot, %d bytes]\n", len(svg))
@@ -347,6 +382,7 @@ func (l *LiveLoss) draw(info training.StepInfo) {
 		return
 	}
 	gonbui.UpdateHTML(l.id, l.HTML(info))
+	Sync()
 }
 
 func smooth(v []float64, w int) []float64 {
