@@ -138,7 +138,8 @@ func GenreCentroid(s *space.Space, genre string) ([]float32, error) {
 // ErrorHTML renders an error as a short message box (no stack trace).
 func ErrorHTML(err error) string {
 	return `<div class="musicrep-error" style="border-left:4px solid #c33;background:#fdf0f0;padding:6px 10px;` +
-		`margin:4px 0;font-size:13px;max-width:900px"><b>Cannot continue:</b> ` + html.EscapeString(err.Error()) +
+		`margin:4px 0;font-size:13px;max-width:900px"><b>Cannot continue:</b> ` +
+		strings.ReplaceAll(html.EscapeString(err.Error()), "\n", "<br>") +
 		`<br><small>Change the parameters cell at the top and run the notebook again.</small></div>`
 }
 

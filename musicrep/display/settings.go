@@ -82,6 +82,14 @@ func Settings() (*NotebookSettings, error) {
 	return s, nil
 }
 
+// Size returns full, or small in a CI-sized run (MUSICREP_NB_SMALL=1): for the sizes in a parameters cell.
+func (s *NotebookSettings) Size(full, small int) int {
+	if s.Small {
+		return small
+	}
+	return full
+}
+
 func truthy(v string) bool {
 	v = strings.ToLower(strings.TrimSpace(v))
 	return v == "1" || v == "true" || v == "yes"
