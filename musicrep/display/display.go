@@ -361,17 +361,49 @@ func (l *LiveLoss) OnStep(info training.StepInfo) {
 
 // HTML returns the current rendering.
 func (l *LiveLoss) HTML(info training.StepInfo) string {
-	series := []plot.Series{{Name: "loss per step", X: l.steps, Y: smooth(l.losses, 25)}}
-	if len(l.epochX) > 0 {
-		series = append(series, plot.Series{Name: "epoch mean", X: l.epochX, Y: l.epochY})
-	}
 	progress := fmt.Sprintf("epoch %d/%d, step %d/%d (global %d) — loss %.5f, epoch mean %.5f — %.0f pairs/s — %s elapsed",
 		info.Epoch+1, info.Epochs, info.Step, info.StepsPerEp, info.GlobalStep, info.Loss, info.EpochMeanLoss,
 		info.PairsPerSecond, time.Since(l.started).Round(time.Second))
 	frac := float64(info.Epoch*info.StepsPerEp+info.Step) / float64(max(1, info.Epochs*info.StepsPerEp))
 	return fmt.Sprintf(`<div><progress value="%.4f" max="1" style="width:400px"></progress> %s</div>%s`, frac,
-		html.EscapeString(progress), plot.LinePlot(series, plot.Options{Title: "training loss (25-step moving average)",
-			XLabel: "global step", YLabel: cmp.Or(l.YLabel, "margin pair loss")}))
+		html.EscapeString(progress), LossCurveSVG(l.steps, l.losses, l.epochX, l.epochY, "training loss",
+			cmp.Or(l.YLabel, "margin pair loss")))
+}
+
+// LossCurveSVG plots a per-step loss so that its trend is readable: a moving average (over 1/50 of the steps, at
+// least 25) instead of the noisy raw values, the first 5 % of the steps (the warm-up, whose large values would
+// flatten the rest) left out, a logarithmic y axis when every value is positive, and the epoch means (optional).
+// The title says what was done.
+func LossCurveSVG(steps, losses, epochX, epochY []float64, title, ylabel string) string {
+	n := min(len(steps), len(losses))
+	w := max(25, n/50)
+	sm := smooth(losses[:n], w)
+	crop := n / 20
+	x, y := steps[crop:n], sm[crop:]
+	var ex, ey []float64
+	for i := range epochX {
+		if len(x) > 0 && epochX[i] >= x[0] {
+			ex, ey = append(ex, epochX[i]), append(ey, epochY[i])
+		}
+	}
+	lo, hi := math.Inf(1), 0.0
+	for _, v := range append(append([]float64(nil), y...), ey...) {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	logY := lo > 1e-6*hi // positive (rounding in the moving average leaves tiny values where the loss was 0)
+	series := []plot.Series{{Name: fmt.Sprintf("%d-step moving average", w), X: x, Y: y}}
+	if len(ex) > 0 {
+		series = append(series, plot.Series{Name: "epoch mean", X: ex, Y: ey})
+	}
+	note := fmt.Sprintf("%s (%d-step moving average", title, w)
+	if crop > 0 {
+		note += fmt.Sprintf("; first %d steps not shown", crop)
+	}
+	if logY {
+		note += "; log scale"
+	}
+	note += ")"
+	return plot.LinePlot(series, plot.Options{Title: note, XLabel: "global step", YLabel: ylabel, LogY: logY})
 }
 
 func (l *LiveLoss) draw(info training.StepInfo) {

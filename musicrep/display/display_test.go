@@ -65,3 +65,23 @@ func TestGenreMapGroupsRareGenres(t *testing.T) {
 		t.Errorf("want 40 points")
 	}
 }
+
+func TestLossCurveCropsWarmUpAndUsesLogScale(t *testing.T) {
+	var steps, losses []float64
+	for i := range 1000 {
+		steps = append(steps, float64(i+1))
+		losses = append(losses, 100/float64(i+1)+0.01*float64(i%7))
+	}
+	h := LossCurveSVG(steps, losses, []float64{500, 1000}, []float64{0.3, 0.1}, "loss", "l")
+	for _, want := range []string{"25-step moving average", "first 50 steps not shown", "log scale", "epoch mean"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("loss curve lacks %q", want)
+		}
+	}
+	for i := 600; i < 700; i++ {
+		losses[i] = 0 // a margin loss can reach 0: then no log scale
+	}
+	if h := LossCurveSVG(steps, losses, nil, nil, "loss", "l"); strings.Contains(h, "log scale") {
+		t.Errorf("log scale with a zero value")
+	}
+}

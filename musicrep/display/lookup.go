@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/space"
 )
 
@@ -97,15 +98,21 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// FindTrack returns the row of the track whose id is query, or the first whose "title — artist" contains it
-// (case-insensitive; space.Find), or a *NotFoundError naming the closest titles.
-func FindTrack(s *space.Space, query string) (int, error) {
-	if row, err := s.Find(query); err == nil {
-		return row, nil
+// FindTrack returns the row of the track whose id is query, or else of the first track whose "title — artist"
+// contains it (case-insensitive, as space.Find), or a *NotFoundError naming the closest titles.
+func FindTrack(tracks []musicrep.Track, query string) (int, error) {
+	for i := range tracks {
+		if tracks[i].ID == query {
+			return i, nil
+		}
 	}
-	var names []string
-	for _, t := range s.Tracks {
-		names = append(names, t.Title+" — "+t.Artist)
+	q := strings.ToLower(query)
+	names := make([]string, len(tracks))
+	for i, t := range tracks {
+		names[i] = t.Title + " — " + t.Artist
+		if q != "" && strings.Contains(strings.ToLower(names[i]), q) {
+			return i, nil
+		}
 	}
 	return -1, &NotFoundError{What: "track (id, or part of “title — artist”)", Name: query, Closest: Closest(query, names, 5)}
 }

@@ -51,10 +51,10 @@ func TestLookupsNameTheClosestMatches(t *testing.T) {
 	if _, err := GenreCentroid(s, "Metl"); err == nil || !strings.Contains(err.Error(), `closest: "Metal"`) {
 		t.Errorf("GenreCentroid(Metl) error = %v", err)
 	}
-	if row, err := FindTrack(s, "chop suey"); err != nil || row != 2 {
+	if row, err := FindTrack(tracks, "chop suey"); err != nil || row != 2 {
 		t.Errorf("FindTrack(chop suey) = %d, %v", row, err)
 	}
-	if _, err := FindTrack(s, "Blindng Lights"); err == nil || !strings.Contains(err.Error(), "Blinding Lights — The Weeknd") {
+	if _, err := FindTrack(tracks, "Blindng Lights"); err == nil || !strings.Contains(err.Error(), "Blinding Lights — The Weeknd") {
 		t.Errorf("FindTrack(Blindng Lights) error = %v", err)
 	}
 	if h := ErrorHTML(err); !strings.Contains(h, "Cannot continue") || !strings.Contains(h, "Metalica") {

@@ -82,6 +82,9 @@ func Settings() (*NotebookSettings, error) {
 	return s, nil
 }
 
+// Small reports whether this is a CI-sized run (MUSICREP_NB_SMALL=1), without resolving the other settings.
+func Small() bool { return truthy(os.Getenv("MUSICREP_NB_SMALL")) }
+
 // Size returns full, or small in a CI-sized run (MUSICREP_NB_SMALL=1): for the sizes in a parameters cell.
 func (s *NotebookSettings) Size(full, small int) int {
 	if s.Small {
