@@ -235,7 +235,8 @@ func notesHTML(tables ...*pipeline.Table) string {
 // MergedResultsHTML lays several protocol tables over the same embeddings sets side by side: one row per set
 // (in the order of the first table, matched by name), and for table i the metric columns columns[i] under a
 // header naming the protocol. The highest value of each column is bold; learned rows are shaded. The
-// descriptions and notes of all tables follow.
+// descriptions and notes of all tables follow. The highest value is marked among comparable rows only (never a
+// leaking row, chance or majority) and never in a chance column.
 func MergedResultsHTML(caption string, tables []*pipeline.Table, columns [][]string) string {
 	if len(tables) != len(columns) {
 		panic(fmt.Sprintf("display.MergedResultsHTML: %d tables, %d column lists", len(tables), len(columns)))
@@ -266,7 +267,7 @@ func MergedResultsHTML(caption string, tables []*pipeline.Table, columns [][]str
 	for i, c := range cols {
 		best[i] = math.Inf(-1)
 		for _, r := range tables[0].Rows {
-			if v, ok := value(c, r.Name); ok {
+			if v, ok := value(c, r.Name); ok && comparable(r) && !isChance(c.metric) {
 				best[i] = math.Max(best[i], v)
 			}
 		}
@@ -303,7 +304,7 @@ func MergedResultsHTML(caption string, tables []*pipeline.Table, columns [][]str
 			switch {
 			case !ok:
 				b.WriteString("<td>–</td>")
-			case v == best[i]:
+			case v == best[i] && comparable(r):
 				fmt.Fprintf(&b, `<td class="best">%.3f</td>`, v)
 			default:
 				fmt.Fprintf(&b, "<td>%.3f</td>", v)

@@ -31,7 +31,7 @@ import (
 const Style = `<style>
 table.musicrep-table{border-collapse:collapse;font-size:12px;margin:4px 0}
 table.musicrep-table th,table.musicrep-table td{border:1px solid #ccc;padding:2px 6px;text-align:right}
-table.musicrep-table th{background:#f0f0f0}
+table.musicrep-table th{background:#f0f0f0;max-width:9em}
 table.musicrep-table td.l,table.musicrep-table th.l{text-align:left}
 table.musicrep-table tr.learned td{background:#eef6ff}
 table.musicrep-table td.ok{background:#dff5df}
@@ -129,7 +129,8 @@ func TableHTML(caption string, headers []string, rows [][]Cell, rowClasses []str
 		if i == 0 {
 			cls = ` class="l"`
 		}
-		fmt.Fprintf(&b, "<th%s>%s</th>", cls, html.EscapeString(h))
+		// Long metric names (continuation_ndcg@10) wrap at their underscores, so wide tables fit the page.
+		fmt.Fprintf(&b, "<th%s>%s</th>", cls, strings.ReplaceAll(html.EscapeString(h), "_", "_<wbr>"))
 	}
 	b.WriteString("</tr>")
 	for r, row := range rows {
@@ -167,6 +168,10 @@ func Texts(s ...string) []Cell {
 // built from the labels being scored.
 func comparable(r pipeline.Row) bool { return !r.Leaks && r.Kind != "chance" && r.Kind != "majority" }
 
+// isChance reports whether a metric column is a chance level (e.g. "chance", "genre_chance@10"): it gets no
+// "best" mark.
+func isChance(metric string) bool { return strings.Contains(metric, "chance") }
+
 // ResultsHTML renders a protocol table: one row per embeddings set, the given metric columns (all when nil)
 // with their 95 % intervals when the table has them, the best value of each column in bold among the
 // comparable rows (never a leaking row, chance or majority), learned rows shaded, and the notes below.
@@ -179,7 +184,7 @@ func ResultsHTML(t *pipeline.Table, columns []string) string {
 	for i := range best {
 		best[i] = math.Inf(-1)
 		for _, r := range t.Rows {
-			if v, ok := r.Metrics[columns[i]]; ok && comparable(r) {
+			if v, ok := r.Metrics[columns[i]]; ok && comparable(r) && !isChance(columns[i]) {
 				best[i] = math.Max(best[i], v)
 			}
 		}

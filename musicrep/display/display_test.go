@@ -85,3 +85,18 @@ func TestLossCurveCropsWarmUpAndUsesLogScale(t *testing.T) {
 		t.Errorf("log scale with a zero value")
 	}
 }
+
+func TestBestMarksSkipLeaksAndChance(t *testing.T) {
+	tab := &pipeline.Table{Protocol: "p", Rows: []pipeline.Row{
+		{Name: "ours", Kind: "learned", Metrics: map[string]float64{"precision@10": 0.3, "chance": 0.1}},
+		{Name: "graph", Kind: "baseline", Leaks: true, Metrics: map[string]float64{"precision@10": 0.9, "chance": 0.1}},
+		{Name: "coin", Kind: "chance", Metrics: map[string]float64{"precision@10": 0.5, "chance": 0.1}}}}
+	for name, h := range map[string]string{
+		"ResultsHTML":       ResultsHTML(tab, []string{"precision@10", "chance"}),
+		"MergedResultsHTML": MergedResultsHTML("", []*pipeline.Table{tab}, [][]string{{"precision@10", "chance"}}),
+	} {
+		if n := strings.Count(h, `class="best"`); n != 1 || !strings.Contains(h, `<td class="best">0.3`) {
+			t.Errorf("%s: want exactly the learned row's 0.3 bold, got %d best cells: %s", name, n, h)
+		}
+	}
+}

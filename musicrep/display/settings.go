@@ -93,6 +93,14 @@ func (s *NotebookSettings) Size(full, small int) int {
 	return full
 }
 
+// SizeName is Size for names: full, or small in a CI-sized run (e.g. a pairs file "51k" or "6k").
+func (s *NotebookSettings) SizeName(full, small string) string {
+	if s.Small {
+		return small
+	}
+	return full
+}
+
 func truthy(v string) bool {
 	v = strings.ToLower(strings.TrimSpace(v))
 	return v == "1" || v == "true" || v == "yes"
