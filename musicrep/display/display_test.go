@@ -100,3 +100,16 @@ func TestBestMarksSkipLeaksAndChance(t *testing.T) {
 		}
 	}
 }
+
+func TestTrainingProgressCountsEpochs(t *testing.T) {
+	p := NewTrainingProgress(2)
+	for _, l := range []string{"cmir: setup", "cmir: epoch 1/2 loss 1", "cmir: epoch 2/2 loss 1", "cmir: epoch 1/2 loss 1"} {
+		p.addLine(l)
+	}
+	if f := p.Fraction(); f != 0.75 {
+		t.Errorf("fraction %.3f after one of two runs and half of the second, want 0.75", f)
+	}
+	if h := p.html(); !strings.Contains(h, "<progress") || !strings.Contains(h, "log (4 lines)") {
+		t.Errorf("progress HTML: %s", h)
+	}
+}
