@@ -203,8 +203,11 @@ func CmirSummary(rep *cmir.Report) string {
 	l, b := best["learned"], best["baseline"]
 	s := fmt.Sprintf("Genre accuracy on the test songs: best trained variant **%.2f** (%s), best untrained baseline **%.2f** (%s)",
 		l.Metrics["genre_accuracy"], l.Name, b.Metrics["genre_accuracy"], b.Name)
-	if b.Metrics["genre_accuracy"] >= l.Metrics["genre_accuracy"] {
-		return s + " — the baselines do as well: this run does not show that training helped."
+	switch {
+	case b.Metrics["genre_accuracy"] > l.Metrics["genre_accuracy"]:
+		return s + " — an untrained baseline does better: this run does not show that training helped."
+	case b.Metrics["genre_accuracy"] == l.Metrics["genre_accuracy"]:
+		return s + " — an untrained baseline does as well: this run does not show that training helped."
 	}
 	return s + " — training helped by this measure (with few test songs, read the interval, not the point)."
 }
