@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/janpfeifer/must"
+
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/space"
 )
@@ -36,10 +38,10 @@ func TestLookupsNameTheClosestMatches(t *testing.T) {
 		{ID: "b", Title: "Blinding Lights", Artist: "The Weeknd", Genres: []string{"R&B", "Pop"}},
 		{ID: "c", Title: "Chop Suey!", Artist: "System of A Down", Genres: []string{"Metal"}},
 	}
-	s, err := space.New("test", tracks, []float32{1, 0, 0, 1, 1, 1}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// must (github.com/janpfeifer/must) is what the notebooks use with these functions; importing it here keeps it a
+	// direct requirement of go.mod.
+	s := must.M1(space.New("test", tracks, []float32{1, 0, 0, 1, 1, 1}, 2))
+	var err error
 	if c, err := ArtistCentroid(s, "metallica"); err != nil || len(c) != 2 {
 		t.Errorf("ArtistCentroid(metallica) = %v, %v", c, err)
 	}
