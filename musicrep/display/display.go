@@ -378,7 +378,7 @@ func (l *LiveLoss) HTML(info training.StepInfo) string {
 // LossCurveSVG plots a per-step loss so that its trend is readable: a moving average (over 1/50 of the steps, at
 // least 25) instead of the noisy raw values, the first 5 % of the steps (the warm-up, whose large values would
 // flatten the rest) left out, a logarithmic y axis when every value is positive, and the epoch means (optional).
-// The title says what was done.
+// A line above the plot says what was done.
 func LossCurveSVG(steps, losses, epochX, epochY []float64, title, ylabel string) string {
 	n := min(len(steps), len(losses))
 	w := max(25, n/50)
@@ -400,15 +400,16 @@ func LossCurveSVG(steps, losses, epochX, epochY []float64, title, ylabel string)
 	if len(ex) > 0 {
 		series = append(series, plot.Series{Name: "epoch mean", X: ex, Y: ey})
 	}
-	note := fmt.Sprintf("%s (%d-step moving average", title, w)
+	note := fmt.Sprintf("%d-step moving average", w)
 	if crop > 0 {
 		note += fmt.Sprintf("; first %d steps not shown", crop)
 	}
 	if logY {
 		note += "; log scale"
 	}
-	note += ")"
-	return plot.LinePlot(series, plot.Options{Title: note, XLabel: "global step", YLabel: ylabel, LogY: logY})
+	// The note goes above the plot, not into its title, which must fit the plot's width.
+	return fmt.Sprintf(`<div style="font-size:12px;color:#555">%s: %s</div>`, html.EscapeString(title), note) +
+		plot.LinePlot(series, plot.Options{Title: title, XLabel: "global step", YLabel: ylabel, LogY: logY})
 }
 
 func (l *LiveLoss) draw(info training.StepInfo) {
