@@ -126,7 +126,8 @@ func TableHTML(caption string, headers []string, rows [][]Cell, rowClasses []str
 	b.WriteString("<tr>")
 	for i, h := range headers {
 		cls := ""
-		if i == 0 {
+		// Left-aligned over a left-aligned column (the first, and text columns marked "l" in the first row).
+		if i == 0 || len(rows) > 0 && i < len(rows[0]) && rows[0][i].Class == "l" {
 			cls = ` class="l"`
 		}
 		// Long metric names (continuation_ndcg@10) wrap at their underscores, so wide tables fit the page.
