@@ -86,7 +86,7 @@ func TestQueriesHTML(t *testing.T) {
 	res := []QueryResult{{Query: "sad song", Target: "fused", Neighbors: []space.Neighbor{{Row: 0, Dist: 0.5,
 		Track: &tr[0]}, {Row: 1, Dist: 0.7, Track: &tr[1]}}}}
 	h := QueriesHTML("cap", res, "split", func(r int) string { return []string{"test", "train"}[r] })
-	for _, want := range []string{"&lt;A&gt;", "(no genre)", ">sad song<", ">train<", "<th>split</th>", "0.700"} {
+	for _, want := range []string{"&lt;A&gt;", "(no genre)", ">sad song<", ">train<", ">split</th>", "0.700"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("queries table lacks %q: %s", want, h)
 		}
