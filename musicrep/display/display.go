@@ -165,9 +165,11 @@ func Texts(s ...string) []Cell {
 	return out
 }
 
-// comparable reports whether a row competes for the "best" mark: not a chance or majority reference and not
-// built from the labels being scored.
-func comparable(r pipeline.Row) bool { return !r.Leaks && r.Kind != "chance" && r.Kind != "majority" }
+// comparable reports whether a row competes for the "best" mark: not a chance, majority or oracle reference
+// (an oracle is a ceiling built from metadata) and not built from the labels being scored.
+func comparable(r pipeline.Row) bool {
+	return !r.Leaks && r.Kind != "chance" && r.Kind != "majority" && r.Kind != "oracle"
+}
 
 // isChance reports whether a metric column is a chance level (e.g. "chance", "genre_chance@10"): it gets no
 // "best" mark.

@@ -90,7 +90,8 @@ func TestBestMarksSkipLeaksAndChance(t *testing.T) {
 	tab := &pipeline.Table{Protocol: "p", Rows: []pipeline.Row{
 		{Name: "ours", Kind: "learned", Metrics: map[string]float64{"precision@10": 0.3, "chance": 0.1}},
 		{Name: "graph", Kind: "baseline", Leaks: true, Metrics: map[string]float64{"precision@10": 0.9, "chance": 0.1}},
-		{Name: "coin", Kind: "chance", Metrics: map[string]float64{"precision@10": 0.5, "chance": 0.1}}}}
+		{Name: "coin", Kind: "chance", Metrics: map[string]float64{"precision@10": 0.5, "chance": 0.1}},
+		{Name: "same artist", Kind: "oracle", Metrics: map[string]float64{"precision@10": 0.7}}}}
 	for name, h := range map[string]string{
 		"ResultsHTML":       ResultsHTML(tab, []string{"precision@10", "chance"}),
 		"MergedResultsHTML": MergedResultsHTML("", []*pipeline.Table{tab}, [][]string{{"precision@10", "chance"}}),
