@@ -5,7 +5,8 @@
 #   make lab-setup                         install/refresh the tools (idempotent, ~0.2 s when up to date)
 #                                          (browser-test also runs `scripts/setup-lab.sh --browser`)
 #   make notebooks [NOTEBOOKS="a.ipynb b.ipynb"]   execute notebooks headless -> out/notebooks/{*.ipynb,*.html}
-#   make browser-test [NOTEBOOK=x.ipynb] [SELECTOR=css]   run one notebook through the UI -> out/browser/
+#   make browser-test [NOTEBOOK=x.ipynb] [SELECTOR=css]   run every notebook (or one) through the UI, checking each
+#                                          cell's outputs against its metadata -> out/browser/ (screenshots per cell)
 # Notebook settings: MUSICREP_NB_* environment variables (MUSICREP_NB_SMALL=1 is set automatically when CI is set).
 NOTEBOOKS ?=
 NOTEBOOK ?=

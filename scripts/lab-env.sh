@@ -25,6 +25,11 @@ export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
 export PYDEVD_DISABLE_FILE_VALIDATION=1
 # Our kernel spec first, ahead of any gonb kernel a user installed in ~/.local/share/jupyter.
 export JUPYTER_PATH="$LAB_VENV/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
+# Jupyter's own files stay in the repository too, not in ~/.jupyter or ~/.local/share/jupyter: configuration
+# and runtime files (kernel connection files) under out/lab/, data (kernel specs) in the venv.
+export JUPYTER_CONFIG_DIR="${JUPYTER_CONFIG_DIR:-$MUSICREP_ROOT/out/lab/config}"
+export JUPYTER_DATA_DIR="${JUPYTER_DATA_DIR:-$LAB_VENV/share/jupyter}"
+export JUPYTER_RUNTIME_DIR="${JUPYTER_RUNTIME_DIR:-$MUSICREP_ROOT/out/lab/runtime}"
 unset PYTHONPATH PYTHONHOME
 
 LAB_LOG_PREFIX=lab

@@ -6,6 +6,12 @@ allow_errors), then write the executed notebook and an offline HTML rendering (t
 executed so far is still written (for inspection) and the run stops with exit status 1, printing the cell's
 source and its outputs as text -- GoNB reports compile errors only as a text/html output, which is converted
 to text here. An HTML rendering that references a remote script/stylesheet also fails the run.
+
+Every code cell must also produce the outputs its metadata expects (`musicrep.outputs`, or
+`musicrep.outputs_small` when MUSICREP_NB_SMALL=1): the same displays (html, markdown, png, ...) in the same
+order, and the same streams (stdout, stderr; their order among the displays is not fixed, since GoNB sends printed
+text and displays through different pipes). A lost display fails the run. `--record` writes the outputs of a
+passing run into the source notebooks' metadata instead of checking them (look at the run's HTML first).
 """
 
 from __future__ import annotations
@@ -124,6 +130,85 @@ def describe_failure(nb_name: str, nb, index: int | None, reason: str) -> str:
     return "\n".join(out)
 
 
+STREAMS = ("stdout", "stderr")
+# Display MIME types by preference: an output's kind is the first of these it carries.
+MIME_KINDS = [("text/html", "html"), ("text/markdown", "markdown"), ("image/svg+xml", "svg"), ("image/png", "png"),
+              ("image/jpeg", "jpeg"), ("application/json", "json"), ("text/plain", "text")]
+
+
+def output_kinds(cell) -> list[str]:
+    """The kinds of a cell's outputs, in order: stdout/stderr (consecutive pieces of one stream count once),
+    error, or the display's main MIME type (html, markdown, svg, png, ...)."""
+    kinds: list[str] = []
+    for o in cell.get("outputs", []):
+        t = o.get("output_type")
+        if t == "stream":
+            k = o.get("name", "stdout")
+            if kinds and kinds[-1] == k:
+                continue
+        elif t == "error":
+            k = "error"
+        else:
+            data = o.get("data", {})
+            k = next((kind for mime, kind in MIME_KINDS if mime in data), "other")
+        kinds.append(k)
+    return kinds
+
+
+def expected_kinds(cell, small: bool) -> list[str] | None:
+    meta = cell.get("metadata", {}).get("musicrep", {})
+    if small and "outputs_small" in meta:
+        return list(meta["outputs_small"])
+    return list(meta["outputs"]) if "outputs" in meta else None
+
+
+def kinds_match(got: list[str], want: list[str]) -> bool:
+    """Displays equal and in order; the same set of streams (where they fall among the displays is not fixed)."""
+    displays = lambda ks: [k for k in ks if k not in STREAMS]  # noqa: E731
+    streams = lambda ks: sorted({k for k in ks if k in STREAMS})  # noqa: E731
+    return displays(got) == displays(want) and streams(got) == streams(want)
+
+
+def check_outputs(nb, small: bool) -> list[str]:
+    """Problems with the cells' outputs against their metadata, one line each."""
+    problems = []
+    code_no = 0
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        code_no += 1
+        got, want = output_kinds(cell), expected_kinds(cell, small)
+        where = f"cell {i + 1} (code cell #{code_no})"
+        if want is None:
+            problems.append(f"{where}: no expected outputs in its metadata (musicrep.outputs); it produced "
+                            f"{got or 'none'} (record them with scripts/nbrun.py --record)")
+        elif not kinds_match(got, want):
+            problems.append(f"{where}: expected outputs {want or 'none'}, got {got or 'none'}"
+                            + (" -- a display is missing" if len(got) < len(want) else ""))
+    return problems
+
+
+def record_outputs(path: Path, executed, small: bool) -> int:
+    """Writes the executed cells' output kinds into the source notebook's metadata; returns the cells changed."""
+    src = nbformat.read(path, as_version=4)
+    key = "outputs_small" if small else "outputs"
+    changed = 0
+    for cell, done in zip(src.cells, executed.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.setdefault("musicrep", {})
+        before = dict(meta)
+        got = output_kinds(done)
+        meta[key] = got
+        if "outputs" not in meta:
+            meta["outputs"] = got
+        if meta.get("outputs_small") == meta.get("outputs"):
+            meta.pop("outputs_small", None)
+        changed += meta != before
+    nbformat.write(src, path)
+    return changed
+
+
 def render_html(nb, name: str, html_path: Path) -> list[str]:
     exporter = HTMLExporter(
         extra_template_basedirs=[str(TEMPLATE_DIR)], template_name=TEMPLATE_NAME, embed_images=True
@@ -202,6 +287,20 @@ def run_one(path: Path, args) -> bool:
             print(f"    {r}", file=sys.stderr)
         print(f"FAIL   {path.name}  {wall:.1f} s", flush=True)
         return False
+    small = os.environ.get("MUSICREP_NB_SMALL", "").strip().lower() in ("1", "true", "yes")
+    if args.record:
+        n = record_outputs(path, nb, small)
+        print(f"RECORD {path.name}: outputs of {n} cell(s) changed in its metadata"
+              f" ({'outputs_small' if small else 'outputs'})", flush=True)
+    else:
+        problems = check_outputs(nb, small)
+        if problems:
+            print(f"FAILED {path.name}: outputs differ from the cells' expected outputs (metadata musicrep.outputs"
+                  f"{'_small' if small else ''}); executed notebook: {nb_out}", file=sys.stderr)
+            for p in problems:
+                print(f"    {p}", file=sys.stderr)
+            print(f"FAIL   {path.name}  {wall:.1f} s", flush=True)
+            return False
     slow_txt = ", ".join(f"cell {i}: {s:.1f} s" for i, s in slow)
     print(f"PASS   {path.name}  {wall:.1f} s  ({len(code_cells)} code cells{'; ' + slow_txt if slow else ''})",
           flush=True)
@@ -215,6 +314,8 @@ def main() -> int:
     ap.add_argument("--kernel", default="gonb")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     ap.add_argument("--startup-timeout", type=int, default=120, help="seconds for the kernel to start")
+    ap.add_argument("--record", action="store_true",
+                    help="write each code cell's output kinds into the source notebook's metadata instead of checking")
     args = ap.parse_args()
 
     t0 = time.monotonic()

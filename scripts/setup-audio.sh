@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the Melon-layout generator (cmd/musicrep/internal/melongen, `musicrep melon-generate`)
+# Installs the Debian packages the Melon-layout generator (tools/melongen, `musicrep melon-generate`)
 # renders with (idempotent; ~0.1 s when everything is there):
 #   mma                  Musical MIDI Accompaniment: the style (groove) library, renders chord charts to MIDI
 #   fluidsynth           renders MIDI to audio

@@ -87,10 +87,10 @@ fi
 go_dir="$(dirname "$(command -v go)")"
 lab_backend="${MUSICREP_LAB_BACKEND:-go}"
 cuda_libs="$(cat "$MUSICREP_ROOT/.pjrt/cuda-ld-library-path" 2>/dev/null || true)"
-want_spec="$("$LAB_VENV/bin/python" - "$LAB_BIN/gonb" "$LAB_BIN" "$go_dir" "$lab_backend" "$cuda_libs" \
+want_spec="$("$LAB_VENV/bin/python" - "$MUSICREP_ROOT/scripts/gonb-kernel.sh" "$LAB_BIN" "$go_dir" "$lab_backend" "$cuda_libs" \
 	"$MUSICREP_ROOT/.pjrt" <<'PY'
 import json, sys
-gonb, bin_dir, go_dir, backend, cuda_libs, pjrt_dir = sys.argv[1:7]
+kernel, bin_dir, go_dir, backend, cuda_libs, pjrt_dir = sys.argv[1:7]
 env = {
     # ${PATH} is substituted by jupyter_client with the launching process' PATH.
     "PATH": f"{bin_dir}:{go_dir}:${{PATH}}",
@@ -105,7 +105,8 @@ if backend.startswith("xla"):
     if backend.startswith("xla:cuda") and cuda_libs:
         env["LD_LIBRARY_PATH"] = cuda_libs
 print(json.dumps({
-    "argv": [gonb, "--kernel", "{connection_file}"],
+    # scripts/gonb-kernel.sh runs .cache/bin/gonb, logging to $MUSICREP_GONB_LOG when set (make lab).
+    "argv": [kernel, "{connection_file}"],
     "display_name": "Go (gonb)",
     "language": "go",
     "interrupt_mode": "message",

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/musicrep/musicrep/cmd/musicrep/internal/melongen"
+	"github.com/musicrep/musicrep/tools/melongen"
 	"github.com/musicrep/musicrep/musicrep/audio"
 )
 

@@ -2,9 +2,12 @@ package display
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"github.com/musicrep/musicrep/musicrep/pipeline"
 	"html"
 	"math"
+	"os"
 	"strings"
 	"sync"
 
@@ -206,36 +209,46 @@ func CrossModalHTML(t *results.Table) string {
 }
 
 // notesHTML renders a table's description, its row sources for baselines, its row notes and its notes as a
-// small list.
+// small list; more than three items are folded under a "notes (N)" line that opens on a click.
 func notesHTML(tables ...*results.Table) string {
 	var b strings.Builder
 	b.WriteString(`<ul style="font-size:12px;max-width:960px">`)
 	seen := map[string]bool{}
+	items := 0
 	for _, t := range tables {
-		if t.Description != "" {
+		if t.Description != "" && !seen[t.Description] {
+			seen[t.Description] = true
+			items++
 			fmt.Fprintf(&b, "<li>%s</li>", esc(t.Description))
 		}
 		for _, r := range t.Rows {
 			if r.Note != "" && !seen[r.Name] {
 				seen[r.Name] = true
+				items++
 				fmt.Fprintf(&b, "<li><i>%s</i>: %s</li>", esc(r.Name), esc(r.Note))
 			}
 		}
 		for _, n := range t.Notes {
 			if !seen[n] {
 				seen[n] = true
+				items++
 				fmt.Fprintf(&b, "<li>%s</li>", esc(n))
 			}
 		}
 	}
 	b.WriteString("</ul>")
+	if items > 3 {
+		return fmt.Sprintf(`<details><summary style="font-size:12px">notes (%d): how the table was made, what each row is</summary>%s</details>`,
+			items, b.String())
+	}
 	return b.String()
 }
 
 // MergedResultsHTML lays several protocol tables over the same embeddings sets side by side: one row per set
 // (in the order of the first table, matched by name), and for table i the metric columns columns[i] under a
 // header naming the protocol. The highest value of each column is bold; learned rows are shaded. The
-// descriptions and notes of all tables follow.
+// descriptions and notes of all tables follow. The highest value is marked among comparable rows only (never a
+// leaking row, chance or majority) and never in a chance column.
 func MergedResultsHTML(caption string, tables []*results.Table, columns [][]string) string {
 	if len(tables) != len(columns) {
 		panic(fmt.Sprintf("display.MergedResultsHTML: %d tables, %d column lists", len(tables), len(columns)))
@@ -266,7 +279,7 @@ func MergedResultsHTML(caption string, tables []*results.Table, columns [][]stri
 	for i, c := range cols {
 		best[i] = math.Inf(-1)
 		for _, r := range tables[0].Rows {
-			if v, ok := value(c, r.Name); ok {
+			if v, ok := value(c, r.Name); ok && comparable(r) && !isChance(c.metric) {
 				best[i] = math.Max(best[i], v)
 			}
 		}
@@ -303,7 +316,7 @@ func MergedResultsHTML(caption string, tables []*results.Table, columns [][]stri
 			switch {
 			case !ok:
 				b.WriteString("<td>–</td>")
-			case v == best[i]:
+			case v == best[i] && comparable(r):
 				fmt.Fprintf(&b, `<td class="best">%.3f</td>`, v)
 			default:
 				fmt.Fprintf(&b, "<td>%.3f</td>", v)
@@ -313,6 +326,46 @@ func MergedResultsHTML(caption string, tables []*results.Table, columns [][]stri
 	}
 	b.WriteString("</table>")
 	return b.String() + notesHTML(tables...)
+}
+
+// CrossModalCompareHTML compares one metric (e.g. "R@10") of two cross-modal tables of joint models, pair by
+// pair: a's and b's values and b − a, with the chance level of the pair. It also returns on how many of the
+// pairs b is higher, and of how many.
+func CrossModalCompareHTML(caption, nameA, nameB string, a, b *results.Table, metric string) (h string, bHigher, pairs int) {
+	pairsA, byA := crossModalPairs(a)
+	_, byB := crossModalPairs(b)
+	var rows [][]Cell
+	for _, p := range pairsA {
+		ra, rb, ch := byA[p]["learned"], byB[p]["learned"], byA[p]["chance"]
+		if ra == nil || rb == nil {
+			continue
+		}
+		va, vb := ra.Metrics[metric], rb.Metrics[metric]
+		chance := "–"
+		if ch != nil {
+			chance = fmt.Sprintf("%.3f", ch.Metrics[metric])
+		}
+		rows = append(rows, Texts(p, fmt.Sprintf("%.3f", va), fmt.Sprintf("%.3f", vb), fmt.Sprintf("%+.3f", vb-va), chance))
+		pairs++
+		if vb > va {
+			bHigher++
+		}
+	}
+	return TableHTML(caption, []string{"query → candidates", nameA + " " + metric, nameB + " " + metric,
+		"difference", "chance " + metric}, rows, nil), bHigher, pairs
+}
+
+// ReadJointReport reads a joint report written by `musicrep joint` (evaluation/results/<name>.json).
+func ReadJointReport(path string) (*pipeline.JointReport, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("joint report: %w (written by `musicrep joint`)", err)
+	}
+	var r pipeline.JointReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("joint report %s: %w", path, err)
+	}
+	return &r, nil
 }
 
 // QueryResult is the answer to one search: the query, the searched space and the nearest tracks.
@@ -390,5 +443,6 @@ func (l *LiveText) Write(p []byte) (int, error) {
 	lines := strings.Split(strings.TrimRight(string(l.partial[:i]), "\n"), "\n")
 	l.partial = append([]byte(nil), l.partial[i+1:]...)
 	gonbui.UpdateHTML(l.id, `<pre style="margin:2px 0">`+html.EscapeString(lines[len(lines)-1])+`</pre>`)
+	Sync()
 	return len(p), nil
 }

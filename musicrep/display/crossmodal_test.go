@@ -87,7 +87,7 @@ func TestQueriesHTML(t *testing.T) {
 	res := []QueryResult{{Query: "sad song", Target: "fused", Neighbors: space.Neighbors{Tracks: tr,
 		List: []index.Neighbor{{Index: 0, Dist: 0.5}, {Index: 1, Dist: 0.7}}}}}
 	h := QueriesHTML("cap", res, "split", func(r int) string { return []string{"test", "train"}[r] })
-	for _, want := range []string{"&lt;A&gt;", "(no genre)", ">sad song<", ">train<", "<th>split</th>", "0.700"} {
+	for _, want := range []string{"&lt;A&gt;", "(no genre)", ">sad song<", ">train<", ">split</th>", "0.700"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("queries table lacks %q: %s", want, h)
 		}

@@ -1,5 +1,6 @@
 // Package display renders musicrep objects for GoNB notebooks: HTML tables, track cards, neighbour lists, SVG
-// plots and a live training-loss plot. It is the only musicrep package that imports gonbui. Every renderer
+// plots and a live training-loss plot. It is the only musicrep package that imports gonbui, and every output it
+// sends waits for GoNB to receive it (Sync), so none is lost when a cell ends. Every renderer
 // also has a pure function returning the HTML, so output can be tested and saved outside a notebook; outside
 // a GoNB kernel the Show functions print plain text instead.
 //
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -30,7 +32,7 @@ import (
 const Style = `<style>
 table.musicrep-table{border-collapse:collapse;font-size:12px;margin:4px 0}
 table.musicrep-table th,table.musicrep-table td{border:1px solid #ccc;padding:2px 6px;text-align:right}
-table.musicrep-table th{background:#f0f0f0}
+table.musicrep-table th{background:#f0f0f0;max-width:9em}
 table.musicrep-table td.l,table.musicrep-table th.l{text-align:left}
 table.musicrep-table tr.learned td{background:#eef6ff}
 table.musicrep-table td.ok{background:#dff5df}
@@ -41,10 +43,41 @@ div.musicrep-card .t{font-size:16px;font-weight:bold}
 div.musicrep-card .tag{display:inline-block;background:#eef;border-radius:3px;padding:0 5px;margin:1px}
 </style>`
 
+// Every output this package sends to the notebook is followed by Sync: GoNB (v0.11.5) reads displays from a named
+// pipe in a goroutine of its own and closes that pipe as soon as the cell's program exits, so a display still in
+// the pipe when the program ends is silently dropped; and printed text, which travels through another pipe, can
+// overtake a display sent before it. Measured here: cells that display a 2 MB HTML, then five small ones, and
+// exit lost some of the small ones in 6 of 10 cells without Sync, in none of 30 with it on a saturated machine
+// (tests/notebooks/display-flush.ipynb; TestDisplaysSurviveProgramExit reproduces it with a fake GoNB).
+
+// SyncTimeout bounds how long a display waits for GoNB to acknowledge it; past it, a warning goes to stderr and
+// the program carries on (that output may then be missing).
+var SyncTimeout = 60 * time.Second
+
+// Sync waits until GoNB has received every output sent so far (gonbui.Sync, bounded by SyncTimeout). The
+// package's Show functions call it; call it yourself after using gonbui directly, e.g. at the end of a cell.
+func Sync() {
+	if !gonbui.IsNotebook || gonbui.Error() != nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		gonbui.Sync()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(SyncTimeout):
+		fmt.Fprintf(os.Stderr, "musicrep/display: GoNB did not acknowledge an output within %s; it may be missing\n",
+			SyncTimeout)
+	}
+}
+
 // Show displays HTML in the notebook (or prints a note outside one).
 func Show(h string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayHTML(h)
+		Sync()
 		return
 	}
 	fmt.Println(stripTags(h))
@@ -54,6 +87,7 @@ func Show(h string) {
 func Markdown(md string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayMarkdown(md)
+		Sync()
 		return
 	}
 	fmt.Println(md)
@@ -93,10 +127,12 @@ func TableHTML(caption string, headers []string, rows [][]Cell, rowClasses []str
 	b.WriteString("<tr>")
 	for i, h := range headers {
 		cls := ""
-		if i == 0 {
+		// Left-aligned over a left-aligned column (the first, and text columns marked "l" in the first row).
+		if i == 0 || len(rows) > 0 && i < len(rows[0]) && rows[0][i].Class == "l" {
 			cls = ` class="l"`
 		}
-		fmt.Fprintf(&b, "<th%s>%s</th>", cls, html.EscapeString(h))
+		// Long metric names (continuation_ndcg@10) wrap at their underscores, so wide tables fit the page.
+		fmt.Fprintf(&b, "<th%s>%s</th>", cls, strings.ReplaceAll(html.EscapeString(h), "_", "_<wbr>"))
 	}
 	b.WriteString("</tr>")
 	for r, row := range rows {
@@ -130,9 +166,15 @@ func Texts(s ...string) []Cell {
 	return out
 }
 
-// comparable reports whether a row competes for the "best" mark: not a chance or majority reference and not
-// built from the labels being scored.
-func comparable(r results.Row) bool { return !r.Leaks && r.Kind != "chance" && r.Kind != "majority" }
+// comparable reports whether a row competes for the "best" mark: not a chance, majority or oracle reference
+// (an oracle is a ceiling built from metadata) and not built from the labels being scored.
+func comparable(r results.Row) bool {
+	return !r.Leaks && r.Kind != "chance" && r.Kind != "majority" && r.Kind != "oracle"
+}
+
+// isChance reports whether a metric column is a chance level (e.g. "chance", "genre_chance@10"): it gets no
+// "best" mark.
+func isChance(metric string) bool { return strings.Contains(metric, "chance") }
 
 // ResultsHTML renders a protocol table: one row per embeddings set, the given metric columns (all when nil)
 // with their 95 % intervals when the table has them, the best value of each column in bold among the
@@ -146,7 +188,7 @@ func ResultsHTML(t *results.Table, columns []string) string {
 	for i := range best {
 		best[i] = math.Inf(-1)
 		for _, r := range t.Rows {
-			if v, ok := r.Metrics[columns[i]]; ok && comparable(r) {
+			if v, ok := r.Metrics[columns[i]]; ok && comparable(r) && !isChance(columns[i]) {
 				best[i] = math.Max(best[i], v)
 			}
 		}
@@ -290,6 +332,7 @@ func ShowNeighbors(caption string, nbs space.Neighbors) { Show(NeighborsHTML(cap
 func SVG(svg string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayHTML(svg)
+		Sync()
 		return
 	}
 	fmt.Printf("[SVG plot, %d bytes]\n", len(svg))
@@ -328,17 +371,50 @@ func (l *LiveLoss) OnStep(info training.StepInfo) {
 
 // HTML returns the current rendering.
 func (l *LiveLoss) HTML(info training.StepInfo) string {
-	series := []plot.Series{{Name: "loss per step", X: l.steps, Y: smooth(l.losses, 25)}}
-	if len(l.epochX) > 0 {
-		series = append(series, plot.Series{Name: "epoch mean", X: l.epochX, Y: l.epochY})
-	}
 	progress := fmt.Sprintf("epoch %d/%d, step %d/%d (global %d) — loss %.5f, epoch mean %.5f — %.0f pairs/s — %s elapsed",
 		info.Epoch+1, info.Epochs, info.Step, info.StepsPerEp, info.GlobalStep, info.Loss, info.EpochMeanLoss,
 		info.PairsPerSecond, time.Since(l.started).Round(time.Second))
 	frac := float64(info.Epoch*info.StepsPerEp+info.Step) / float64(max(1, info.Epochs*info.StepsPerEp))
 	return fmt.Sprintf(`<div><progress value="%.4f" max="1" style="width:400px"></progress> %s</div>%s`, frac,
-		html.EscapeString(progress), plot.LinePlot(series, plot.Options{Title: "training loss (25-step moving average)",
-			XLabel: "global step", YLabel: cmp.Or(l.YLabel, "margin pair loss")}))
+		html.EscapeString(progress), LossCurveSVG(l.steps, l.losses, l.epochX, l.epochY, "training loss",
+			cmp.Or(l.YLabel, "margin pair loss")))
+}
+
+// LossCurveSVG plots a per-step loss so that its trend is readable: a moving average (over 1/50 of the steps, at
+// least 25) instead of the noisy raw values, the first 5 % of the steps (the warm-up, whose large values would
+// flatten the rest) left out, a logarithmic y axis when every value is positive, and the epoch means (optional).
+// A line above the plot says what was done.
+func LossCurveSVG(steps, losses, epochX, epochY []float64, title, ylabel string) string {
+	n := min(len(steps), len(losses))
+	w := max(25, n/50)
+	sm := smooth(losses[:n], w)
+	crop := n / 20
+	x, y := steps[crop:n], sm[crop:]
+	var ex, ey []float64
+	for i := range epochX {
+		if len(x) > 0 && epochX[i] >= x[0] {
+			ex, ey = append(ex, epochX[i]), append(ey, epochY[i])
+		}
+	}
+	lo, hi := math.Inf(1), 0.0
+	for _, v := range append(append([]float64(nil), y...), ey...) {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	logY := lo > 1e-6*hi // positive (rounding in the moving average leaves tiny values where the loss was 0)
+	series := []plot.Series{{Name: fmt.Sprintf("%d-step moving average", w), X: x, Y: y}}
+	if len(ex) > 0 {
+		series = append(series, plot.Series{Name: "epoch mean", X: ex, Y: ey})
+	}
+	note := fmt.Sprintf("%d-step moving average", w)
+	if crop > 0 {
+		note += fmt.Sprintf("; first %d steps not shown", crop)
+	}
+	if logY {
+		note += "; log scale"
+	}
+	// The note goes above the plot, not into its title, which must fit the plot's width.
+	return fmt.Sprintf(`<div style="font-size:12px;color:#555">%s: %s</div>`, html.EscapeString(title), note) +
+		plot.LinePlot(series, plot.Options{Title: title, XLabel: "global step", YLabel: ylabel, LogY: logY})
 }
 
 func (l *LiveLoss) draw(info training.StepInfo) {
@@ -349,6 +425,7 @@ func (l *LiveLoss) draw(info training.StepInfo) {
 		return
 	}
 	gonbui.UpdateHTML(l.id, l.HTML(info))
+	Sync()
 }
 
 func smooth(v []float64, w int) []float64 {

@@ -65,3 +65,52 @@ func TestGenreMapGroupsRareGenres(t *testing.T) {
 		t.Errorf("want 40 points")
 	}
 }
+
+func TestLossCurveCropsWarmUpAndUsesLogScale(t *testing.T) {
+	var steps, losses []float64
+	for i := range 1000 {
+		steps = append(steps, float64(i+1))
+		losses = append(losses, 100/float64(i+1)+0.01*float64(i%7))
+	}
+	h := LossCurveSVG(steps, losses, []float64{500, 1000}, []float64{0.3, 0.1}, "loss", "l")
+	for _, want := range []string{"25-step moving average", "first 50 steps not shown", "log scale", "epoch mean"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("loss curve lacks %q", want)
+		}
+	}
+	for i := 600; i < 700; i++ {
+		losses[i] = 0 // a margin loss can reach 0: then no log scale
+	}
+	if h := LossCurveSVG(steps, losses, nil, nil, "loss", "l"); strings.Contains(h, "log scale") {
+		t.Errorf("log scale with a zero value")
+	}
+}
+
+func TestBestMarksSkipLeaksAndChance(t *testing.T) {
+	tab := &results.Table{Protocol: "p", Rows: []results.Row{
+		{Name: "ours", Kind: "learned", Metrics: map[string]float64{"precision@10": 0.3, "chance": 0.1}},
+		{Name: "graph", Kind: "baseline", Leaks: true, Metrics: map[string]float64{"precision@10": 0.9, "chance": 0.1}},
+		{Name: "coin", Kind: "chance", Metrics: map[string]float64{"precision@10": 0.5, "chance": 0.1}},
+		{Name: "same artist", Kind: "oracle", Metrics: map[string]float64{"precision@10": 0.7}}}}
+	for name, h := range map[string]string{
+		"ResultsHTML":       ResultsHTML(tab, []string{"precision@10", "chance"}),
+		"MergedResultsHTML": MergedResultsHTML("", []*results.Table{tab}, [][]string{{"precision@10", "chance"}}),
+	} {
+		if n := strings.Count(h, `class="best"`); n != 1 || !strings.Contains(h, `<td class="best">0.3`) {
+			t.Errorf("%s: want exactly the learned row's 0.3 bold, got %d best cells: %s", name, n, h)
+		}
+	}
+}
+
+func TestTrainingProgressCountsEpochs(t *testing.T) {
+	p := NewTrainingProgress(2)
+	for _, l := range []string{"cmir: setup", "cmir: epoch 1/2 loss 1", "cmir: epoch 2/2 loss 1", "cmir: epoch 1/2 loss 1"} {
+		p.addLine(l)
+	}
+	if f := p.Fraction(); f != 0.75 {
+		t.Errorf("fraction %.3f after one of two runs and half of the second, want 0.75", f)
+	}
+	if h := p.html(); !strings.Contains(h, "<progress") || !strings.Contains(h, "log (4 lines)") {
+		t.Errorf("progress HTML: %s", h)
+	}
+}

@@ -82,6 +82,25 @@ func Settings() (*NotebookSettings, error) {
 	return s, nil
 }
 
+// Small reports whether this is a CI-sized run (MUSICREP_NB_SMALL=1), without resolving the other settings.
+func Small() bool { return truthy(os.Getenv("MUSICREP_NB_SMALL")) }
+
+// Size returns full, or small in a CI-sized run (MUSICREP_NB_SMALL=1): for the sizes in a parameters cell.
+func (s *NotebookSettings) Size(full, small int) int {
+	if s.Small {
+		return small
+	}
+	return full
+}
+
+// SizeName is Size for names: full, or small in a CI-sized run (e.g. a pairs file "51k" or "6k").
+func (s *NotebookSettings) SizeName(full, small string) string {
+	if s.Small {
+		return small
+	}
+	return full
+}
+
 func truthy(v string) bool {
 	v = strings.ToLower(strings.TrimSpace(v))
 	return v == "1" || v == "true" || v == "yes"

@@ -101,7 +101,7 @@ func Clustering(c *corpus.Corpus, sets []*musicrep.Embeddings, opt ClusteringOpt
 			return nil, fmt.Errorf("%s: %w", e.Name, err)
 		}
 		t.Rows = append(t.Rows, results.Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim,
-			Metrics: map[string]float64{
+			Leaks: e.Leaks, Metrics: map[string]float64{
 				"nmi": evaluation.NMI(labels, km.Labels), "ari": evaluation.ARI(labels, km.Labels),
 				"silhouette_kmeans": silK, "silhouette_genre": silG}})
 	}
@@ -109,7 +109,7 @@ func Clustering(c *corpus.Corpus, sets []*musicrep.Embeddings, opt ClusteringOpt
 	t.Description = fmt.Sprintf("k-means (k=%d, k-means++, %d restarts, seed %d) on the %d tracks (of %s) whose first "+
 		"Deezer genre is one of the %d most common over all tracks (%v); NMI/ARI of the clusters against that genre; "+
 		"silhouette (Euclidean) of the k-means clusters and of the genre labels. In-sample for models trained on "+
-		"these tracks.", len(names), max(opt.NInit, 10), opt.Seed, len(rows), scope, len(names), names)
+		"these tracks.", len(names), restarts(opt.NInit), opt.Seed, len(rows), scope, len(names), names)
 	t.Notes = []string{"The graph features were built from artist and genre links: their agreement with genre is " +
 		"by construction."}
 	return t, nil
@@ -129,4 +129,12 @@ func Map2D(e *musicrep.Embeddings, method string) ([]float32, error) {
 		return evaluation.TSNE(e.Data, e.Dim, evaluation.TSNEOptions{})
 	}
 	return nil, fmt.Errorf("map method %q: use pca or tsne", method)
+}
+
+// restarts is the number of k-means restarts evaluation.KMeans makes for NInit (0 means its default, 10).
+func restarts(nInit int) int {
+	if nInit == 0 {
+		return 10
+	}
+	return nInit
 }

@@ -249,7 +249,8 @@ func ArithmeticTable(c *corpus.Corpus, rows []int, sets []*musicrep.Embeddings) 
 			metrics[kind+"_chance@10"] = a.ChanceRate
 			t.NumQueries = a.Queries
 		}
-		t.Rows = append(t.Rows, results.Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim, Metrics: metrics})
+		t.Rows = append(t.Rows, results.Row{Name: e.Name, Kind: e.Kind, Source: e.Source, Note: e.Note, Dim: e.Dim,
+			Leaks: e.Leaks, Metrics: metrics})
 	}
 	t.Description = fmt.Sprintf("embedding arithmetic on %d tracks: for a track t of group A and another group B "+
 		"(the 8 largest Deezer genres, or artists, with ≥ 5 tracks), the query t − centroid(A) + centroid(B) "+

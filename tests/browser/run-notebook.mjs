@@ -1,10 +1,11 @@
 // Runs one musicrep notebook through the JupyterLab UI in Debian's chromium and checks what the analyst sees.
 //
 // Usage: node tests/browser/run-notebook.mjs [NOTEBOOK] [SELECTOR]
-//   NOTEBOOK  a file in notebooks/ (empty: default 03-evaluate.ipynb; if that does not exist, 00-smoke.ipynb, else the
-//             first notebooks/*.ipynb)
-//   SELECTOR  a CSS selector that must be visible in the cell outputs (empty: default table.musicrep-table)
-// Environment: MUSICREP_BROWSER_TIMEOUT (seconds for the whole test, default 900), MUSICREP_CHROMIUM (default
+//   NOTEBOOK  a file in notebooks/, "all" for every notebooks/*.ipynb in order, in one JupyterLab (empty: default
+//             03-evaluate.ipynb; if that does not exist, 00-smoke.ipynb, else the first notebooks/*.ipynb)
+//   SELECTOR  a CSS selector that must be visible in the cell outputs (empty: default table.musicrep-table; with
+//             "all", checked in the notebooks that have one)
+// Environment: MUSICREP_BROWSER_TIMEOUT (seconds per notebook, default 900), MUSICREP_CHROMIUM (default
 // /usr/bin/chromium). Run it through scripts/browser-test.sh, which installs what it needs first.
 //
 // Steps: start JupyterLab from .venv on a free 127.0.0.1 port with a random token and temporary runtime,
@@ -19,10 +20,14 @@
 //         errors "file.go:L:C: ...", non-zero "exit status", GoNB's "ERROR: ..." tracebacks).
 //      Other stderr text (logs, warnings, progress bars) is allowed and only counted;
 //   3. SELECTOR is visible inside a cell output;
+//   3b. every code cell shows the outputs recorded in its metadata (musicrep.outputs, or musicrep.outputs_small with
+//      MUSICREP_NB_SMALL=1; written by scripts/nbrun.py --record): the displays (html, markdown, svg, png, ...) in
+//      order and the same set of streams (stdout, stderr) -- a lost display fails the test;
 //   4. every network request the page made (HTTP, WebSocket) went to 127.0.0.1/localhost; others are blocked
 //      and listed.
 // Outputs: out/browser/<notebook>.png (screenshot of SELECTOR's output; <notebook>-failure.png on failure),
-// <notebook>-requests.txt (every request), jupyter.log. JupyterLab is shut down in every case.
+// out/browser/<notebook>/cell-NN.png (every code cell with its outputs, to look at), <notebook>-requests.txt
+// (every request), jupyter.log. JupyterLab is shut down in every case.
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -48,6 +53,15 @@ const log = (msg) => console.log(`[browser-test ${secs().padStart(6)} s] ${msg}`
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 class TestFailure extends Error {}
+
+function pickNotebooks(arg) {
+  if (arg === "all") {
+    const all = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort();
+    if (!all.length) throw new TestFailure("no notebooks/*.ipynb");
+    return all;
+  }
+  return [pickNotebook(arg)];
+}
 
 function pickNotebook(arg) {
   if (arg) {
@@ -253,23 +267,172 @@ async function findErrors(page) {
   );
 }
 
-async function main() {
-  const notebook = pickNotebook(process.argv[2]);
-  const selector = process.argv[3] || "table.musicrep-table";
-  const stem = notebook.replace(/\.ipynb$/, "");
-  if (!fs.existsSync(CHROMIUM)) throw new TestFailure(`${CHROMIUM} missing: run scripts/setup-lab.sh --browser`);
-  log(`notebook notebooks/${notebook}, expecting ${selector} in the outputs`);
+// --- expected outputs (the same rules as scripts/nbrun.py) ------------------------------------------------------
+const STREAMS = new Set(["stdout", "stderr"]);
+const MIME_KINDS = [
+  ["text/html", "html"], ["text/markdown", "markdown"], ["image/svg+xml", "svg"], ["image/png", "png"],
+  ["image/jpeg", "jpeg"], ["application/json", "json"], ["text/plain", "text"],
+];
+const SMALL = ["1", "true", "yes"].includes((process.env.MUSICREP_NB_SMALL || "").trim().toLowerCase());
 
+function expectedOutputs(nbFile) {
+  const nb = JSON.parse(fs.readFileSync(nbFile, "utf8"));
+  return nb.cells.map((c) => {
+    if (c.cell_type !== "code") return null;
+    const m = c.metadata?.musicrep || {};
+    return (SMALL && m.outputs_small) || m.outputs || undefined;
+  });
+}
+
+function kindsMatch(got, want) {
+  const displays = (ks) => ks.filter((k) => !STREAMS.has(k)).join(" ");
+  const streams = (ks) => [...new Set(ks.filter((k) => STREAMS.has(k)))].sort().join(" ");
+  return displays(got) === displays(want) && streams(got) === streams(want);
+}
+
+// The kinds of every cell's outputs as JupyterLab shows them (consecutive pieces of one stream are one output).
+async function outputKinds(page) {
+  return page.$$eval(
+    ".jp-Notebook .jp-Cell",
+    (cells, mimeKinds) =>
+      cells.map((cell) => {
+        if (!cell.classList.contains("jp-CodeCell")) return null;
+        const kinds = [];
+        for (const out of cell.querySelectorAll(".jp-OutputArea-child .jp-OutputArea-output")) {
+          const mime = out.getAttribute("data-mime-type") || "";
+          let k;
+          if (mime === "application/vnd.jupyter.stdout") k = "stdout";
+          else if (mime === "application/vnd.jupyter.stderr") k = "stderr";
+          else k = (mimeKinds.find(([m]) => m === mime) || [null, mime || "other"])[1];
+          if ((k === "stdout" || k === "stderr") && kinds[kinds.length - 1] === k) continue;
+          kinds.push(k);
+        }
+        return kinds;
+      }),
+    MIME_KINDS,
+  );
+}
+
+// --- one notebook ------------------------------------------------------------------------------------------------
+async function runNotebook(page, lab, notebook, selector, required) {
+  const stem = notebook.replace(/\.ipynb$/, "");
   const nbFile = path.join(NOTEBOOKS, notebook);
-  const original = fs.readFileSync(nbFile);
+  for (const f of [`${stem}.png`, `${stem}-failure.png`]) fs.rmSync(path.join(OUT, f), { force: true });
+  fs.rmSync(path.join(OUT, stem), { recursive: true, force: true });
+  log(`notebook notebooks/${notebook}${required ? `, expecting ${selector} in the outputs` : ""}`);
+  const url = `${lab.base}/lab/tree/${encodeURIComponent(notebook)}?reset&token=${lab.token}`;
+  await page.goto(url, { waitUntil: "domcontentloaded", timeout: 120_000 });
+  await page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first().waitFor({ timeout: 120_000 });
+  log("notebook open; waiting for the kernel");
+  for (let i = 0; ; i++) {
+    const st = await kernelState(lab, notebook);
+    if (st === "idle") break;
+    if (i > 240) throw new TestFailure(`${notebook}: kernel not idle after 120 s (state: ${st})`);
+    await sleep(500);
+  }
+  log("kernel idle; Run → Run All Cells");
+  await page.locator('.lm-MenuBar-item:has(.lm-MenuBar-itemLabel:text-is("Run"))').click();
+  await page.locator('.lm-Menu-item:has(.lm-Menu-itemLabel:text-is("Run All Cells"))').click();
+
+  // Done when nothing is queued or running ([*]) and the kernel is idle, twice in a row.
+  let stable = 0;
+  let last = "";
+  for (;;) {
+    await sleep(500);
+    const cells = await cellStates(page);
+    const st = await kernelState(lab, notebook);
+    if (st === "dead") throw new TestFailure(`${notebook}: the kernel died`);
+    const pending = cells.filter((c) => c.code && c.prompt.includes("*")).length;
+    const done = cells.filter((c) => c.code && /\[\d+\]/.test(c.prompt)).length;
+    const summary = `${done}/${cells.filter((c) => c.code).length} code cells executed, ${pending} pending, kernel ${st}`;
+    if (summary !== last) log(summary);
+    last = summary;
+    stable = pending === 0 && st === "idle" ? stable + 1 : 0;
+    if (stable >= 2) break;
+  }
+
+  const failures = [];
+  const cells = await cellStates(page);
+  const notRun = cells.filter((c) => c.code && !/\[\d+\]/.test(c.prompt));
+  if (notRun.length) {
+    failures.push(`code cells without an execution count: ${notRun.map((c) => `#${c.index} ${c.prompt}`).join(", ")}`);
+  }
+  const stderr = await findErrors(page);
+  for (const e of stderr.filter((x) => x.error)) {
+    failures.push(`cell ${e.index}: ${e.kind}:\n${e.text.split("\n").slice(0, 30).map((l) => "      " + l).join("\n")}`);
+  }
+  const benign = stderr.filter((x) => !x.error).length;
+  if (benign) log(`${benign} stderr output(s) without error patterns (allowed)`);
+
+  // Every code cell's outputs against the kinds recorded in the notebook.
+  const want = expectedOutputs(nbFile);
+  const got = await outputKinds(page);
+  let checked = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === null) continue;
+    checked++;
+    if (want[i] === undefined) {
+      failures.push(`cell ${i + 1}: no expected outputs in its metadata (record them with scripts/nbrun.py --record); ` +
+        `it shows [${(got[i] || []).join(", ")}]`);
+    } else if (!kindsMatch(got[i] || [], want[i])) {
+      failures.push(`cell ${i + 1}: expected outputs [${want[i].join(", ")}], shows [${(got[i] || []).join(", ")}]`);
+    }
+  }
+  log(`outputs of ${checked} code cells checked against their metadata`);
+
+  const target = page.locator(`.jp-Notebook .jp-OutputArea-output ${selector}`).first();
+  if (required || (await target.count()) > 0) {
+    try {
+      await target.waitFor({ state: "visible", timeout: 15_000 });
+      await target.scrollIntoViewIfNeeded();
+      log(`${selector} is visible`);
+    } catch {
+      failures.push(`no visible ${selector} in the cell outputs`);
+    }
+  }
+  await sleep(300);
+  const shot = path.join(OUT, failures.length ? `${stem}-failure.png` : `${stem}.png`);
+  await page.screenshot({ path: shot });
+  log(`screenshot ${path.relative(ROOT, shot)}`);
+  // Every code cell with its outputs, to look at (a cell taller than the window is cut by the browser).
+  fs.mkdirSync(path.join(OUT, stem), { recursive: true });
+  const codeCells = page.locator(".jp-Notebook .jp-Cell.jp-CodeCell");
+  const n = await codeCells.count();
+  for (let i = 0; i < n; i++) {
+    const cell = codeCells.nth(i);
+    try {
+      await cell.scrollIntoViewIfNeeded({ timeout: 5_000 });
+      await cell.screenshot({ path: path.join(OUT, stem, `cell-${String(i + 1).padStart(2, "0")}.png`), timeout: 10_000 });
+    } catch (e) {
+      log(`could not screenshot code cell ${i + 1}: ${e.message.split("\n")[0]}`);
+    }
+  }
+  log(`${n} cell screenshots in out/browser/${stem}/`);
+  // Stop this notebook's kernel before the next one starts (2 cores).
+  try {
+    const sessions = await lab.api("/api/sessions");
+    for (const s of sessions.filter((x) => x.path === notebook || x.notebook?.path === notebook)) {
+      await lab.api(`/api/sessions/${s.id}`, { method: "DELETE" });
+    }
+  } catch (e) {
+    log(`could not stop the kernel of ${notebook}: ${e.message}`);
+  }
+  return failures;
+}
+
+async function main() {
+  const notebooks = pickNotebooks(process.argv[2]);
+  const all = process.argv[2] === "all";
+  const selector = process.argv[3] || "table.musicrep-table";
+  if (!fs.existsSync(CHROMIUM)) throw new TestFailure(`${CHROMIUM} missing: run scripts/setup-lab.sh --browser`);
+
+  const originals = new Map(notebooks.map((nb) => [nb, fs.readFileSync(path.join(NOTEBOOKS, nb))]));
   const lab = new Lab();
   let browser = null;
   let page = null;
   const requests = [];
   const blocked = [];
   let consoleErrors = 0;
-  let screenshotTaken = false;
-  for (const f of [`${stem}.png`, `${stem}-failure.png`]) fs.rmSync(path.join(OUT, f), { force: true });
   const cleanup = async () => {
     if (browser) await browser.close().catch(() => {});
     browser = null;
@@ -286,11 +449,13 @@ async function main() {
   let timer;
   const overall = new Promise((_, reject) => {
     timer = setTimeout(
-      () => reject(new TestFailure(`timed out after ${TOTAL_TIMEOUT_S} s (MUSICREP_BROWSER_TIMEOUT)`)),
-      TOTAL_TIMEOUT_S * 1000,
+      () => reject(new TestFailure(`timed out after ${TOTAL_TIMEOUT_S * notebooks.length} s (MUSICREP_BROWSER_TIMEOUT per notebook)`)),
+      TOTAL_TIMEOUT_S * 1000 * notebooks.length,
     );
   });
 
+  const failed = [];
+  let current = null;
   const run = async () => {
     await lab.start();
     log("JupyterLab is up; starting chromium");
@@ -326,86 +491,43 @@ async function main() {
       if (m.type() === "error") consoleErrors++;
     });
     page.on("pageerror", (e) => log(`page error: ${e.message}`));
-
-    const url = `${lab.base}/lab/tree/${encodeURIComponent(notebook)}?reset&token=${lab.token}`;
-    await page.goto(url, { waitUntil: "domcontentloaded", timeout: 120_000 });
-    await page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first().waitFor({ timeout: 120_000 });
-    log("notebook open; waiting for the kernel");
-    for (let i = 0; ; i++) {
-      const st = await kernelState(lab, notebook);
-      if (st === "idle") break;
-      if (i > 240) throw new TestFailure(`kernel not idle after 120 s (state: ${st})`);
-      await sleep(500);
+    for (const notebook of notebooks) {
+      current = notebook;
+      const failures = await runNotebook(page, lab, notebook, selector, !all);
+      if (failures.length) {
+        failed.push(`${notebook}:\n  ${failures.join("\n  ")}`);
+        log(`FAIL ${notebook}`);
+      } else {
+        log(`ok   ${notebook}`);
+      }
     }
-    log("kernel idle; Run → Run All Cells");
-    await page.locator('.lm-MenuBar-item:has(.lm-MenuBar-itemLabel:text-is("Run"))').click();
-    await page.locator('.lm-Menu-item:has(.lm-Menu-itemLabel:text-is("Run All Cells"))').click();
-
-    // Done when nothing is queued or running ([*]) and the kernel is idle, twice in a row.
-    let stable = 0;
-    let last = "";
-    for (;;) {
-      await sleep(500);
-      const cells = await cellStates(page);
-      const st = await kernelState(lab, notebook);
-      if (st === "dead") throw new TestFailure("the kernel died");
-      const pending = cells.filter((c) => c.code && c.prompt.includes("*")).length;
-      const done = cells.filter((c) => c.code && /\[\d+\]/.test(c.prompt)).length;
-      const summary = `${done}/${cells.filter((c) => c.code).length} code cells executed, ${pending} pending, kernel ${st}`;
-      if (summary !== last) log(summary);
-      last = summary;
-      stable = pending === 0 && st === "idle" ? stable + 1 : 0;
-      if (stable >= 2) break;
-    }
-
-    const failures = [];
-    const cells = await cellStates(page);
-    const notRun = cells.filter((c) => c.code && !/\[\d+\]/.test(c.prompt));
-    if (notRun.length) {
-      failures.push(`code cells without an execution count: ${notRun.map((c) => `#${c.index} ${c.prompt}`).join(", ")}`);
-    }
-    const stderr = await findErrors(page);
-    for (const e of stderr.filter((x) => x.error)) {
-      failures.push(`cell ${e.index}: ${e.kind}:\n${e.text.split("\n").slice(0, 30).map((l) => "      " + l).join("\n")}`);
-    }
-    const benign = stderr.filter((x) => !x.error).length;
-    if (benign) log(`${benign} stderr output(s) without error patterns (allowed)`);
-
-    const target = page.locator(`.jp-Notebook .jp-OutputArea-output ${selector}`).first();
-    try {
-      await target.waitFor({ state: "visible", timeout: 15_000 });
-      await target.scrollIntoViewIfNeeded();
-      log(`${selector} is visible`);
-    } catch {
-      failures.push(`no visible ${selector} in the cell outputs`);
-    }
-    await sleep(300);
-    const shot = path.join(OUT, failures.length ? `${stem}-failure.png` : `${stem}.png`);
-    await page.screenshot({ path: shot });
-    screenshotTaken = true;
-    log(`screenshot ${path.relative(ROOT, shot)}`);
-    if (failures.length) throw new TestFailure(failures.join("\n  "));
+    current = null;
   };
 
   try {
     await Promise.race([run(), overall]);
   } catch (e) {
-    if (page && !page.isClosed() && !screenshotTaken) {
-      const shot = path.join(OUT, `${stem}-failure.png`);
+    if (page && !page.isClosed() && current) {
+      const shot = path.join(OUT, `${current.replace(/\.ipynb$/, "")}-failure.png`);
       await page.screenshot({ path: shot }).then(() => log(`screenshot ${path.relative(ROOT, shot)}`)).catch(() => {});
     }
     throw e;
   } finally {
     clearTimeout(timer);
     fs.mkdirSync(OUT, { recursive: true });
-    fs.writeFileSync(path.join(OUT, `${stem}-requests.txt`), requests.join("\n") + "\n");
+    const reqName = notebooks.length === 1 ? notebooks[0].replace(/\.ipynb$/, "") : "all";
+    fs.writeFileSync(path.join(OUT, `${reqName}-requests.txt`), requests.join("\n") + "\n");
     await cleanup();
-    if (!fs.readFileSync(nbFile).equals(original)) {
-      fs.writeFileSync(nbFile, original);
-      throw new TestFailure(`notebooks/${notebook} was modified during the test (restored)`);
+    for (const [nb, original] of originals) {
+      const nbFile = path.join(NOTEBOOKS, nb);
+      if (!fs.readFileSync(nbFile).equals(original)) {
+        fs.writeFileSync(nbFile, original);
+        throw new TestFailure(`notebooks/${nb} was modified during the test (restored)`);
+      }
     }
-    log(`${requests.length} requests (list in out/browser/${stem}-requests.txt), ${consoleErrors} console errors`);
+    log(`${requests.length} requests (list in out/browser/${reqName}-requests.txt), ${consoleErrors} console errors`);
   }
+  if (failed.length) throw new TestFailure(`${failed.length} of ${notebooks.length} notebook(s) failed:\n${failed.join("\n")}`);
   if (blocked.length) {
     const uniq = [...new Set(blocked)];
     throw new TestFailure(`the page made ${blocked.length} request(s) beyond localhost (blocked):\n    ${uniq.join("\n    ")}`);
