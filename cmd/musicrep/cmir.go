@@ -158,10 +158,14 @@ func cmdEmbedAudio(args []string) error {
 	}
 	var ids []string
 	var vecs []float32
+	var failed []string
 	for _, path := range fs.Args() {
 		v, mel, err := e.EmbedFile(path)
 		if err != nil {
-			return err
+			// A bad file is reported and skipped; the others are still embedded (and written with -out).
+			fmt.Fprintf(os.Stderr, "embed-audio: skipping %s: %v\n", path, err)
+			failed = append(failed, path)
+			continue
 		}
 		ids = append(ids, path)
 		vecs = append(vecs, v...)
@@ -182,12 +186,16 @@ func cmdEmbedAudio(args []string) error {
 				clip(strings.Join(song.ArtistNames, ", "), 24), strings.Join(names, " / "), cmir.Cosine(nbs[i]))
 		}
 	}
-	if *out != "" {
+	if *out != "" && len(ids) > 0 {
 		j, n, err := inference.Export(*out, ids, vecs, len(vecs)/len(ids))
 		if err != nil {
 			return err
 		}
-		fmt.Printf("wrote %s and %s\n", j, n)
+		fmt.Printf("wrote %s and %s (%d of %d files)\n", j, n, len(ids), len(fs.Args()))
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d files could not be embedded (each is named above): %s", len(failed),
+			len(fs.Args()), strings.Join(failed, ", "))
 	}
 	return nil
 }

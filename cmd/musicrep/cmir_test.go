@@ -95,6 +95,17 @@ func TestTrainOnMelonCLI(t *testing.T) {
 			t.Errorf("%s: second call: exit %d:\n%s", c.name, code, stderr)
 		}
 	}
+	// embed-audio goes on past a bad file: the good one is embedded and written, the bad one named, exit 1.
+	good, _ := filepath.Abs(filepath.Join("..", "..", "musicrep", "audio", "testdata", "northerners_35s.ogg"))
+	bad := filepath.Join(work, "bad.wav")
+	if err := os.WriteFile(bad, []byte("RIFF\x00\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = run(t, work, "embed-audio", "-checkpoint", "checkpoints/c1", "-out", "emb", bad, good)
+	if code == 0 || !strings.Contains(stderr, "skipping "+bad) || !strings.Contains(stdout, "(1 of 2 files)") ||
+		!strings.Contains(stderr, "1 of 2 files could not be embedded") {
+		t.Errorf("embed-audio with a bad file: exit %d:\n%s%s", code, stdout, stderr)
+	}
 	// The Fairouz-only flags are refused with a Melon-layout dataset.
 	_, stderr, code = run(t, work, "train", "-name", "x", "-dataset", dir, "-heldout", "-set", "model=cmir-contrastive")
 	if code == 0 || !strings.Contains(stderr, "own split by artist") {

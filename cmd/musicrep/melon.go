@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/musicrep/musicrep/tools/melongen"
 	"github.com/musicrep/musicrep/musicrep/audio"
+	"github.com/musicrep/musicrep/tools/melongen"
 )
 
 // melonMel computes the arena_mel spectrograms of generated datasets with musicrep's front-end (package audio):
