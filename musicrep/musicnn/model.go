@@ -298,7 +298,7 @@ func (m *Model) graph(scope *model.Scope, x *Node) []*Node {
 // its matrix product (measured: the musicnn graph with Convolve did not finish 4 patches in 10 minutes here).
 func convMatmul(x, kernel *Node, padH, padW [2]int) *Node {
 	g := x.Graph()
-	if g.Backend().Name() != "go" {
+	if !backends.IsGo(g.Backend()) {
 		// XLA has its own convolution kernels; its compiler handles the unfolded form poorly (measured: 5 s per
 		// batch on xla:cpu, against 3.3 s for the Go backend's matrix product).
 		return Convolve(x, kernel).PaddingPerDim([][2]int{padH, padW}).Done()
