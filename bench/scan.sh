@@ -18,7 +18,7 @@
 # Raw outputs in out/bench/scan/ (git-ignored): time-*.txt, *.json, loadavg.tsv, env.txt, summary.md/json.
 #
 # Environment: BENCH_REPS (3), BENCH_OUT (out/bench/scan), SCAN_FILES (names in the wesnoth-1.16-music folder,
-# default five recordings, 12.2 min), SCAN_MUSIC (that folder), SCAN_THREADS (nproc), SCAN_EXTRACTOR (1),
+# default five recordings, about 12 min), SCAN_MUSIC (that folder), SCAN_THREADS (nproc), SCAN_EXTRACTOR (1),
 # SCAN_WARMUP, SCAN_INFER_BENCHTIME (2x: batches per Go benchmark repetition), SCAN_SKIP_INFER=1, SCAN_SKIP_XLA=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,7 +62,7 @@ PY=.venv-golden/bin/python
 	echo "cores: $(nproc); memory: $(free -g | awk '/Mem:/{print $2}') GiB; threads/workers: $THREADS"
 	echo "go: $(go version); GOEXPERIMENT=$GOEXPERIMENT"
 	echo "gomlx: $(go list -m -f '{{.Version}}' github.com/gomlx/gomlx); compute: $(go list -m -f '{{.Version}}' github.com/gomlx/compute); go-xla: $(go list -m -f '{{.Version}}' github.com/gomlx/go-xla)"
-	echo "python: $($PY -c 'import platform; print(platform.python_version())'); $($PY -m pip freeze 2>/dev/null | grep -iE '^(tensorflow-cpu|tf-keras|librosa|numpy|musicnn|soxr|numba)==' | tr '\n' ' ')"
+	echo "python: $($PY -c 'import platform; print(platform.python_version())'); $($PY -m pip freeze 2>/dev/null | grep -iE '^(tensorflow[-_]cpu|tf[-_]keras|librosa|numpy|musicnn|soxr|numba)==' | tr '\n' ' ')"
 	echo "files: ${NAMES[*]} (in $MUSIC)"
 	echo "reps: $REPS"
 } >"$OUT/env.txt"

@@ -75,7 +75,7 @@ agree = {}
 feat = os.path.join(out, "lib-go-last", "features", "musicnn-tags.json")
 tf_json = sorted(glob.glob(os.path.join(out, "stdout-tf-[0-9]*.txt")))
 if os.path.exists(feat) and tf_json:
-    tags = json.load(open(feat))
+    tags = {e["id"]: e["embedding"] for e in json.load(open(feat))}
     ref = json.loads(open(tf_json[0]).read().strip().splitlines()[-1])
     by_file = {os.path.basename(t["path"]): tags[t["id"]] for t in tracks}
     for rec in ref["files"]:
