@@ -75,9 +75,14 @@ func TestLibraryCLIErrors(t *testing.T) {
 		{[]string{"library", "scan", "DIR"}, "give one folder and -out"},
 		{[]string{"library", "scan", "a", "b", "-out", "x"}, "give one folder and -out"},
 		{[]string{"library", "scan", "a", "-out", "x", "-workers", "-1"}, "must be between"},
+		{[]string{"library", "scan", "a", "-out", "x", "-max-files", "-1"}, "must not be negative"},
+		{[]string{"library", "scan", "a", "-out", "x", "-max-seconds", "-3"}, "must not be negative"},
+		{[]string{"library", "scan", "a", "-out", "x", "-balance", "artist"}, "only with -max-files"},
+		{[]string{"library", "scan", "a", "-out", "x", "-max-files", "2", "-balance", "mood"}, "unknown label"},
 		{[]string{"library", "tags"}, "-library LIB is required"},
 		{[]string{"library", "tags", "-library", t.TempDir()}, "scan a folder first"},
 		{[]string{"library", "eval", "-library", "x", "-label", "mood"}, "use album, artist, genre or folder"},
+		{[]string{"library", "eval", "-library", "x", "-json", "-markdown"}, "give one"},
 		{[]string{"tag"}, "usage: musicrep tag"},
 		{[]string{"tag", "-k", "0", "x.ogg"}, "between 1 and 50"},
 	} {
@@ -109,9 +114,14 @@ func TestLibraryCLI(t *testing.T) {
 		writeToneWAV(t, p, 3.2, freq)
 	}
 	lib := filepath.Join(t.TempDir(), "lib")
-	out, stderr, code := run(t, ".", "library", "scan", dir, "-out", lib, "-no-text", "-workers", "2")
-	if code != 0 || !strings.Contains(out, "4 tracks") {
+	out, stderr, code := run(t, ".", "library", "scan", dir, "-out", lib, "-no-text", "-workers", "2",
+		"-max-seconds", "3")
+	if code != 0 || !strings.Contains(out, "4 tracks") || !strings.Contains(out, "features from the first 3 s") {
 		t.Fatalf("scan: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(lib, "tracks.json")); err != nil ||
+		strings.Count(string(b), `"excerpt_seconds": 3`) != 4 {
+		t.Errorf("tracks.json should mark the 4 excerpts (%v):\n%s", err, b)
 	}
 	out, stderr, code = run(t, ".", "library", "tags", "-library", lib, "-k", "3")
 	if code != 0 || strings.Count(out, "msd:")+strings.Count(out, "mtt:") != 12 {
@@ -125,13 +135,25 @@ func TestLibraryCLI(t *testing.T) {
 	}
 	out, stderr, code = run(t, ".", "library", "eval", "-library", lib, "-label", "folder", "-json")
 	var rep struct {
-		Label   string
-		N       int
-		Metrics map[string]map[string]float64
+		Label       string
+		N           int
+		Metrics     map[string]map[string]float64
+		CI95        map[string]map[string][2]float64
+		Differences []struct{ A, B string }
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.N != 4 || rep.Metrics["mel-stats"] == nil ||
-		rep.Metrics["chance"] == nil || rep.Metrics["musicnn"] == nil {
+		rep.Metrics["chance"] == nil || rep.Metrics["musicnn"] == nil || rep.CI95["musicnn"]["precision@10"][1] == 0 ||
+		len(rep.Differences) == 0 {
 		t.Errorf("eval: exit %d, %s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, ".", "library", "eval", "-library", lib, "-label", "folder")
+	if code != 0 || !strings.Contains(out, "chance ") || !strings.Contains(out, "musicnn − chance") ||
+		!strings.Contains(out, "in-sample") {
+		t.Errorf("eval (text): exit %d, %s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, ".", "library", "eval", "-library", lib, "-label", "folder", "-markdown")
+	if code != 0 || !strings.Contains(out, "| chance | baseline (random ranking) |") {
+		t.Errorf("eval (markdown): exit %d, %s\n%s", code, out, stderr)
 	}
 	out, stderr, code = run(t, ".", "tag", "-json", "-models", "MSD_musicnn", filepath.Join(dir, "a", "low1.wav"))
 	if code != 0 || !strings.Contains(out, `"model": "MSD_musicnn"`) {
