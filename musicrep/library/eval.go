@@ -3,7 +3,9 @@ package library
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/musicrep/musicrep/evaluation"
 )
@@ -26,7 +28,28 @@ type EvalReport struct {
 	// Leaks names the feature sets built from the label itself (the metadata text knows album, artist and
 	// genre): their rows are upper bounds, not results.
 	Leaks []string `json:"leaks,omitempty"`
-	Notes []string `json:"notes,omitempty"`
+	// InSample names the sets of models trained on this library's own tracks (without labels: same-track
+	// views); their rows are in-sample.
+	InSample []string `json:"in_sample,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
+// Sets lists the report's feature sets (every metrics row but chance): the scan's in FeatureSets order, then
+// the model sets by name.
+func (r *EvalReport) Sets() []string {
+	var out, models []string
+	for _, s := range FeatureSets {
+		if _, ok := r.Metrics[s]; ok {
+			out = append(out, s)
+		}
+	}
+	for s := range r.Metrics {
+		if s != ChanceRow && !slices.Contains(FeatureSets, s) {
+			models = append(models, s)
+		}
+	}
+	sort.Strings(models)
+	return append(out, models...)
 }
 
 // ChanceRow is the key of the chance row in EvalReport.Metrics.
@@ -69,11 +92,8 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 			"have one)", l.Dir, label, len(rows), len(l.Tracks))
 	}
 	withArtist := label != "artist"
-	for _, s := range FeatureSets {
+	for _, s := range l.SetNames() {
 		f := l.Sets[s]
-		if f == nil {
-			continue
-		}
 		data := evaluation.Normalize(evaluation.GatherRows(f.Data, f.Dim, rows), f.Dim)
 		rank := func(q int) []int { // candidates of query q, nearest first
 			res := evaluation.TopKSquaredL2(data, f.Dim, data[q*f.Dim:(q+1)*f.Dim], len(rows),
@@ -85,8 +105,11 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 			return out
 		}
 		rep.Metrics[s] = scoreRankings(queries, labels, artists, rank, withArtist)
-		if s == SetText && label != "folder" {
+		if l.leaks(s, label) {
 			rep.Leaks = append(rep.Leaks, s)
+		}
+		if m := l.Models[s]; m != nil && m.InSample {
+			rep.InSample = append(rep.InSample, s)
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, uint64(len(rows))))
@@ -107,6 +130,12 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 		}
 	}
 	rep.Metrics[ChanceRow] = chance
+	if len(rep.InSample) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("in-sample: %s were trained on these tracks (no labels: each "+
+			"track's own modalities were its positives), and are scored on the same tracks",
+			strings.Join(rep.InSample, ", ")))
+	}
+	rep.Notes = append(rep.Notes, l.Notes...)
 	if rep.Queries < rep.N {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d tracks are alone with their %s: candidates, not queries",
 			rep.N-rep.Queries, label))
