@@ -13,6 +13,7 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/musicrep/musicrep/evaluation"
 	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/library"
 	"github.com/musicrep/musicrep/musicrep/musicnn"
@@ -531,6 +532,29 @@ func cmdLibraryEval(args []string) error {
 			}
 		}
 		fmt.Println()
+	}
+	fmt.Printf("95%% bootstrap intervals (%d resamples of the queries' artists), and the paired difference with musicnn:\n",
+		evaluation.DefaultResamples)
+	for _, s := range append(rep.Sets(), library.ChanceRow) {
+		var parts []string
+		for _, k := range []string{"precision@10", "knn_accuracy@10"} {
+			iv, ok := rep.CI95[s][k]
+			if !ok {
+				continue
+			}
+			part := fmt.Sprintf("%s %.3f [%.3f, %.3f]", k, rep.Metrics[s][k], iv[0], iv[1])
+			if d, ok := rep.MinusMusicnn[s][k]; ok {
+				sig := "not significant"
+				if d[0] > 0 || d[1] < 0 {
+					sig = "excludes 0"
+				}
+				part += fmt.Sprintf(" (− musicnn: [%.3f, %.3f], %s)", d[0], d[1], sig)
+			}
+			parts = append(parts, part)
+		}
+		if len(parts) > 0 {
+			fmt.Printf("  %s: %s\n", s, strings.Join(parts, "; "))
+		}
 	}
 	for _, n := range rep.Notes {
 		fmt.Println("note:", n)

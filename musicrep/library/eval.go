@@ -31,7 +31,12 @@ type EvalReport struct {
 	// InSample names the sets of models trained on this library's own tracks (without labels: same-track
 	// views); their rows are in-sample.
 	InSample []string `json:"in_sample,omitempty"`
-	Notes    []string `json:"notes,omitempty"`
+	// CI95 holds 95 % bootstrap intervals of precision@10, map@10 and knn_accuracy@10 per set (chance
+	// included), resampling the queries' artists (ClusterBootstrapSeed); MinusMusicnn the paired intervals of
+	// each set's difference with the musicnn set (same resamples).
+	CI95         map[string]map[string][2]float64 `json:"ci95,omitempty"`
+	MinusMusicnn map[string]map[string][2]float64 `json:"minus_musicnn_ci95,omitempty"`
+	Notes        []string                         `json:"notes,omitempty"`
 }
 
 // Sets lists the report's feature sets (every metrics row but chance): the scan's in FeatureSets order, then
@@ -92,6 +97,16 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 			"have one)", l.Dir, label, len(rows), len(l.Tracks))
 	}
 	withArtist := label != "artist"
+	// Per-query values of the main metrics, per set, for the intervals.
+	values := map[string]map[string][]float64{}
+	perQuery := func(set string) map[string][]float64 {
+		m := map[string][]float64{}
+		for _, k := range intervalMetrics {
+			m[k] = make([]float64, len(queries))
+		}
+		values[set] = m
+		return m
+	}
 	for _, s := range l.SetNames() {
 		f := l.Sets[s]
 		data := evaluation.Normalize(evaluation.GatherRows(f.Data, f.Dim, rows), f.Dim)
@@ -104,7 +119,7 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 			}
 			return out
 		}
-		rep.Metrics[s] = scoreRankings(queries, labels, artists, rank, withArtist)
+		rep.Metrics[s] = scoreRankings(queries, labels, artists, rank, withArtist, perQuery(s))
 		if l.leaks(s, label) {
 			rep.Leaks = append(rep.Leaks, s)
 		}
@@ -114,6 +129,7 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 	}
 	rng := rand.New(rand.NewPCG(1, uint64(len(rows))))
 	chance := map[string]float64{}
+	chanceQ := perQuery(ChanceRow)
 	for range ChanceDraws {
 		m := scoreRankings(queries, labels, artists, func(q int) []int {
 			perm := rng.Perm(len(rows))
@@ -124,12 +140,42 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 				}
 			}
 			return out
-		}, withArtist)
+		}, withArtist, chanceQ)
 		for k, v := range m {
 			chance[k] += v / ChanceDraws
 		}
 	}
+	for _, v := range values[ChanceRow] {
+		for j := range v {
+			v[j] /= ChanceDraws
+		}
+	}
 	rep.Metrics[ChanceRow] = chance
+	// Intervals: the queries' artists are the clusters (one artist's tracks are not independent draws).
+	clusters := make([]string, len(queries))
+	for j, q := range queries {
+		clusters[j] = artists[q]
+		if clusters[j] == "" {
+			clusters[j] = fmt.Sprintf("\x00track %d", q) // no artist: its own cluster
+		}
+	}
+	rep.CI95, rep.MinusMusicnn = map[string]map[string][2]float64{}, map[string]map[string][2]float64{}
+	for s, v := range values {
+		rep.CI95[s] = evaluation.ClusterBootstrap(v, clusters, 0, ClusterBootstrapSeed)
+		ref, ok := values[SetMusicnn]
+		if !ok || s == SetMusicnn {
+			continue
+		}
+		diff := map[string][]float64{}
+		for k, x := range v {
+			d := make([]float64, len(x))
+			for j := range x {
+				d[j] = x[j] - ref[k][j]
+			}
+			diff[k] = d
+		}
+		rep.MinusMusicnn[s] = evaluation.ClusterBootstrap(diff, clusters, 0, ClusterBootstrapSeed)
+	}
 	if len(rep.InSample) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("in-sample: %s were trained on these tracks (no labels: each "+
 			"track's own modalities were its positives), and are scored on the same tracks",
@@ -143,13 +189,27 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 	return rep, nil
 }
 
-// scoreRankings averages the metrics over the queries, given each query's ranking of the other candidates.
-func scoreRankings(queries []int, labels, artists []string, rank func(q int) []int, withArtist bool) map[string]float64 {
+// ClusterBootstrapSeed seeds the library evaluation's bootstrap intervals.
+const ClusterBootstrapSeed = 1
+
+// intervalMetrics are the metrics the evaluation puts intervals on.
+var intervalMetrics = []string{fmt.Sprintf("precision@%d", EvalK), fmt.Sprintf("map@%d", EvalK),
+	fmt.Sprintf("knn_accuracy@%d", EvalK)}
+
+// scoreRankings averages the metrics over the queries, given each query's ranking of the other candidates; it
+// adds each query's precision, AP and k-NN accuracy to perQuery's slices (intervalMetrics), when not nil.
+func scoreRankings(queries []int, labels, artists []string, rank func(q int) []int, withArtist bool,
+	perQuery map[string][]float64) map[string]float64 {
 	sum := map[string]float64{}
 	nOther := 0
-	for _, q := range queries {
+	for j, q := range queries {
 		order := rank(q)
 		p, ap, knn := topMetrics(q, order, labels)
+		if perQuery != nil {
+			for i, v := range []float64{p, ap, knn} {
+				perQuery[intervalMetrics[i]][j] += v
+			}
+		}
 		sum[fmt.Sprintf("precision@%d", EvalK)] += p
 		sum[fmt.Sprintf("map@%d", EvalK)] += ap
 		sum[fmt.Sprintf("knn_accuracy@%d", EvalK)] += knn

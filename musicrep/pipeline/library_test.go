@@ -148,6 +148,15 @@ func TestJointOnLibrary(t *testing.T) {
 	if p, c := rep.Metrics["model-lj-audio"]["precision@10"], rep.Metrics[library.ChanceRow]["precision@10"]; !(p > c+0.2) {
 		t.Errorf("audio view precision@10 %.3f vs chance %.3f", p, c)
 	}
+	for _, s := range []string{"model-lj-audio", library.SetMusicnn, library.ChanceRow} {
+		iv, v := rep.CI95[s]["precision@10"], rep.Metrics[s]["precision@10"]
+		if !(iv[0] <= v && v <= iv[1]) {
+			t.Errorf("%s: precision@10 %.3f outside its interval %v", s, v, iv)
+		}
+	}
+	if _, ok := rep.MinusMusicnn["model-lj-audio"]["precision@10"]; !ok || rep.MinusMusicnn[library.SetMusicnn] != nil {
+		t.Errorf("paired differences with musicnn: %v", rep.MinusMusicnn)
+	}
 	if folder, err := l2.Evaluate("folder"); err != nil || len(folder.Leaks) != 0 {
 		t.Errorf("by folder: err %v, leaks %v (the metadata text does not hold the folder)", err, folder.Leaks)
 	}
