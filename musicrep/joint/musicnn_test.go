@@ -19,6 +19,9 @@ import (
 // same 200-d penultimate features as musicnn.Model (the frozen tagger, golden-tested against TensorFlow) on the
 // same patches, within 1e-5; its moving statistics are frozen, everything else trainable.
 func TestMusicnnEncoderStartsAsMusicnn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs musicnn twice on the Go backend")
+	}
 	dir, err := musicnn.Locate(MusicnnModel)
 	if err != nil {
 		if os.Getenv("MUSICREP_REQUIRE_MODELS") == "1" {

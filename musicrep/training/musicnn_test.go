@@ -153,7 +153,7 @@ func TestJointMusicnnEncoder(t *testing.T) {
 	}
 	// Patches for the dense encoder, or vectors for the musicnn one: refused before training.
 	if _, err := trainMusicnn(t, vec, filepath.Join(t.TempDir(), "x"), musicnnSettings+";num_epochs=1",
-		context.Background(), nil); err == nil || !strings.Contains(err.Error(), "musicnn patches") {
+		context.Background(), nil); err == nil || !strings.Contains(err.Error(), "input patches") {
 		t.Errorf("musicnn encoder on vectors: %v", err)
 	}
 }
