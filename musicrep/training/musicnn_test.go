@@ -72,7 +72,11 @@ func trainMusicnn(t *testing.T, ds training.Dataset, dir, settings string, ctx c
 // is refused. (TestMusicnnEncoderStartsAsMusicnn in package joint checks the initial encoder against musicnn.)
 func TestJointMusicnnEncoder(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains musicnn on the Go backend")
+		t.Skip("trains musicnn")
+	}
+	if b := os.Getenv("GOMLX_BACKEND"); (b == "" || b == "go") && os.Getenv("MUSICREP_MUSICNN_FINETUNE") != "1" {
+		t.Skip("fine-tuning musicnn on the pure-Go backend takes long: run with GOMLX_BACKEND=xla:cpu -tags xla, " +
+			"or set MUSICREP_MUSICNN_FINETUNE=1")
 	}
 	ds := musicnnPatchData(t)
 	whole := filepath.Join(t.TempDir(), "whole")
