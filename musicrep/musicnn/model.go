@@ -296,7 +296,20 @@ func Network(spec Spec, x *Node, v func(name string) *Node) []*Node {
 
 	// Front-end: each block is conv → ReLU → batch norm → max over the frequency axis → [B, 187, filters].
 	block := func(name string, bnIndex int, pad [][2]int) *Node {
-		return ReduceMax(bn(conv(in, name, pad), bnIndex), 2)
+		if !backends.IsGo(g.Backend()) {
+			return ReduceMax(bn(conv(in, name, pad), bnIndex), 2)
+		}
+		// Go backend: the same block channels-first, [filters, B, 187, 96 or fewer] (see convChannelsFirst).
+		name0 := "batch_normalization"
+		if bnIndex > 0 {
+			name0 = fmt.Sprintf("batch_normalization_%d", bnIndex)
+		}
+		inv := Mul(v(name0+"/gamma"), Rsqrt(AddScalar(v(name0+"/moving_variance"), bnEpsilon)))
+		shift := Sub(v(name0+"/beta"), Mul(v(name0+"/moving_mean"), inv))
+		y := convChannelsFirst(in, v(name+"/kernel"), pad[0], pad[1])
+		y = activation.Relu(Add(y, firstAxis(v(name+"/bias"), 4)))
+		y = Add(Mul(y, firstAxis(inv, 4)), firstAxis(shift, 4))
+		return TransposeAllAxes(ReduceMax(y, 3), 1, 2, 0) // [filters, B, 187] → [B, 187, filters]
 	}
 	f74 := block("conv2d", 1, [][2]int{{3, 3}, {0, 0}})
 	f77 := block("conv2d_1", 2, [][2]int{{3, 3}, {0, 0}})
@@ -345,7 +358,7 @@ func Network(spec Spec, x *Node, v func(name string) *Node) []*Node {
 // its matrix product (measured: the musicnn graph with Convolve did not finish 4 patches in 10 minutes here).
 func convMatmul(x, kernel *Node, padH, padW [2]int) *Node {
 	g := x.Graph()
-	if g.Backend().Name() != "go" {
+	if !backends.IsGo(g.Backend()) {
 		// XLA has its own convolution kernels; its compiler handles the unfolded form poorly (measured: 5 s per
 		// batch on xla:cpu, against 3.3 s for the Go backend's matrix product).
 		return Convolve(x, kernel).PaddingPerDim([][2]int{padH, padW}).Done()
@@ -373,6 +386,49 @@ func convMatmul(x, kernel *Node, padH, padW [2]int) *Node {
 	}
 	y := MatMul(Reshape(im, b*h*w, kh*kw*c), Reshape(kernel, kh*kw*c, o))
 	return Reshape(y, b, h, w, o)
+}
+
+// convChannelsFirst is convMatmul for one input channel (x [B, H, W, 1], kernel [kh, kw, 1, O]) with the
+// output channels first, [O, B, h, w], for the pure-Go backend: the kh·kw shifted copies of the input are stacked
+// on a new first axis, so each is copied whole, and kernelᵀ [O, kh·kw] times them [kh·kw, B·h·w] is a plain
+// matrix product. convMatmul's concatenation along the channel axis (of size 1) copies one value at a time:
+// 35–40 % of the model's time with the front-end's 7×38 and 7×67 filters (BENCHMARKS.md).
+func convChannelsFirst(x, kernel *Node, padH, padW [2]int) *Node {
+	g := x.Graph()
+	if padH != [2]int{} || padW != [2]int{} {
+		x = Pad(x, Scalar(g, x.DType(), 0), compute.PadAxis{}, compute.PadAxis{Start: padH[0], End: padH[1]},
+			compute.PadAxis{Start: padW[0], End: padW[1]}, compute.PadAxis{})
+	}
+	xd, kd := x.Shape().Dimensions, kernel.Shape().Dimensions
+	b := xd[0]
+	kh, kw, o := kd[0], kd[1], kd[3]
+	h, w := xd[1]-kh+1, xd[2]-kw+1
+	if xd[3] != 1 || kd[2] != 1 || h < 1 || w < 1 {
+		panic(fmt.Sprintf("musicnn: channels-first convolution of %v by kernel %v", xd, kd))
+	}
+	x = Reshape(x, b, xd[1], xd[2])
+	rows := make([]*Node, 0, kh*kw)
+	for dh := range kh {
+		for dw := range kw {
+			rows = append(rows, Reshape(Slice(x, AxisRange(), AxisRange(dh, dh+h), AxisRange(dw, dw+w)), 1, b*h*w))
+		}
+	}
+	im := rows[0]
+	if len(rows) > 1 {
+		im = Concatenate(rows, 0) // [kh·kw, B·h·w], rows in (dh, dw) order as the kernel's
+	}
+	y := MatMul(Transpose(Reshape(kernel, kh*kw, o), 0, 1), im) // [O, B·h·w]
+	return Reshape(y, o, b, h, w)
+}
+
+// firstAxis reshapes a vector to rank axes, the vector on the first one, for broadcasting.
+func firstAxis(vec *Node, rank int) *Node {
+	dims := make([]int, rank)
+	for i := range dims {
+		dims[i] = 1
+	}
+	dims[0] = vec.Shape().Dimensions[0]
+	return Reshape(vec, dims...)
 }
 
 // lastAxis reshapes a vector to rank axes, the vector on the last one, for broadcasting.
