@@ -261,6 +261,7 @@ func (m *Model) graph(scope *model.Scope, x *Node) []*Node {
 // checkpoint. For musicnn models, v may return nil for "dense_1/kernel" (the tag layer): the taggram output is
 // then nil.
 func Network(spec Spec, x *Node, v func(name string) *Node) []*Node {
+	g := x.Graph()
 	// Batch normalisation over the last axis, inference mode: γ·(x − μ)/√(σ² + ε) + β.
 	bn := func(x *Node, i int) *Node {
 		name := "batch_normalization"
