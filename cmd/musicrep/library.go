@@ -6,14 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
 
+	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/library"
 	"github.com/musicrep/musicrep/musicrep/musicnn"
+	"github.com/musicrep/musicrep/musicrep/pipeline"
 	"github.com/musicrep/musicrep/musicrep/textenc"
 )
 
@@ -153,7 +156,9 @@ const libraryUsage = `usage:
   musicrep library tags -library LIB [-k 5] [ID...]
   musicrep library similar -library LIB [-features musicnn] [-k 10] ID|FILE
   musicrep library search -library LIB [-k 10] "dark heavy metal"
-  musicrep library eval -library LIB -label album|artist|genre|folder [-json|-markdown]`
+  musicrep library eval -library LIB -label album|artist|genre|folder [-json|-markdown]
+  musicrep library embed -library LIB -checkpoint checkpoints/NAME [-as NAME]
+  (train the joint model on a library: musicrep train -name NAME -library LIB -set "model=joint")`
 
 func cmdLibrary(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -168,6 +173,8 @@ func cmdLibrary(ctx context.Context, args []string) error {
 		return cmdLibrarySimilar(args[1:])
 	case "search":
 		return cmdLibrarySearch(args[1:])
+	case "embed":
+		return cmdLibraryEmbed(args[1:])
 	case "eval":
 		return cmdLibraryEval(args[1:])
 	}
@@ -505,4 +512,72 @@ func cmdLibraryEval(args []string) error {
 		return err
 	}
 	return rep.WriteText(os.Stdout)
+}
+
+func cmdLibraryEmbed(args []string) error {
+	fs := newFlags("library embed")
+	lib := fs.String("library", "", "library folder (written by musicrep library scan)")
+	ck := fs.String("checkpoint", "", "a joint model's run directory (checkpoints/NAME) or ckpt-*.json file, e.g. "+
+		"one trained with musicrep train -library LIB -set model=joint")
+	as := fs.String("as", "", "run name in the feature set names model-NAME and model-NAME-audio (default: the "+
+		"checkpoint's run directory name)")
+	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	pos, l, err := openLibrary(fs, args, lib, func() error {
+		if *ck == "" {
+			return fmt.Errorf("give the model with -checkpoint checkpoints/NAME")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("library embed: unexpected argument %q: this command takes only flags", pos[0])
+	}
+	b, err := openBackend(*backend)
+	if err != nil {
+		return err
+	}
+	m, err := inference.Load(*ck, b)
+	if err != nil {
+		return err
+	}
+	run := *as
+	if run == "" {
+		run = runName(*ck)
+	}
+	sets, err := pipeline.EmbedLibrary(l, m, run)
+	if err != nil {
+		return err
+	}
+	printModelSets(l, sets)
+	return nil
+}
+
+// runName is the run directory name of a checkpoint path (checkpoints/NAME, checkpoints/NAME/best,
+// checkpoints/NAME/ckpt-N.json).
+func runName(ck string) string {
+	dir := filepath.Clean(ck)
+	if strings.HasSuffix(dir, ".json") {
+		dir = filepath.Dir(dir)
+	}
+	if filepath.Base(dir) == pipeline.BestDir {
+		dir = filepath.Dir(dir)
+	}
+	return filepath.Base(dir)
+}
+
+func printModelSets(l *library.Library, sets []library.ModelSet) {
+	for _, s := range sets {
+		note := "trained elsewhere: " + s.Trained
+		if s.InSample {
+			note = "in-sample: trained on these tracks, without labels"
+		}
+		if len(s.Leaks) > 0 {
+			note += "; LEAKS " + strings.Join(s.Leaks, ", ") + " (its training read the metadata text)"
+		}
+		fmt.Printf("wrote feature set %s (%s view; %s) to %s\n", s.Name, s.View, note,
+			filepath.Join(l.Dir, library.FeaturesDir, s.Name+".npy"))
+	}
+	fmt.Printf("score them: musicrep library eval -library %s -label artist\n", l.Dir)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"flag"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -154,6 +155,33 @@ func TestLibraryCLI(t *testing.T) {
 	out, stderr, code = run(t, ".", "library", "eval", "-library", lib, "-label", "folder", "-markdown")
 	if code != 0 || !strings.Contains(out, "| chance | baseline (random ranking) |") {
 		t.Errorf("eval (markdown): exit %d, %s\n%s", code, out, stderr)
+	}
+	// The joint model on the library (no MiniLM here: audio = musicnn, tags = musicnn tags), its embeddings
+	// written into the library by train and scored by eval next to the scan's sets.
+	work := t.TempDir()
+	out, stderr, code = run(t, work, "train", "-name", "lib-joint", "-library", lib, "-set",
+		"model=joint;joint_modalities=audio,tags;joint_dim=8;joint_hidden=16;joint_batch_size=4;num_epochs=2")
+	if code != 0 || !strings.Contains(out, "wrote feature set model-lib-joint-audio (audio view; in-sample") {
+		t.Fatalf("train -library: exit %d\n%s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, work, "library", "embed", "-library", lib, "-checkpoint",
+		filepath.Join(work, "checkpoints", "lib-joint"), "-as", "again")
+	if code != 0 || !strings.Contains(out, "wrote feature set model-again (fused view; in-sample") {
+		t.Errorf("library embed: exit %d\n%s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, work, "library", "eval", "-library", lib, "-label", "folder", "-json")
+	var rep2 struct {
+		Metrics  map[string]map[string]float64
+		InSample []string `json:"in_sample"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rep2) != nil || rep2.Metrics["model-lib-joint-audio"] == nil ||
+		!slices.Equal(rep2.InSample, []string{"model-again", "model-again-audio", "model-lib-joint", "model-lib-joint-audio"}) ||
+		!maps.Equal(rep2.Metrics["model-again"], rep2.Metrics["model-lib-joint"]) {
+		t.Errorf("eval with model sets: exit %d, %s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, work, "library", "eval", "-library", lib, "-label", "folder")
+	if code != 0 || !strings.Contains(out, "model-lib-joint-audio") || !strings.Contains(out, "note: in-sample") {
+		t.Errorf("eval table: exit %d, %s\n%s", code, out, stderr)
 	}
 	out, stderr, code = run(t, ".", "tag", "-json", "-models", "MSD_musicnn", filepath.Join(dir, "a", "low1.wav"))
 	if code != 0 || !strings.Contains(out, `"model": "MSD_musicnn"`) {

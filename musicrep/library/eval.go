@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -59,7 +60,28 @@ type EvalReport struct {
 	// Leaks names the feature sets built from the label itself (the metadata text knows album, artist and
 	// genre): their rows are upper bounds, not results.
 	Leaks []string `json:"leaks,omitempty"`
-	Notes []string `json:"notes,omitempty"`
+	// InSample names the sets of models trained on this library's own tracks (without labels: same-track
+	// views); their rows are in-sample.
+	InSample []string `json:"in_sample,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
+// Sets lists the report's feature sets (every metrics row but chance): the scan's in FeatureSets order, then
+// the model sets by name.
+func (r *EvalReport) Sets() []string {
+	var out, models []string
+	for _, s := range FeatureSets {
+		if _, ok := r.Metrics[s]; ok {
+			out = append(out, s)
+		}
+	}
+	for s := range r.Metrics {
+		if s != ChanceRow && !slices.Contains(FeatureSets, s) {
+			models = append(models, s)
+		}
+	}
+	sort.Strings(models)
+	return append(out, models...)
 }
 
 // ChanceRow is the key of the chance row in EvalReport.Metrics.
@@ -114,7 +136,7 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 	withArtist := label != "artist"
 	perQuery := map[string]map[string][]float64{}
 	var sets []string
-	for _, s := range FeatureSets {
+	for _, s := range l.SetNames() {
 		f := l.Sets[s]
 		if f == nil {
 			continue
@@ -132,8 +154,11 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 			return out
 		}
 		perQuery[s] = queryScores(queries, labels, artists, rank, withArtist)
-		if s == SetText && label != "folder" {
+		if l.leaks(s, label) {
 			rep.Leaks = append(rep.Leaks, s)
+		}
+		if m := l.Models[s]; m != nil && m.InSample {
+			rep.InSample = append(rep.InSample, s)
 		}
 	}
 	perQuery[ChanceRow] = chanceScores(queries, labels, artists, withArtist, ChanceDraws,
@@ -185,6 +210,13 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 	for _, s := range sets {
 		compare(s, ChanceRow)
 	}
+	if perQuery[SetMusicnn] != nil { // a trained model against the frozen features it started from
+		for _, s := range sets {
+			if l.Models[s] != nil {
+				compare(s, SetMusicnn)
+			}
+		}
+	}
 	if perQuery[SetMelStats] != nil {
 		for _, s := range []string{SetMusicnn, SetMusicnnMTT, SetMusicnnTags} {
 			if perQuery[s] != nil {
@@ -192,6 +224,12 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 			}
 		}
 	}
+	if len(rep.InSample) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("in-sample: %s were trained on these tracks (no labels: each "+
+			"track's own modalities were its positives), and are scored on the same tracks",
+			strings.Join(rep.InSample, ", ")))
+	}
+	rep.Notes = append(rep.Notes, l.Notes...)
 	if rep.Queries < rep.N {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d tracks are alone with their %s: candidates, not queries",
 			rep.N-rep.Queries, label))
@@ -203,7 +241,7 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 	rep.Description = fmt.Sprintf("Data: %s; %d tracks labelled by %s (%d distinct values), %d queries. "+
 		"Relevance: a candidate with the query's %s. Protocol: leave-one-out retrieval over the whole library "+
 		"(every labelled track but the query is a candidate), cosine similarity, k = %d; no training, so nothing "+
-		"is held out: the numbers describe this library (in-sample). Chance: random rankings (%d draws a query). "+
+		"is held out: the numbers describe this library (in-sample; trained model sets, if any, were also trained on it). Chance: random rankings (%d draws a query). "+
 		"Intervals: 95 %% percentile bootstrap over the queries (%d resamples, seed %d), the same resamples for "+
 		"every row and difference.", data, rep.N, label, rep.Labels, rep.Queries, label, EvalK, ChanceDraws,
 		EvalResamples, EvalSeed)

@@ -22,7 +22,11 @@ type Library struct {
 	Sets map[string]*Features
 	// Info is LIB/scan.json (nil for a library scanned before it was written).
 	Info *ScanInfo
-	byID map[string]int
+	// Models describes the feature sets written by trained models (WriteModelSet), by set name.
+	Models map[string]*ModelSet
+	// Notes says what Open left out (model sets computed for other tracks).
+	Notes []string
+	byID  map[string]int
 }
 
 // Features is one feature set: one row of Dim values per track.
@@ -79,6 +83,9 @@ func Open(dir string) (*Library, error) {
 		}
 		l.Sets[s] = &Features{Name: s, Dim: dim, Data: data}
 	}
+	if err := l.loadModelSets(); err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -116,13 +123,8 @@ func (l *Library) Set(name string) (*Features, error) {
 	if f := l.Sets[name]; f != nil {
 		return f, nil
 	}
-	var have []string
-	for _, s := range FeatureSets {
-		if l.Sets[s] != nil {
-			have = append(have, s)
-		}
-	}
-	return nil, fmt.Errorf("library: no feature set %q in %s (present: %s)", name, l.Dir, strings.Join(have, ", "))
+	return nil, fmt.Errorf("library: no feature set %q in %s (present: %s)", name, l.Dir,
+		strings.Join(l.SetNames(), ", "))
 }
 
 // TagScore is a tag and its probability.

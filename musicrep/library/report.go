@@ -9,13 +9,12 @@ import (
 	"github.com/musicrep/musicrep/musicrep/results"
 )
 
-// rowOrder lists the rows of an evaluation table: the feature sets in FeatureSets order, then chance.
+// rowOrder lists the rows of an evaluation table: the scan's feature sets in FeatureSets order, the trained
+// model sets by name, then chance.
 func (r *EvalReport) rowOrder() []string {
-	var out []string
-	for _, s := range append(slices.Clone(FeatureSets), ChanceRow) {
-		if _, ok := r.Metrics[s]; ok {
-			out = append(out, s)
-		}
+	out := r.Sets()
+	if _, ok := r.Metrics[ChanceRow]; ok {
+		out = append(out, ChanceRow)
 	}
 	return out
 }
@@ -46,7 +45,7 @@ func rowKind(set string) string {
 	case ChanceRow:
 		return "baseline (random ranking)"
 	}
-	return "trained"
+	return "trained on this library (in-sample)"
 }
 
 // otherArtistNote explains the other_artist_ columns (empty when there are none).
@@ -114,7 +113,11 @@ func (r *EvalReport) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\n", r.Description)
 	cols := r.columns()
-	fmt.Fprintf(&b, "%-16s", "set")
+	width := 16
+	for _, s := range r.rowOrder() {
+		width = max(width, len(s)+len(" (LEAKS)"))
+	}
+	fmt.Fprintf(&b, "%-*s", width, "set")
 	for _, k := range cols {
 		fmt.Fprintf(&b, " %-21s", strings.Replace(k, "other_artist_", "oa_", 1))
 	}
@@ -124,7 +127,7 @@ func (r *EvalReport) WriteText(w io.Writer) error {
 		if slices.Contains(r.Leaks, s) {
 			name += " (LEAKS)"
 		}
-		fmt.Fprintf(&b, "%-16s", name)
+		fmt.Fprintf(&b, "%-*s", width, name)
 		for _, k := range cols {
 			v, ok := r.Metrics[s][k]
 			ci, hasCI := r.CI95[s][k]
@@ -140,7 +143,7 @@ func (r *EvalReport) WriteText(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	if len(r.Leaks) > 0 {
-		fmt.Fprintf(&b, "LEAKS: %s is built from the %s itself (metadata text): an upper bound, not a result\n",
+		fmt.Fprintf(&b, "LEAKS: %s read the metadata text, which names the %s: an upper bound, not a result\n",
 			strings.Join(r.Leaks, ", "), r.Label)
 	}
 	if n := r.otherArtistNote(); n != "" {

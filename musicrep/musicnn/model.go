@@ -131,6 +131,38 @@ func Load(name, dir string, backend compute.Backend) (*Model, error) {
 	return m, nil
 }
 
+// Variables returns the shapes of the checkpoint variables the graph reads, by checkpoint name
+// ("conv2d/kernel", "batch_normalization_3/moving_mean", …).
+func (s Spec) Variables() map[string][]int { return s.variables() }
+
+// ReadWeights reads the named model's checkpoint variables (Spec.Variables) from dir (empty: Locate(name)),
+// checking their shapes: the initial values of a trainable musicnn encoder.
+func ReadWeights(name, dir string) (map[string]*tensors.Tensor, error) {
+	spec, err := SpecByName(name)
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		if dir, err = Locate(name); err != nil {
+			return nil, err
+		}
+	}
+	w, err := ReadBundle(dir + string(filepath.Separator))
+	if err != nil {
+		return nil, fmt.Errorf("musicnn %s: %w", name, err)
+	}
+	out := map[string]*tensors.Tensor{}
+	for n, shape := range spec.variables() {
+		t, ok := w[n]
+		if !ok || t.Data == nil || fmt.Sprint(t.Shape) != fmt.Sprint(shape) {
+			return nil, fmt.Errorf("musicnn %s (%s): variable %q missing or not float32 %v: not a %s checkpoint?", name,
+				dir, n, shape, name)
+		}
+		out[n] = tensors.FromFlatDataAndDimensions(t.Data, shape...)
+	}
+	return out, nil
+}
+
 // variable shapes the graph reads, by checkpoint name.
 func (s Spec) variables() map[string][]int {
 	v := map[string][]int{}
@@ -212,13 +244,24 @@ func (m *Model) loadWeights(w map[string]*Tensor) error {
 // penultimate features [B, D] and, for musicnn models, the pooled features [B, 1506].
 func (m *Model) graph(scope *model.Scope, x *Node) []*Node {
 	g := x.Graph()
-	v := func(name string) *Node {
+	return Network(m.Spec, x, func(name string) *Node {
 		variable := scope.Store().GetVariable("/" + name)
 		if variable == nil {
 			panic(fmt.Sprintf("musicnn: variable %s missing from the store", name))
 		}
 		return variable.ValueGraph(g)
-	}
+	})
+}
+
+// Network is musicnn's network in inference mode (batch normalisation with the moving statistics, no dropout):
+// patches x [B, T, 96] (T = PatchFrames for musicnn's own input) to the taggram [B, labels] (sigmoid), the
+// penultimate features [B, D] and, for musicnn models, the pooled features [B, 1506]. v returns the value of
+// the checkpoint variable of the given name (as Variables lists them): the Model reads its frozen store, a
+// trainable encoder (package joint, joint_audio_encoder=musicnn) its own variables initialised from the
+// checkpoint. For musicnn models, v may return nil for "dense_1/kernel" (the tag layer): the taggram output is
+// then nil.
+func Network(spec Spec, x *Node, v func(name string) *Node) []*Node {
+	g := x.Graph()
 	// Batch normalisation over the last axis, inference mode: γ·(x − μ)/√(σ² + ε) + β.
 	bn := func(x *Node, i int) *Node {
 		name := "batch_normalization"
@@ -237,7 +280,7 @@ func (m *Model) graph(scope *model.Scope, x *Node) []*Node {
 	}
 	in := InsertAxes(x, -1) // [B, 187, 96, 1]
 	in = bn(in, 0)
-	if m.Spec.Arch == ArchVGG {
+	if spec.Arch == ArchVGG {
 		h := in
 		pools := [][2]int{{4, 1}, {2, 2}, {2, 2}, {2, 2}, {4, 4}}
 		strides := [][2]int{{2, 2}, {2, 2}, {2, 2}, {2, 2}, {4, 4}}
@@ -301,8 +344,13 @@ func (m *Model) graph(scope *model.Scope, x *Node) []*Node {
 	flat = bn(flat, 9)
 	dense := activation.Relu(nn.Dense(flat, v("dense/kernel"), v("dense/bias"), compute.DenseLayoutInputOutputs))
 	penultimate := bn(dense, 10)
-	logits := nn.Dense(penultimate, v("dense_1/kernel"), v("dense_1/bias"), compute.DenseLayoutInputOutputs)
-	return []*Node{Sigmoid(logits), penultimate, Concatenate([]*Node{maxPool, meanPool}, 1)}
+	pooled := Concatenate([]*Node{maxPool, meanPool}, 1)
+	kernel := v("dense_1/kernel")
+	if kernel == nil { // the caller has no tag layer: features only
+		return []*Node{nil, penultimate, pooled}
+	}
+	logits := nn.Dense(penultimate, kernel, v("dense_1/bias"), compute.DenseLayoutInputOutputs)
+	return []*Node{Sigmoid(logits), penultimate, pooled}
 }
 
 // convMatmul is TF's conv2d with stride 1 (x [B, H, W, C], kernel [kh, kw, C, O], zero padding padH and padW
