@@ -153,7 +153,7 @@ const libraryUsage = `usage:
   musicrep library tags -library LIB [-k 5] [ID...]
   musicrep library similar -library LIB [-features musicnn] [-k 10] ID|FILE
   musicrep library search -library LIB [-k 10] "dark heavy metal"
-  musicrep library eval -library LIB -label album|artist|genre|folder [-json]`
+  musicrep library eval -library LIB -label album|artist|genre|folder [-json|-markdown]`
 
 func cmdLibrary(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -470,8 +470,12 @@ func cmdLibraryEval(args []string) error {
 	fs := newFlags("library eval")
 	lib := fs.String("library", "", "library folder (written by musicrep library scan)")
 	label := fs.String("label", "album", "label that defines relevance: album, artist, genre or folder")
-	asJSON := fs.Bool("json", false, "print JSON")
+	asJSON := fs.Bool("json", false, "print JSON (metrics, ci95, differences, description)")
+	markdown := fs.Bool("markdown", false, "print the table, intervals and paired differences as Markdown")
 	pos, l, err := openLibrary(fs, args, lib, func() error {
+		if *asJSON && *markdown {
+			return errors.New("library eval: -json and -markdown: give one")
+		}
 		switch *label {
 		case "album", "artist", "genre", "folder":
 			return nil
@@ -488,42 +492,12 @@ func cmdLibraryEval(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	switch {
+	case *asJSON:
 		return printJSON(rep)
+	case *markdown:
+		_, err := fmt.Print(rep.Markdown())
+		return err
 	}
-	fmt.Printf("leave-one-out retrieval by %s: %d tracks with a %s (%d distinct), %d queries; cosine, k=%d\n",
-		rep.Label, rep.N, rep.Label, rep.Labels, rep.Queries, library.EvalK)
-	keys := []string{"precision@10", "map@10", "knn_accuracy@10", "other_artist_precision@10",
-		"other_artist_map@10", "other_artist_knn_accuracy@10"}
-	fmt.Printf("%-14s", "set")
-	for _, k := range keys {
-		fmt.Printf(" %14s", strings.Replace(k, "other_artist_", "oa_", 1))
-	}
-	fmt.Println()
-	rows := append(append([]string{}, library.FeatureSets...), library.ChanceRow)
-	for _, s := range rows {
-		m, ok := rep.Metrics[s]
-		if !ok {
-			continue
-		}
-		name := s
-		for _, x := range rep.Leaks {
-			if x == s {
-				name += " (LEAKS)"
-			}
-		}
-		fmt.Printf("%-14s", name)
-		for _, k := range keys {
-			if v, ok := m[k]; ok {
-				fmt.Printf(" %14.3f", v)
-			} else {
-				fmt.Printf(" %14s", "—")
-			}
-		}
-		fmt.Println()
-	}
-	for _, n := range rep.Notes {
-		fmt.Println("note:", n)
-	}
-	return nil
+	return rep.WriteText(os.Stdout)
 }

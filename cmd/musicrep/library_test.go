@@ -78,6 +78,7 @@ func TestLibraryCLIErrors(t *testing.T) {
 		{[]string{"library", "tags"}, "-library LIB is required"},
 		{[]string{"library", "tags", "-library", t.TempDir()}, "scan a folder first"},
 		{[]string{"library", "eval", "-library", "x", "-label", "mood"}, "use album, artist, genre or folder"},
+		{[]string{"library", "eval", "-library", "x", "-json", "-markdown"}, "give one"},
 		{[]string{"tag"}, "usage: musicrep tag"},
 		{[]string{"tag", "-k", "0", "x.ogg"}, "between 1 and 50"},
 	} {
@@ -125,13 +126,25 @@ func TestLibraryCLI(t *testing.T) {
 	}
 	out, stderr, code = run(t, ".", "library", "eval", "-library", lib, "-label", "folder", "-json")
 	var rep struct {
-		Label   string
-		N       int
-		Metrics map[string]map[string]float64
+		Label       string
+		N           int
+		Metrics     map[string]map[string]float64
+		CI95        map[string]map[string][2]float64
+		Differences []struct{ A, B string }
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.N != 4 || rep.Metrics["mel-stats"] == nil ||
-		rep.Metrics["chance"] == nil || rep.Metrics["musicnn"] == nil {
+		rep.Metrics["chance"] == nil || rep.Metrics["musicnn"] == nil || rep.CI95["musicnn"]["precision@10"][1] == 0 ||
+		len(rep.Differences) == 0 {
 		t.Errorf("eval: exit %d, %s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, ".", "library", "eval", "-library", lib, "-label", "folder")
+	if code != 0 || !strings.Contains(out, "chance ") || !strings.Contains(out, "musicnn − chance") ||
+		!strings.Contains(out, "in-sample") {
+		t.Errorf("eval (text): exit %d, %s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, ".", "library", "eval", "-library", lib, "-label", "folder", "-markdown")
+	if code != 0 || !strings.Contains(out, "| chance | baseline (random ranking) |") {
+		t.Errorf("eval (markdown): exit %d, %s\n%s", code, out, stderr)
 	}
 	out, stderr, code = run(t, ".", "tag", "-json", "-models", "MSD_musicnn", filepath.Join(dir, "a", "low1.wav"))
 	if code != 0 || !strings.Contains(out, `"model": "MSD_musicnn"`) {
