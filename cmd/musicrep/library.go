@@ -149,7 +149,7 @@ func loadMusicnn(names []string, b compute.Backend) ([]*musicnn.Model, error) {
 }
 
 const libraryUsage = `usage:
-  musicrep library scan DIR -out LIB [-workers N] [-no-text]
+  musicrep library scan DIR -out LIB [-workers N] [-no-text] [-max-files N [-balance LABEL]] [-max-seconds S]
   musicrep library tags -library LIB [-k 5] [ID...]
   musicrep library similar -library LIB [-features musicnn] [-k 10] ID|FILE
   musicrep library search -library LIB [-k 10] "dark heavy metal"
@@ -194,9 +194,26 @@ func cmdLibraryScan(ctx context.Context, args []string) error {
 	noText := fs.Bool("no-text", false, "do not compute MiniLM features of the metadata")
 	quiet := fs.Bool("quiet", false, "no per-file progress lines")
 	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	maxFiles := fs.Int("max-files", 0, "scan only N of the audio files (0: all): the first N in path order, or "+
+		"with -balance two tracks per label")
+	balance := fs.String("balance", "", "with -max-files: pick files so that as many values of this label (album, "+
+		"artist, genre, folder) as possible have two tracks")
+	maxSeconds := fs.Float64("max-seconds", 0, "analyse only the first S seconds of each file (0: whole files); "+
+		"tracks.json marks the tracks with excerpt_seconds")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
+	}
+	if *maxFiles < 0 || *maxSeconds < 0 {
+		return fmt.Errorf("-max-files %d, -max-seconds %g: must not be negative", *maxFiles, *maxSeconds)
+	}
+	if *balance != "" {
+		if *maxFiles == 0 {
+			return errors.New("-balance: only with -max-files N")
+		}
+		if _, err := (&library.Track{}).Label(*balance); err != nil {
+			return fmt.Errorf("-balance: %w", err)
+		}
 	}
 	if len(pos) != 1 || *out == "" {
 		return fmt.Errorf("library scan: give one folder and -out\n%s", libraryUsage)
@@ -208,19 +225,14 @@ func cmdLibraryScan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ms, err := loadMusicnn([]string{"MSD_musicnn", "MTT_musicnn"}, b)
+	opt := library.ScanOptions{Dir: pos[0], Out: *out, Workers: *workers, MaxFiles: *maxFiles, Balance: *balance,
+		MaxSeconds: *maxSeconds}
+	note, err := opt.LoadModels(b, !*noText)
 	if err != nil {
 		return err
 	}
-	opt := library.ScanOptions{Dir: pos[0], Out: *out, MSD: ms[0], MTT: ms[1], Workers: *workers}
-	if !*noText {
-		tm, err := loadMiniLM(b, false)
-		if err != nil {
-			return err
-		}
-		if tm != nil {
-			opt.Text = tm
-		}
+	if note != "" {
+		fmt.Fprintln(os.Stderr, "musicrep:", note)
 	}
 	if !*quiet {
 		opt.Progress = func(p library.Progress) {
@@ -247,6 +259,12 @@ func cmdLibraryScan(ctx context.Context, args []string) error {
 		"%.1f min of audio analysed in %s (%.2f min of audio/s); feature sets: %s\n", *out, rep.Tracks,
 		rep.Analysed, rep.Cached, rep.Duplicates, rep.Failed, rep.AudioSeconds/60, rep.Elapsed.Round(time.Second),
 		rep.AudioSeconds/60/max(rep.Elapsed.Seconds(), 1e-9), strings.Join(rep.Sets, ", "))
+	if rep.Selected < rep.Found {
+		fmt.Printf("subset: %d of the %d audio files found (-max-files)\n", rep.Selected, rep.Found)
+	}
+	if *maxSeconds > 0 {
+		fmt.Printf("excerpts: features from the first %g s of each file (-max-seconds)\n", *maxSeconds)
+	}
 	if rep.Interrupted {
 		return fmt.Errorf("interrupted: %d files not analysed yet; the library holds the files done so far, run "+
 			"the same command again to resume: %w", rep.Remaining, context.Canceled)
@@ -437,18 +455,13 @@ func cmdLibrarySearch(args []string) error {
 	if err != nil {
 		return err
 	}
-	names := library.TagNames()
-	top := topIndices(float32s(w), 5)
+	top := library.TopTagWeights(w, 5)
 	if *asJSON {
-		var tags []library.TagScore
-		for _, j := range top {
-			tags = append(tags, library.TagScore{Tag: names[j], Prob: w[j]})
-		}
-		return printJSON(map[string]any{"query": query, "tag_weights": tags, "tracks": res})
+		return printJSON(map[string]any{"query": query, "tag_weights": top, "tracks": res})
 	}
 	var parts []string
-	for _, j := range top {
-		parts = append(parts, fmt.Sprintf("%s %.2f", names[j], w[j]))
+	for _, t := range top {
+		parts = append(parts, fmt.Sprintf("%s %.2f", t.Tag, t.Prob))
 	}
 	fmt.Printf("%q → tags %s\n", query, strings.Join(parts, ", "))
 	for r, s := range res {
@@ -456,14 +469,6 @@ func cmdLibrarySearch(args []string) error {
 		fmt.Printf("%3d. %+.2f  %s  %s  %s\n", r+1, s.Score, t.ID, t.Path, describe(&t))
 	}
 	return nil
-}
-
-func float32s(v []float64) []float32 {
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(x)
-	}
-	return out
 }
 
 func cmdLibraryEval(args []string) error {

@@ -75,6 +75,10 @@ func TestLibraryCLIErrors(t *testing.T) {
 		{[]string{"library", "scan", "DIR"}, "give one folder and -out"},
 		{[]string{"library", "scan", "a", "b", "-out", "x"}, "give one folder and -out"},
 		{[]string{"library", "scan", "a", "-out", "x", "-workers", "-1"}, "must be between"},
+		{[]string{"library", "scan", "a", "-out", "x", "-max-files", "-1"}, "must not be negative"},
+		{[]string{"library", "scan", "a", "-out", "x", "-max-seconds", "-3"}, "must not be negative"},
+		{[]string{"library", "scan", "a", "-out", "x", "-balance", "artist"}, "only with -max-files"},
+		{[]string{"library", "scan", "a", "-out", "x", "-max-files", "2", "-balance", "mood"}, "unknown label"},
 		{[]string{"library", "tags"}, "-library LIB is required"},
 		{[]string{"library", "tags", "-library", t.TempDir()}, "scan a folder first"},
 		{[]string{"library", "eval", "-library", "x", "-label", "mood"}, "use album, artist, genre or folder"},
@@ -110,9 +114,14 @@ func TestLibraryCLI(t *testing.T) {
 		writeToneWAV(t, p, 3.2, freq)
 	}
 	lib := filepath.Join(t.TempDir(), "lib")
-	out, stderr, code := run(t, ".", "library", "scan", dir, "-out", lib, "-no-text", "-workers", "2")
-	if code != 0 || !strings.Contains(out, "4 tracks") {
+	out, stderr, code := run(t, ".", "library", "scan", dir, "-out", lib, "-no-text", "-workers", "2",
+		"-max-seconds", "3")
+	if code != 0 || !strings.Contains(out, "4 tracks") || !strings.Contains(out, "features from the first 3 s") {
 		t.Fatalf("scan: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(lib, "tracks.json")); err != nil ||
+		strings.Count(string(b), `"excerpt_seconds": 3`) != 4 {
+		t.Errorf("tracks.json should mark the 4 excerpts (%v):\n%s", err, b)
 	}
 	out, stderr, code = run(t, ".", "library", "tags", "-library", lib, "-k", "3")
 	if code != 0 || strings.Count(out, "msd:")+strings.Count(out, "mtt:") != 12 {

@@ -196,12 +196,16 @@ func (l *Library) Evaluate(label string) (*EvalReport, error) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d tracks are alone with their %s: candidates, not queries",
 			rep.N-rep.Queries, label))
 	}
-	rep.Description = fmt.Sprintf("Data: the library %s, %d tracks labelled by %s (%d distinct values), %d queries. "+
+	data := "the library " + l.Dir
+	if l.Info != nil {
+		data += ", scanned from " + l.Info.Describe()
+	}
+	rep.Description = fmt.Sprintf("Data: %s; %d tracks labelled by %s (%d distinct values), %d queries. "+
 		"Relevance: a candidate with the query's %s. Protocol: leave-one-out retrieval over the whole library "+
 		"(every labelled track but the query is a candidate), cosine similarity, k = %d; no training, so nothing "+
 		"is held out: the numbers describe this library (in-sample). Chance: random rankings (%d draws a query). "+
 		"Intervals: 95 %% percentile bootstrap over the queries (%d resamples, seed %d), the same resamples for "+
-		"every row and difference.", l.Dir, rep.N, label, rep.Labels, rep.Queries, label, EvalK, ChanceDraws,
+		"every row and difference.", data, rep.N, label, rep.Labels, rep.Queries, label, EvalK, ChanceDraws,
 		EvalResamples, EvalSeed)
 	return rep, nil
 }
