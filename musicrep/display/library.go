@@ -26,7 +26,7 @@ func LibraryProgress() func(library.Progress) {
 		case p.Cached:
 			state = "cached"
 		}
-		fmt.Fprintf(lt, "[%d/%d, %s, %.2f min of audio/s] %s: %s\n", p.Done, p.Total, p.Elapsed.Round(1e9),
+		fmt.Fprintf(lt, "[%d/%d, %s, %.3g min of audio/s] %s: %s\n", p.Done, p.Total, p.Elapsed.Round(1e9),
 			p.AudioSeconds/60/math.Max(p.Elapsed.Seconds(), 1e-9), p.Path, state)
 	}
 }
