@@ -54,8 +54,9 @@ const (
 	InfoFile    = "scan.json"
 	FeaturesDir = "features"
 	CacheDir    = "cache"
-	// cacheVersion changes when the cached results would differ (front-end, models, feature sets).
-	cacheVersion = 1
+	// cacheVersion changes when the cached results would differ (front-end, models, feature sets, decoders).
+	// 2: Ogg streams with audio packets on the last header page no longer decode 128 samples late (audio).
+	cacheVersion = 2
 )
 
 // Feature sets a scan writes.
