@@ -3,7 +3,6 @@ package cmir
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/musicrep/musicrep/musicrep/audio/audiotest"
 
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/melon"
@@ -22,31 +23,7 @@ import (
 
 // writeToneWAV writes a 16 kHz mono PCM16 WAV of an amplitude-modulated tone.
 func writeToneWAV(t *testing.T, path string, seconds, freq float64) {
-	t.Helper()
-	n := int(seconds * 16000)
-	b := make([]byte, 44+2*n)
-	copy(b, "RIFF")
-	binary.LittleEndian.PutUint32(b[4:], uint32(36+2*n))
-	copy(b[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(b[16:], 16)
-	binary.LittleEndian.PutUint16(b[20:], 1)
-	binary.LittleEndian.PutUint16(b[22:], 1)
-	binary.LittleEndian.PutUint32(b[24:], 16000)
-	binary.LittleEndian.PutUint32(b[28:], 32000)
-	binary.LittleEndian.PutUint16(b[32:], 2)
-	binary.LittleEndian.PutUint16(b[34:], 16)
-	copy(b[36:], "data")
-	binary.LittleEndian.PutUint32(b[40:], uint32(2*n))
-	for i := range n {
-		v := 0.3 * math.Sin(2*math.Pi*freq*float64(i)/16000) * (1 + 0.5*math.Sin(float64(i)/800))
-		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(int16(v*20000)))
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	audiotest.WriteToneWAV(t, path, seconds, freq, true)
 }
 
 func musicnnModel(t *testing.T) *musicnn.Model {
