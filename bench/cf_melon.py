@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """implicit's BPR on the split written by bench/cfmelon (same visible/held-out playlists, same factors/epochs,
-lr 0.05, reg 0.01, one thread); prints HR@10, nDCG@10 and the fit time next to musicrep's.
+lr 0.05, reg 0.01, as many threads as bench/cfmelon's -threads: one unless given); prints HR@10, nDCG@10 and the fit time next to musicrep's.
 
     .venv-cf/bin/python bench/cf_melon.py out/bench/cf_melon_split.json
 """
@@ -12,12 +12,13 @@ from threadpoolctl import threadpool_limits
 
 d = json.load(open(sys.argv[1]))
 vis, held, n = d["visible"], d["held_out"], d["num_items"]
+threads = d.get("threads", 1)
 rows = [p for p, it in enumerate(vis) for _ in it]
 cols = [i for it in vis for i in it]
 ui = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(vis), n))
-with threadpool_limits(1):
+with threadpool_limits(threads):
     m = implicit.bpr.BayesianPersonalizedRanking(factors=d["factors"], learning_rate=0.05, regularization=0.01,
-                                                 iterations=d["epochs"], num_threads=1, random_state=42)
+                                                 iterations=d["epochs"], num_threads=threads, random_state=42)
     t0 = time.perf_counter(); m.fit(ui, show_progress=False); fit = time.perf_counter() - t0
     users = [p for p in range(len(vis)) if held[p]]
     ids, _ = m.recommend(np.array(users), ui[users], N=10, filter_already_liked_items=True)
@@ -26,5 +27,5 @@ for k, p in enumerate(users):
     want = set(held[p]); rec = ids[k].tolist()
     hits += len(want & set(rec)); total += len(want)
     ndcg += sum(1 / np.log2(r + 2) for r, i in enumerate(rec) if i in want) / sum(1 / np.log2(r + 2) for r in range(min(len(want), 10)))
-print(json.dumps({"implicit": implicit.__version__, "hr@10": hits / total, "ndcg@10": ndcg / len(users), "fit_seconds": fit,
+print(json.dumps({"implicit": implicit.__version__, "hr@10": hits / total, "ndcg@10": ndcg / len(users), "fit_seconds": fit, "threads": threads,
                   "musicrep": d["musicrep"], "popularity": d["popularity"]}))

@@ -24,7 +24,11 @@ func main() {
 	split := flag.String("split", "", "write the held-out split here (JSON)")
 	factors := flag.Int("factors", 64, "BPR factors")
 	epochs := flag.Int("epochs", 50, "BPR epochs")
+	threads := flag.Int("threads", 1, "BPR goroutines: 1 sequential (deterministic), more Hogwild; bench/cf_melon.py gives implicit as many")
 	flag.Parse()
+	if *threads == 0 || *threads < -1 {
+		log.Fatalf("-threads %d: give 1 (sequential), more for Hogwild, or -1 for all cores", *threads)
+	}
 	ds, err := melon.Load(*dataset)
 	if err != nil {
 		log.Fatal(err)
@@ -40,7 +44,7 @@ func main() {
 	visible, held := cf.HoldOut(playlists, 0.2, 7)
 	start := time.Now()
 	m, err := cf.Train(visible, len(ds.Songs), cf.Options{Factors: *factors, Epochs: *epochs, LearningRate: 0.05,
-		Reg: 0.01, Seed: 1})
+		Reg: 0.01, Seed: 1, Threads: *threads})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -48,10 +52,10 @@ func main() {
 	res := cf.Evaluate(m.Score, visible, held, 10)
 	pop := cf.Evaluate(cf.Popularity(visible, len(ds.Songs)), visible, held, 10)
 	out := map[string]any{"num_items": len(ds.Songs), "visible": visible, "held_out": held, "factors": *factors,
-		"epochs": *epochs, "musicrep": map[string]any{"hr@10": res.HitRate, "ndcg@10": res.NDCG, "fit_seconds": fit.Seconds()},
+		"epochs": *epochs, "threads": *threads, "kernels": cf.KernelName(), "musicrep": map[string]any{"hr@10": res.HitRate, "ndcg@10": res.NDCG, "fit_seconds": fit.Seconds()},
 		"popularity": map[string]any{"hr@10": pop.HitRate, "ndcg@10": pop.NDCG}}
-	fmt.Printf("musicrep BPR (%d factors, %d epochs): HR@10 %.4f nDCG@10 %.4f, fit %.2f s; popularity HR@10 %.4f nDCG@10 %.4f; %d playlists, %d held-out songs\n",
-		*factors, *epochs, res.HitRate, res.NDCG, fit.Seconds(), pop.HitRate, pop.NDCG, res.Playlists, res.HeldOut)
+	fmt.Printf("musicrep BPR (%d factors, %d epochs, %d threads, %s kernels): HR@10 %.4f nDCG@10 %.4f, fit %.2f s; popularity HR@10 %.4f nDCG@10 %.4f; %d playlists, %d held-out songs\n",
+		*factors, *epochs, *threads, cf.KernelName(), res.HitRate, res.NDCG, fit.Seconds(), pop.HitRate, pop.NDCG, res.Playlists, res.HeldOut)
 	if *split != "" {
 		b, _ := json.Marshal(out)
 		if err := os.WriteFile(*split, b, 0o644); err != nil {
