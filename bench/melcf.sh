@@ -42,7 +42,7 @@ for t in $CF_THREADS; do
 			tee -a "$OUT/cf_synth_go_t$t.txt" >&2
 		log "cf planted, $t thread(s): implicit"
 		.venv-cf/bin/python scripts/golden/cf.py --threads "$t" --out "$OUT/cf_synthetic.json" >/dev/null
-		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["reference"]["implicit_bpr"]; print(r["fit_seconds"], r["hr@10"])' \
+		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["reference"]["implicit_bpr"]; print(r["fit_seconds"], r["fit_cpu_seconds"], r["hr@10"])' \
 			"$OUT/cf_synthetic.json" | tee -a "$OUT/cf_synth_implicit_t$t.txt" >&2
 	done
 done

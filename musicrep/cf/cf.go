@@ -97,65 +97,100 @@ var maxBitsetBits = 1 << 27
 // trainer holds the read-only training data and the shared model of one Train call.
 type trainer struct {
 	m                 *Model
-	users             []int     // playlists with at least one and fewer than numItems items
-	lists             [][]int32 // sorted distinct items per playlist
+	users             []span    // playlists with at least one and fewer than numItems items
+	items             []int32   // every playlist's sorted distinct items, one after the other
+	lists             [][]int32 // playlist p's part of items
 	liked             []uint64  // bitset, playlist-major, words per playlist = stride; nil: search lists
 	stride            int
 	lrA, lr, reg      float32 // lrA = 1 − lr·reg
 	numItems, factors int
+	touched           float32 // the prefetching loads' sum, kept so that the compiler keeps the loads
 }
 
-func (t *trainer) has(p, j int) bool {
-	if t.liked != nil {
-		return t.liked[p*t.stride+j>>6]&(1<<(j&63)) != 0
+// span locates a playlist's items in trainer.items: one load gives all three (a [][]int32 took two dependent
+// loads before the positive item's row could be fetched).
+type span struct{ p, start, n int32 }
+
+// draw samples a training triple: a playlist p uniformly, one of its items i uniformly, a negative j uniformly
+// among the items not in p.
+func (t *trainer) draw(r *splitMix) (p, i, j int) {
+	s := t.users[r.intn(len(t.users))]
+	p = int(s.p)
+	i = int(t.items[int(s.start)+r.intn(int(s.n))])
+	for {
+		j = r.intn(t.numItems)
+		if t.liked != nil {
+			if t.liked[p*t.stride+j>>6]&(1<<(j&63)) == 0 {
+				return p, i, j
+			}
+		} else if _, in := slices.BinarySearch(t.lists[p], int32(j)); !in {
+			return p, i, j
+		}
 	}
-	_, ok := slices.BinarySearch(t.lists[p], int32(j))
-	return ok
 }
 
-// run takes n SGD steps; it returns Σ −ln σ(x) over them when track is set.
+// run takes n SGD steps; it returns Σ −ln σ(x) over them when track is set. The next triple is drawn before the
+// current step and its rows are touched (one load per 64-byte line), so that their cache misses overlap the
+// step's arithmetic instead of following it; the draws stay in the same order, so the result is the same.
 func (t *trainer) run(r *splitMix, n int, track bool) float64 {
-	k, users, lists, numItems := t.factors, t.users, t.lists, t.numItems
+	k := t.factors
 	item, user, bias := t.m.Item, t.m.User, t.m.ItemBias
-	dot, update := kernels.dot, kernels.update
+	step := kernels.step
 	lr, reg, a := t.lr, t.reg, t.lrA
 	var loss float64
-	for range n {
-		p := users[r.intn(len(users))]
-		l := lists[p]
-		i := int(l[r.intn(len(l))])
-		j := r.intn(numItems)
-		for t.has(p, j) {
-			j = r.intn(numItems)
+	var touch float32
+	if n == 0 {
+		return 0
+	}
+	p, i, j := t.draw(r)
+	for s := range n {
+		cp, ci, cj := p, i, j
+		if s+1 < n {
+			p, i, j = t.draw(r)
+			u, vi, vj := user[p*k:p*k+k], item[i*k:i*k+k], item[j*k:j*k+k]
+			for f := 0; f < k; f += 16 {
+				touch += u[f] + vi[f] + vj[f]
+			}
 		}
-		u := user[p*k : p*k+k]
-		vi, vj := item[i*k:i*k+k], item[j*k:j*k+k]
-		x := bias[i] - bias[j] + dot(u, vi, vj)
-		z := 1 / (1 + expf(x)) // σ(−x) = ∂ ln σ(x) / ∂x
+		x := step(user[cp*k:cp*k+k], item[ci*k:ci*k+k], item[cj*k:cj*k+k], &bias[ci], &bias[cj], lr, reg, a)
 		if track {
 			loss += softplus(-float64(x))
 		}
-		bias[i] += lr * (z - reg*bias[i])
-		bias[j] += lr * (-z - reg*bias[j])
-		update(u, vi, vj, a, lr*z)
 	}
+	t.touched += touch
 	return loss
 }
 
-// expf is eˣ in float32 (Cephes' expf: x = n·ln 2 + r, |r| ≤ ln 2 / 2, a degree-6 polynomial for eʳ, 2ⁿ put in
-// the exponent bits), within 2 ulp of math.Exp for |x| ≤ 87 (TestExpf) and clamped beyond, where σ is 0 or 1 in
-// float32 anyway. Inlined in the loop; math.Exp's float64 assembly call was a quarter of the step time.
-func expf(x float32) float32 {
-	x = min(max(x, -87), 88)
-	n := float32(int32(x*1.44269504088896341+0.5+128)) - 128 // floor(x·log₂e + ½); the offset keeps the truncation a floor
-	r := x - n*0.693359375 + n*2.12194440e-4                 // ln 2 split in two parts
-	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	return (p*r*r + r + 1) * math.Float32frombits(uint32(int32(n)+127)<<23)
+// σ(−x) = 1 / (1 + eˣ) comes from a table of its values at steps of 1/64 on [−16, 16], linearly interpolated
+// (as word2vec's EXP_TABLE, with interpolation): absolute error 3.1e-6 at most (TestSigmoid: ≤ 4e-6), the table's end values
+// beyond (σ(−16) ≈ 1.1e-7). The SGD step waits on σ: math.Exp's call, then a Cephes float32 exp (a chain of 25
+// dependent operations) took 20–25 % of the step's time; the table is a multiply-add, two loads and one more.
+const (
+	sigmoidSteps = 64 // table entries per unit of x
+	sigmoidRange = 16
+	sigmoidLast  = 2 * sigmoidRange * sigmoidSteps
+)
+
+var sigmoidTable = func() (t [sigmoidLast + 2]float32) {
+	for i := range t {
+		t[i] = float32(1 / (1 + math.Exp(float64(i)/sigmoidSteps-sigmoidRange)))
+	}
+	return t
+}()
+
+// sigmoidNeg returns σ(−x).
+func sigmoidNeg(x float32) float32 {
+	y := x*sigmoidSteps + sigmoidRange*sigmoidSteps
+	if !(y > 0) { // also NaN
+		return sigmoidTable[0]
+	}
+	if y >= sigmoidLast {
+		return sigmoidTable[sigmoidLast]
+	}
+	i := int(y)
+	f := y - float32(i)
+	pair := (*[2]float32)(sigmoidTable[i : i+2])
+	return pair[0] + f*(pair[1]-pair[0])
 }
 
 // softplus(y) = ln(1 + eʸ) = −ln σ(−y), without overflow.
@@ -172,23 +207,31 @@ func Train(playlists [][]int, numItems int, opt Options) (*Model, error) {
 	if numItems <= 1 {
 		return nil, errors.New("cf: need at least two items")
 	}
+	if numItems > math.MaxInt32 {
+		return nil, fmt.Errorf("cf: %d items: at most %d", numItems, math.MaxInt32)
+	}
 	t := &trainer{numItems: numItems, factors: opt.Factors, lists: make([][]int32, len(playlists))}
 	nnz := 0
 	for p, items := range playlists {
-		l := make([]int32, 0, len(items))
+		start := len(t.items)
 		for _, i := range items {
 			if i < 0 || i >= numItems {
 				return nil, fmt.Errorf("cf: playlist %d has item %d outside 0..%d", p, i, numItems-1)
 			}
-			l = append(l, int32(i))
+			t.items = append(t.items, int32(i))
 		}
-		slices.Sort(l)
-		l = slices.Compact(l)
-		t.lists[p] = l
-		if len(l) > 0 && len(l) < numItems {
-			t.users = append(t.users, p)
-			nnz += len(l)
+		slices.Sort(t.items[start:])
+		t.items = t.items[:start+len(slices.Compact(t.items[start:]))]
+		if n := len(t.items) - start; n > 0 && n < numItems {
+			t.users = append(t.users, span{p: int32(p), start: int32(start), n: int32(n)})
+			nnz += n
 		}
+	}
+	if len(t.items) > math.MaxInt32 {
+		return nil, fmt.Errorf("cf: %d interactions: at most %d", len(t.items), math.MaxInt32)
+	}
+	for _, s := range t.users {
+		t.lists[s.p] = t.items[s.start : s.start+s.n : s.start+s.n]
 	}
 	if nnz == 0 {
 		return nil, errors.New("cf: no interactions to learn from")

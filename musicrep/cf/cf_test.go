@@ -117,22 +117,21 @@ func BenchmarkBPRSynthetic(b *testing.B) {
 	}
 }
 
-// TestExpf compares the float32 exponential of the training loop with math.Exp on a fine grid and at the edges.
-func TestExpf(t *testing.T) {
+// TestSigmoid compares the table σ(−x) of the training step with 1 / (1 + eˣ) in float64 on a fine grid.
+func TestSigmoid(t *testing.T) {
 	var worst float64
-	for x := -87.0; x <= 88; x += 0.001 {
-		got, want := float64(expf(float32(x))), math.Exp(float64(float32(x)))
-		if rel := math.Abs(got-want) / want; rel > worst {
-			worst = rel
+	for x := -40.0; x <= 40; x += 0.0003 {
+		if d := math.Abs(float64(sigmoidNeg(float32(x))) - 1/(1+math.Exp(float64(float32(x))))); d > worst {
+			worst = d
 		}
 	}
-	if worst > 3e-7 { // 2.5 ulp of float32 (2⁻²³ ≈ 1.19e-7)
-		t.Errorf("expf: worst relative error %.3g on [-87, 88], want ≤ 3e-7", worst)
+	if worst > 4e-6 {
+		t.Errorf("σ table: worst absolute error %.3g on [-40, 40], want ≤ 4e-6", worst)
 	}
-	if expf(-1000) != expf(-87) || expf(1000) != expf(88) || math.IsInf(float64(expf(1000)), 0) {
-		t.Errorf("expf clamps: %g %g", expf(-1000), expf(1000))
+	if z := sigmoidNeg(float32(math.NaN())); z != sigmoidTable[0] {
+		t.Errorf("σ(−NaN) = %g, want the table's first value", z)
 	}
-	t.Logf("expf: worst relative error %.3g", worst)
+	t.Logf("σ table: worst absolute error %.3g", worst)
 }
 
 // TestHogwildMatchesSequential trains the planted data with 2 and 4 Hogwild goroutines and requires HR@10 and
@@ -191,32 +190,41 @@ func TestSequentialDeterministic(t *testing.T) {
 	}
 }
 
-// TestKernels checks the kernels in use (AVX2 when built with GOEXPERIMENT=simd on such a CPU) against a
-// float64 reference, for lengths that exercise the 16-, 8- and scalar-tail paths.
+// TestKernels checks the step in use (AVX2 when built with GOEXPERIMENT=simd on such a CPU) and the scalar one
+// against a float64 reference of the step, for lengths that exercise the 16-, 8- and scalar-tail paths.
 func TestKernels(t *testing.T) {
 	t.Logf("kernels: %s", KernelName())
+	const lr, reg = 0.05, 0.01
+	const a = 1 - lr*reg
 	for _, n := range []int{1, 7, 8, 9, 16, 23, 64, 300} {
 		u, vi, vj := make([]float32, n), make([]float32, n), make([]float32, n)
 		for f := range n {
 			u[f], vi[f], vj[f] = float32(math.Sin(float64(f))), float32(math.Cos(float64(3*f))), float32(f%5)/7-0.3
 		}
-		var want float64
+		const bi0, bj0 = float32(0.2), float32(-0.1)
+		wantX := float64(bi0) - float64(bj0)
 		for f := range n {
-			want += float64(u[f]) * (float64(vi[f]) - float64(vj[f]))
+			wantX += float64(u[f]) * (float64(vi[f]) - float64(vj[f]))
 		}
+		z := 1 / (1 + math.Exp(wantX))
+		c := lr * z
 		for _, ks := range []kernelSet{kernels, scalarKernels} {
-			if got := ks.dot(u, vi, vj); math.Abs(float64(got)-want) > 1e-5*float64(n) {
-				t.Errorf("%s dot n=%d: %g, want %g", ks.name, n, got, want)
-			}
-			const a, c = 0.9995, 0.03
 			u2, vi2, vj2 := slices.Clone(u), slices.Clone(vi), slices.Clone(vj)
-			ks.update(u2, vi2, vj2, a, c)
+			bi, bj := bi0, bj0
+			x := ks.step(u2, vi2, vj2, &bi, &bj, lr, reg, a)
+			if math.Abs(float64(x)-wantX) > 1e-5*float64(n) {
+				t.Errorf("%s n=%d: x %g, want %g", ks.name, n, x, wantX)
+			}
+			wbi, wbj := float64(bi0)+lr*(z-reg*float64(bi0)), float64(bj0)+lr*(-z-reg*float64(bj0))
+			if math.Abs(float64(bi)-wbi) > 1e-6 || math.Abs(float64(bj)-wbj) > 1e-6 {
+				t.Errorf("%s n=%d: biases %g %g, want %g %g", ks.name, n, bi, bj, wbi, wbj)
+			}
 			for f := range n {
 				wu := a*float64(u[f]) + c*(float64(vi[f])-float64(vj[f]))
 				wi := a*float64(vi[f]) + c*float64(u[f])
 				wj := a*float64(vj[f]) - c*float64(u[f])
 				if math.Abs(float64(u2[f])-wu) > 1e-6 || math.Abs(float64(vi2[f])-wi) > 1e-6 || math.Abs(float64(vj2[f])-wj) > 1e-6 {
-					t.Fatalf("%s update n=%d f=%d: %g %g %g, want %g %g %g", ks.name, n, f, u2[f], vi2[f], vj2[f], wu, wi, wj)
+					t.Fatalf("%s n=%d f=%d: %g %g %g, want %g %g %g", ks.name, n, f, u2[f], vi2[f], vj2[f], wu, wi, wj)
 				}
 			}
 		}

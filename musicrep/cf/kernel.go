@@ -1,25 +1,27 @@
 package cf
 
-// The two per-sample kernels of a BPR step on one (playlist u, positive item vi, negative item vj) triple, each
-// over the Factors floats of the three rows:
+// A BPR step on one (playlist u, positive item vi, negative item vj) triple, over the Factors floats of each row
+// and the two item biases bi, bj:
 //
-//	dot:    Σ_f u[f]·(vi[f] − vj[f])
-//	update: u  ← a·u  + c·(vi − vj)
-//	        vi ← a·vi + c·u
-//	        vj ← a·vj − c·u        (all right-hand sides read the values before the step)
+//	x  = bi − bj + Σ_f u[f]·(vi[f] − vj[f]),   z = σ(−x) = 1 / (1 + eˣ),   c = lr·z,   a = 1 − lr·reg
+//	bi ← bi + lr·(z − reg·bi),   bj ← bj + lr·(−z − reg·bj)
+//	u  ← a·u  + c·(vi − vj)
+//	vi ← a·vi + c·u
+//	vj ← a·vj − c·u        (all right-hand sides read the values before the step)
 //
-// with a = 1 − lr·reg and c = lr·σ(−x): the SGD ascent step of ln σ(x) with L2 regularisation, written as one
-// scale and one multiply-add per float. The SIMD kernels (kernel_simd_amd64.go) and the scalar ones differ in
-// summation order and in fused multiply-adds, so a model trained with one differs from the other's in the last
-// bits (each is deterministic for a seed).
+// the SGD ascent step of ln σ(x) with L2 regularisation, written as one scale and one multiply-add per float.
+// It returns x. The SIMD kernel (kernel_simd_amd64.go) and the scalar one differ in summation order and in fused
+// multiply-adds, so a model trained with one differs from the other's in the last bits (each is deterministic
+// for a seed).
+type stepKernel func(u, vi, vj []float32, bi, bj *float32, lr, reg, a float32) float32
+
 type kernelSet struct {
-	name   string
-	dot    func(u, vi, vj []float32) float32
-	update func(u, vi, vj []float32, a, c float32)
+	name string
+	step stepKernel
 }
 
 // scalarKernels are plain Go; they run everywhere.
-var scalarKernels = kernelSet{name: "scalar", dot: scalarDot, update: scalarUpdate}
+var scalarKernels = kernelSet{name: "scalar", step: scalarStep}
 
 // kernels is the set in use: the AVX2 one when this binary was built with GOEXPERIMENT=simd and the CPU has
 // AVX2 and FMA (kernel_simd_amd64.go), else scalarKernels.
@@ -27,6 +29,15 @@ var kernels = scalarKernels
 
 // KernelName says which BPR kernels this binary uses: "avx2" or "scalar".
 func KernelName() string { return kernels.name }
+
+func scalarStep(u, vi, vj []float32, bi, bj *float32, lr, reg, a float32) float32 {
+	x := *bi - *bj + scalarDot(u, vi, vj)
+	z := sigmoidNeg(x)
+	*bi += lr * (z - reg**bi)
+	*bj += lr * (-z - reg**bj)
+	scalarUpdate(u, vi, vj, a, lr*z)
+	return x
+}
 
 // scalarDot keeps four partial sums, so the additions do not wait on each other (one running sum made the
 // baseline's dot product latency-bound: 64 dependent additions per sample).
