@@ -66,8 +66,8 @@ func main() {
 	pop := cf.Evaluate(cf.Popularity(visible, len(ds.Songs)), visible, held, 10)
 	out := map[string]any{"num_items": len(ds.Songs), "visible": visible, "held_out": held, "factors": *factors,
 		"epochs": *epochs, "threads": *threads, "kernels": cf.KernelName(), "musicrep": map[string]any{"hr@10": res.HitRate, "ndcg@10": res.NDCG, "fit_seconds": fit.Seconds(),
-			"fit_cpu_seconds": fitCPU.Seconds()},
-		"popularity": map[string]any{"hr@10": pop.HitRate, "ndcg@10": pop.NDCG}}
+			"fit_cpu_seconds": fitCPU.Seconds(), "hits": res.Hits},
+		"popularity": map[string]any{"hr@10": pop.HitRate, "ndcg@10": pop.NDCG, "hits": pop.Hits}}
 	fmt.Printf("musicrep BPR (%d factors, %d epochs, %d threads, %s kernels): HR@10 %.4f nDCG@10 %.4f, fit %.2f s (%.2f CPU-s); popularity HR@10 %.4f nDCG@10 %.4f; %d playlists, %d held-out songs\n",
 		*factors, *epochs, *threads, cf.KernelName(), res.HitRate, res.NDCG, fit.Seconds(), fitCPU.Seconds(), pop.HitRate, pop.NDCG, res.Playlists, res.HeldOut)
 	if *split != "" {

@@ -323,18 +323,21 @@ func (m *Model) Score(p int) []float32 {
 
 // Continuation holds playlist-continuation metrics: HitRate@K is the fraction of held-out songs ranked in the top
 // K (the playlist's visible songs excluded from the ranking), NDCG@K the mean per-playlist normalised DCG.
+// Hits[p] is the number of playlist p's held-out songs in its top K (0 where it has none), for paired
+// comparisons and bootstrap intervals over playlists.
 type Continuation struct {
 	K         int
 	HitRate   float64
 	NDCG      float64
 	Playlists int
 	HeldOut   int
+	Hits      []int
 }
 
 // Evaluate scores held-out songs: for each playlist p with held-out songs heldOut[p] (and visible songs
 // visible[p], which the model saw), rank all items by scores(p) excluding the visible ones.
 func Evaluate(scores func(p int) []float32, visible, heldOut [][]int, k int) Continuation {
-	res := Continuation{K: k}
+	res := Continuation{K: k, Hits: make([]int, len(heldOut))}
 	var hits, ndcg float64
 	for p, held := range heldOut {
 		if len(held) == 0 {
@@ -363,6 +366,7 @@ func Evaluate(scores func(p int) []float32, visible, heldOut [][]int, k int) Con
 		for r, i := range idx {
 			if want[i] {
 				hits++
+				res.Hits[p]++
 				dcg += 1 / math.Log2(float64(r+2))
 			}
 		}

@@ -68,7 +68,7 @@ func TestEvaluateByHand(t *testing.T) {
 	scores := func(int) []float32 { return []float32{5, 4, 3, 2, 1} } // ranking 0,1,2,3,4
 	// Item 0 is visible (excluded), so the top 2 are items 1 and 2; held out: 2 and 4.
 	res := Evaluate(scores, [][]int{{0}}, [][]int{{2, 4}}, 2)
-	if res.HitRate != 0.5 || res.HeldOut != 2 || res.Playlists != 1 {
+	if res.HitRate != 0.5 || res.HeldOut != 2 || res.Playlists != 1 || len(res.Hits) != 1 || res.Hits[0] != 1 {
 		t.Fatalf("%+v", res)
 	}
 	want := (1 / math.Log2(3)) / (1 + 1/math.Log2(3)) // hit at rank 2; ideal: ranks 1 and 2
