@@ -4,9 +4,11 @@
 // [Factors item factors, item bias] per song (301-d with the default 300 factors), and a playlist vector
 // [Factors playlist factors, 1], so that their dot product is the model's score.
 //
-// Training is plain Go SGD, single-threaded and therefore deterministic for a seed: each step samples a playlist
-// p, one of its songs i and a song j not in it, and ascends ln σ(x_pi − x_pj) with x_pi = u_p·v_i + b_i and L2
-// regularisation, as in the implicit package's BPR.
+// Training is Go SGD, single-threaded and therefore deterministic for a seed by default (Options.Threads > 1
+// runs Hogwild goroutines instead): each step samples a playlist p, one of its songs i and a song j not in it, and
+// ascends ln σ(x_pi − x_pj) with x_pi = u_p·v_i + b_i and L2 regularisation, as in the implicit package's BPR.
+// The step is one AVX2 kernel when built with GOEXPERIMENT=simd on a CPU with AVX2 and FMA (KernelName), plain Go
+// otherwise; the two give models that differ in the last bits.
 package cf
 
 import (
