@@ -106,7 +106,7 @@ type trainer struct {
 	stride            int
 	lrA, lr, reg      float32 // lrA = 1 − lr·reg
 	numItems, factors int
-	touched           float32 // the prefetching loads' sum, kept so that the compiler keeps the loads
+	touched           []float32 // per goroutine: the prefetching loads' sum, kept so that the compiler keeps the loads
 }
 
 // span locates a playlist's items in trainer.items: one load gives all three (a [][]int32 took two dependent
@@ -131,10 +131,11 @@ func (t *trainer) draw(r *splitMix) (p, i, j int) {
 	}
 }
 
-// run takes n SGD steps; it returns Σ −ln σ(x) over them when track is set. The next triple is drawn before the
-// current step and its rows are touched (one load per 64-byte line), so that their cache misses overlap the
-// step's arithmetic instead of following it; the draws stay in the same order, so the result is the same.
-func (t *trainer) run(r *splitMix, n int, track bool) float64 {
+// run takes n SGD steps as goroutine w; it returns Σ −ln σ(x) over them when track is set. The next triple is
+// drawn before the current step and its rows are touched (one load per 64-byte line), so that their cache misses
+// overlap the step's arithmetic instead of following it; the draws stay in the same order, so the result is the
+// same.
+func (t *trainer) run(w int, r *splitMix, n int, track bool) float64 {
 	k := t.factors
 	item, user, bias := t.m.Item, t.m.User, t.m.ItemBias
 	step := kernels.step
@@ -159,7 +160,7 @@ func (t *trainer) run(r *splitMix, n int, track bool) float64 {
 			loss += softplus(-float64(x))
 		}
 	}
-	t.touched += touch
+	t.touched[w] += touch
 	return loss
 }
 
@@ -267,11 +268,12 @@ func Train(playlists [][]int, numItems int, opt Options) (*Model, error) {
 		rngs = append(rngs, &splitMix{s: (&splitMix{s: opt.Seed ^ uint64(w)<<32}).next()})
 	}
 	losses := make([]float64, len(rngs))
+	t.touched = make([]float32, len(rngs))
 	start := time.Now()
 	for epoch := range opt.Epochs {
 		track := opt.Progress != nil && ((epoch+1)%10 == 0 || epoch+1 == opt.Epochs)
 		if len(rngs) == 1 {
-			losses[0] = t.run(rng, nnz, track)
+			losses[0] = t.run(0, rng, nnz, track)
 		} else {
 			var wg sync.WaitGroup
 			for w, r := range rngs {
@@ -279,7 +281,7 @@ func Train(playlists [][]int, numItems int, opt Options) (*Model, error) {
 				if w < nnz%len(rngs) {
 					n++
 				}
-				wg.Go(func() { losses[w] = t.run(r, n, track) })
+				wg.Go(func() { losses[w] = t.run(w, r, n, track) })
 			}
 			wg.Wait()
 		}
