@@ -26,7 +26,8 @@ func main() {
 	split := flag.String("split", "", "write the held-out split here (JSON)")
 	factors := flag.Int("factors", 64, "BPR factors")
 	epochs := flag.Int("epochs", 50, "BPR epochs")
-	threads := flag.Int("threads", 1, "BPR goroutines: 1 sequential (deterministic), more Hogwild; bench/cf_melon.py gives implicit as many")
+	threads := flag.Int("threads", 1,
+		"BPR goroutines: 1 sequential (deterministic), more Hogwild; bench/cf_melon.py gives implicit as many")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the training (go tool pprof) here")
 	flag.Parse()
 	if *threads == 0 || *threads < -1 {

@@ -165,9 +165,10 @@ func (t *trainer) run(w int, r *splitMix, n int, track bool) float64 {
 }
 
 // σ(−x) = 1 / (1 + eˣ) comes from a table of its values at steps of 1/64 on [−16, 16], linearly interpolated
-// (as word2vec's EXP_TABLE, with interpolation): absolute error 3.1e-6 at most (TestSigmoid: ≤ 4e-6), the table's end values
-// beyond (σ(−16) ≈ 1.1e-7). The SGD step waits on σ: math.Exp's call, then a Cephes float32 exp (a chain of 25
-// dependent operations) took 20–25 % of the step's time; the table is a multiply-add, two loads and one more.
+// (as word2vec's EXP_TABLE, with interpolation): absolute error 3.1e-6 at most (TestSigmoid: ≤ 4e-6), the table's
+// end values beyond (σ(−16) ≈ 1.1e-7). The SGD step waits on σ: math.Exp's call, then a Cephes float32 exp (a
+// chain of 25 dependent operations) took 20–25 % of the step's time; the table is a multiply-add, two loads and
+// one more.
 const (
 	sigmoidSteps = 64 // table entries per unit of x
 	sigmoidRange = 16
@@ -211,7 +212,7 @@ func Train(playlists [][]int, numItems int, opt Options) (*Model, error) {
 		return nil, errors.New("cf: need at least two items")
 	}
 	if numItems > math.MaxInt32 {
-		return nil, fmt.Errorf("cf: %d items: at most %d", numItems, math.MaxInt32)
+		return nil, fmt.Errorf("cf: %d items: at most %d (indices are int32)", numItems, math.MaxInt32)
 	}
 	t := &trainer{numItems: numItems, factors: opt.Factors, lists: make([][]int32, len(playlists))}
 	nnz := 0
@@ -223,15 +224,15 @@ func Train(playlists [][]int, numItems int, opt Options) (*Model, error) {
 			}
 			t.items = append(t.items, int32(i))
 		}
+		if len(t.items) > math.MaxInt32 {
+			return nil, fmt.Errorf("cf: more than %d interactions (at playlist %d): train on a subset", math.MaxInt32, p)
+		}
 		slices.Sort(t.items[start:])
 		t.items = t.items[:start+len(slices.Compact(t.items[start:]))]
 		if n := len(t.items) - start; n > 0 && n < numItems {
 			t.users = append(t.users, span{p: int32(p), start: int32(start), n: int32(n)})
 			nnz += n
 		}
-	}
-	if len(t.items) > math.MaxInt32 {
-		return nil, fmt.Errorf("cf: %d interactions: at most %d", len(t.items), math.MaxInt32)
 	}
 	for _, s := range t.users {
 		t.lists[s.p] = t.items[s.start : s.start+s.n : s.start+s.n]

@@ -12,7 +12,8 @@ import (
 // rows are addressed through unsafe pointers after one length check per call: with slice expressions the loop
 // spent more instructions on bounds checks and spills than on arithmetic. Both vector loops end with
 // VZEROUPPER: without it the SSE code that follows (the scalar float32 arithmetic of σ, math.Exp's assembly
-// in a first version) paid the AVX–SSE transition penalty, and a whole step ran 4× slower than the scalar one (measured).
+// in a first version) paid the AVX–SSE transition penalty, and a whole step ran 4× slower than the scalar one
+// (measured).
 var simdKernels = kernelSet{name: "avx2", step: simdStep}
 
 func init() {
@@ -35,7 +36,8 @@ func simdStep(u, vi, vj []float32, bi, bj *float32, lr, reg, a float32) float32 
 	if len(vi) < n || len(vj) < n {
 		panic("cf: simdStep: item rows shorter than the playlist row")
 	}
-	pu, pi, pj := unsafe.Pointer(unsafe.SliceData(u)), unsafe.Pointer(unsafe.SliceData(vi)), unsafe.Pointer(unsafe.SliceData(vj))
+	pu := unsafe.Pointer(unsafe.SliceData(u))
+	pi, pj := unsafe.Pointer(unsafe.SliceData(vi)), unsafe.Pointer(unsafe.SliceData(vj))
 	end16, end8 := uintptr(n&^15)*4, uintptr(n&^7)*4
 
 	var a0, a1 archsimd.Float32x8
