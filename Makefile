@@ -13,7 +13,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan clean
+.PHONY: all build test vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -105,6 +105,12 @@ bench-text:
 ## (BENCHMARKS.md; bench/scan.sh → out/bench/scan/; uses .venv-golden from scripts/golden/musicnn-golden.sh).
 bench-scan: models audio-setup
 	bash bench/scan.sh
+
+## bench-scaling: the scaling curves (BENCHMARKS.md): binding training throughput vs batch size (Go, xla:cpu,
+## PyTorch) and top-10 search vs catalogue size (musicrep Flat/IVF vs FAISS), peak RSS per point, SVG plots
+## (bench/scaling.sh → out/bench/scaling/; BENCH_SCALING_PUBLISH=1 copies the plots to bench/plots/).
+bench-scaling: xla-setup
+	bash bench/scaling.sh
 
 clean:
 	rm -rf bin out
