@@ -7,8 +7,9 @@
 // [Open] and [Decode] read WAV (PCM 8/16/24/32-bit integer, IEEE float 32/64, WAVE_FORMAT_EXTENSIBLE), Ogg Vorbis,
 // Ogg Opus, FLAC and MP3 (MPEG-1/2/2.5 Layer III). The format is found by content sniffing (magic bytes); the file
 // extension is only a hint used when the content is ambiguous. All decoders are pure Go: the Ogg framing, WAV and
-// the MP3 frame scan are in this package; the codecs are github.com/jfreymuth/vorbis, github.com/pion/opus,
-// github.com/mewkiz/flac and github.com/hajimehoshi/go-mp3. Decoded samples follow libsndfile's conventions (what
+// the MP3 frame scan are in this package; the codecs are github.com/jfreymuth/vorbis (as a faster copy with
+// bit-identical output, internal/vorbis), github.com/pion/opus, github.com/mewkiz/flac and
+// github.com/hajimehoshi/go-mp3. Decoded samples follow libsndfile's conventions (what
 // librosa.load reads through soundfile): integers are scaled by 1/2^(bits-1), Ogg streams are trimmed to their
 // granule positions (Opus pre-skip removed; the first audio page's granule places the start, a header page's 0
 // never does, as libvorbisfile reads streams whose first audio packets share the setup header's page), MP3 encoder
