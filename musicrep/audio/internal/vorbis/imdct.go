@@ -36,32 +36,39 @@ func imdct(t *imdctLookup, in, out []float32) {
 	n2, n4, n8 := n/2, n/4, n/8
 	n3_4 := n - n4
 
+	// musicrep: the loops index through pointers, without bounds checks (the index ranges are noted at each loop;
+	// all lie inside the lengths checked here); the arithmetic is upstream's, operation for operation
+	// (TestVorbisForkMatchesUpstream: bit-identical output).
+	if len(out) < n || len(t.A) < n2 || len(t.B) < n2 || len(t.C) < n4 {
+		panic("vorbis: imdct buffers too short")
+	}
+	pi, po := unsafe.Pointer(unsafe.SliceData(in)), unsafe.Pointer(unsafe.SliceData(out))
+	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(t.A)), unsafe.Pointer(unsafe.SliceData(t.B)),
+		unsafe.Pointer(unsafe.SliceData(t.C))
+
 	// more of these steps could be done in place, but we need two arrays anyway
+	// j < n8: A indices in [n2-4-4(n8-1), n2-1] = [0, n2), in indices in [0, n2), out indices in [0, n2).
 	for j := 0; j < n8; j++ {
-		a0 := t.A[n2-2*j-1]
-		a1 := t.A[n2-2*j-2]
-		a2 := t.A[n4-2*j-1]
-		a3 := t.A[n4-2*j-2]
-		a4 := t.A[n2-4-4*j]
-		a5 := t.A[n2-3-4*j]
-		v0 := (-in[4*j+3])*a0 + (-in[4*j+1])*a1
-		v1 := (-in[4*j+3])*a1 - (-in[4*j+1])*a0
-		v2 := (in[n2-4*j-4])*a2 + (in[n2-4*j-2])*a3
-		v3 := (in[n2-4*j-4])*a3 - (in[n2-4*j-2])*a2
-		out[n4+2*j+1] = v3 + v1
-		out[n4+2*j] = v2 + v0
-		out[2*j+1] = (v3-v1)*a4 - (v2-v0)*a5
-		out[2*j] = (v2-v0)*a4 + (v3-v1)*a5
+		a0 := ldf(pa, n2-2*j-1)
+		a1 := ldf(pa, n2-2*j-2)
+		a2 := ldf(pa, n4-2*j-1)
+		a3 := ldf(pa, n4-2*j-2)
+		a4 := ldf(pa, n2-4-4*j)
+		a5 := ldf(pa, n2-3-4*j)
+		v0 := (-ldf(pi, 4*j+3))*a0 + (-ldf(pi, 4*j+1))*a1
+		v1 := (-ldf(pi, 4*j+3))*a1 - (-ldf(pi, 4*j+1))*a0
+		v2 := (ldf(pi, n2-4*j-4))*a2 + (ldf(pi, n2-4*j-2))*a3
+		v3 := (ldf(pi, n2-4*j-4))*a3 - (ldf(pi, n2-4*j-2))*a2
+		stf(po, n4+2*j+1, v3+v1)
+		stf(po, n4+2*j, v2+v0)
+		stf(po, 2*j+1, (v3-v1)*a4-(v2-v0)*a5)
+		stf(po, 2*j, (v2-v0)*a4+(v3-v1)*a5)
 	}
 	ld := int(ilog(n) - 1)
 	// musicrep: the butterflies index out through a pointer, without bounds checks. Every index is in [0, n2):
 	// the largest is i0 = i1+1 = n2-1 (r = 0); since 2r ≤ k0-2 (rlim = k0/2) and s2lim·k0 = n2, the last i3 is
 	// n2-2-k0-2r-2·k0·(s2lim/2-1) = k0-2-2r ≥ 0. The arithmetic is upstream's, operation for operation
 	// (TestVorbisForkMatchesUpstream: bit-identical output).
-	if len(out) < n || len(t.A) < n2 {
-		panic("vorbis: imdct buffers too short")
-	}
-	po := unsafe.Pointer(unsafe.SliceData(out))
 	for l := 0; l < ld-3; l++ {
 		k0 := n >> uint(l+3)
 		k1 := 1 << uint(l+3)
@@ -101,40 +108,53 @@ func imdct(t *imdctLookup, in, out []float32) {
 		in[n4-1-2*k] = out[4*k+2]
 		in[n4-2-2*k] = out[4*k+3]
 	}
+	// k < n8: i0, i1 in [0, n4), i2, i3 in [n4, n2); C has n4 values.
 	i0 := 0
 	i1 := 1
 	i2 := n2 - 2
 	i3 := n2 - 1
 	for k := 0; k < n8; k++ {
-		v0, v1 := in[i0], in[i1]
-		v2, v3 := in[i2], in[i3]
-		c0 := t.C[i0]
-		c1 := t.C[i1]
-		out[i0] = (v0 + v2 + c1*(v0-v2) + c0*(v1+v3)) / 2
-		out[i2] = (v0 + v2 - c1*(v0-v2) - c0*(v1+v3)) / 2
-		out[i1] = (v1 - v3 + c1*(v1+v3) - c0*(v0-v2)) / 2
-		out[i3] = (-v1 + v3 + c1*(v1+v3) - c0*(v0-v2)) / 2
+		v0, v1 := ldf(pi, i0), ldf(pi, i1)
+		v2, v3 := ldf(pi, i2), ldf(pi, i3)
+		c0 := ldf(pc, i0)
+		c1 := ldf(pc, i1)
+		stf(po, i0, (v0+v2+c1*(v0-v2)+c0*(v1+v3))/2)
+		stf(po, i2, (v0+v2-c1*(v0-v2)-c0*(v1+v3))/2)
+		stf(po, i1, (v1-v3+c1*(v1+v3)-c0*(v0-v2))/2)
+		stf(po, i3, (-v1+v3+c1*(v1+v3)-c0*(v0-v2))/2)
 		i0 += 2
 		i1 += 2
 		i2 -= 2
 		i3 -= 2
 	}
+	// k < n4: B and out indices 2k, 2k+1 < n2; in indices k and n2-1-k in [0, n2).
 	for k := 0; k < n4; k++ {
-		b0 := t.B[2*k]
-		b1 := t.B[2*k+1]
-		v0 := out[2*k]
-		v1 := out[2*k+1]
-		in[k] = v0*b0 + v1*b1
-		in[n2-1-k] = v0*b1 - v1*b0
+		b0 := ldf(pb, 2*k)
+		b1 := ldf(pb, 2*k+1)
+		v0 := ldf(po, 2*k)
+		v1 := ldf(po, 2*k+1)
+		stf(pi, k, v0*b0+v1*b1)
+		stf(pi, n2-1-k, v0*b1-v1*b0)
 	}
-	for i := 0; i < n4; i++ {
-		out[i] = in[i+n4]
-		out[n-i-1] = -in[n-i-n3_4-1]
+	// Upstream: out[i] = in[i+n4] and out[n-i-1] = -in[n-i-n3_4-1] for i < n4, out[i] = -in[n3_4-i-1] for n4 ≤ i
+	// < n3_4; here as slice loops.
+	copy(out[:n4], in[n4:n2])
+	head, tail := in[:n4], out[n3_4:n]
+	tail = tail[:len(head)]
+	for m, v := range head {
+		tail[m] = -v // i = n4-1-m
 	}
-	for i := n4; i < n3_4; i++ {
-		out[i] = -in[n3_4-i-1]
+	mid, src := out[n4:n3_4], in[:n2]
+	src = src[:len(mid)]
+	for k := range mid {
+		mid[k] = -src[len(src)-1-k]
 	}
 }
+
+// ldf and stf read and write element i of the float32 array at p (musicrep).
+func ldf(p unsafe.Pointer, i int) float32 { return *(*float32)(unsafe.Add(p, 4*i)) }
+
+func stf(p unsafe.Pointer, i int, v float32) { *(*float32)(unsafe.Add(p, 4*i)) = v }
 
 // original c code from stb_vorbis
 
