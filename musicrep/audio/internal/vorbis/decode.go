@@ -78,9 +78,7 @@ func (d *Decoder) decodePacket(r *bitReader, out []float32) ([]float32, error) {
 		}
 		if d.hasOverlap {
 			for ch := range d.rawBuffer {
-				for i := 0; i < center-start; i++ {
-					out[i*d.channels+ch] = d.rawBuffer[ch][start+i] + d.overlap[(start+i)*d.channels+ch]
-				}
+				addInterleaved(out[ch:], d.rawBuffer[ch][start:center], d.overlap[start*d.channels+ch:], d.channels)
 			}
 		}
 		d.overlapShort = false
@@ -88,18 +86,13 @@ func (d *Decoder) decodePacket(r *bitReader, out []float32) ([]float32, error) {
 		if d.hasOverlap {
 			if d.overlapShort {
 				for ch := range d.rawBuffer {
-					for i := 0; i < center; i++ {
-						out[i*d.channels+ch] = d.rawBuffer[ch][i] + d.overlap[(offset+i)*d.channels+ch]
-					}
+					addInterleaved(out[ch:], d.rawBuffer[ch][:center], d.overlap[offset*d.channels+ch:], d.channels)
 				}
 			} else {
-				for i := 0; i < offset*d.channels; i++ {
-					out[i] = d.overlap[i]
-				}
+				copy(out[:offset*d.channels], d.overlap)
 				for ch := range d.rawBuffer {
-					for i := offset; i < offset+center; i++ {
-						out[i*d.channels+ch] = d.rawBuffer[ch][i-offset] + d.overlap[i*d.channels+ch]
-					}
+					addInterleaved(out[offset*d.channels+ch:], d.rawBuffer[ch][:center],
+						d.overlap[offset*d.channels+ch:], d.channels)
 				}
 			}
 		}
@@ -112,20 +105,30 @@ func (d *Decoder) decodePacket(r *bitReader, out []float32) ([]float32, error) {
 	overlapCenter := d.blocksize[1] / 4
 	oStart := overlapCenter - center/2
 	oEnd := overlapCenter + center/2
-	for i := 0; i < oStart*d.channels; i++ {
-		d.overlap[i] = 0
-	}
+	clear(d.overlap[:oStart*d.channels])
 	for ch := range d.rawBuffer {
-		for i := oStart; i < oEnd; i++ {
-			d.overlap[i*d.channels+ch] = d.rawBuffer[ch][center+i-oStart]
+		src := d.rawBuffer[ch][center : center+oEnd-oStart]
+		dst := d.overlap[oStart*d.channels+ch:]
+		j := 0
+		for _, v := range src {
+			dst[j] = v
+			j += d.channels
 		}
 	}
-	for i := oEnd * d.channels; i < len(d.overlap); i++ {
-		d.overlap[i] = 0
-	}
+	clear(d.overlap[oEnd*d.channels:])
 	d.hasOverlap = true
 
 	return out[:n*d.channels], nil
+}
+
+// addInterleaved sets dst[i·c] = src[i] + ov[i·c] for every i < len(src) (musicrep: upstream indexes
+// out[i*channels+ch] and overlap[(start+i)*channels+ch] in the loop; same additions).
+func addInterleaved(dst, src, ov []float32, c int) {
+	j := 0
+	for _, v := range src {
+		dst[j] = v + ov[j]
+		j += c
+	}
 }
 
 func (d *Decoder) decodeFloors(r *bitReader, floors []floorData, mapping *mapping, n uint32) {
