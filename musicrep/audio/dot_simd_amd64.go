@@ -19,9 +19,11 @@ func init() {
 	}
 }
 
-// The loops index through unsafe pointers: the bounds (i+w ≤ n = len(h) = len(x)) are checked by the loop
-// conditions, and slicing each vector safely costs more instructions than the multiply-adds (measured: slower than
-// the scalar loop).
+// The loops advance unsafe pointers: the bounds (i+w ≤ n = len(h) = len(x)) are checked by the loop conditions;
+// slicing each vector safely costs more instructions than the multiply-adds, and advancing pointers instead of
+// indexing saves the address arithmetic (AVX2: 38 -> 33.5 ns per 496-tap dot, min of 3000 blocks of 100 calls).
+// The AVX-512 version has not run on this project's Zen 3 test machine (no AVX-512): TestDotKernel checks it on
+// any machine that has it.
 func at16(p unsafe.Pointer, i int) archsimd.Float32x16 {
 	return archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, 4*i)))
 }
@@ -37,13 +39,15 @@ func dotAVX512(h, x []float32) float32 {
 	var a, b, c, d archsimd.Float32x16
 	i := 0
 	for ; i+64 <= n; i += 64 {
-		a = at16(ph, i).MulAdd(at16(px, i), a)
-		b = at16(ph, i+16).MulAdd(at16(px, i+16), b)
-		c = at16(ph, i+32).MulAdd(at16(px, i+32), c)
-		d = at16(ph, i+48).MulAdd(at16(px, i+48), d)
+		a = at16(ph, 0).MulAdd(at16(px, 0), a)
+		b = at16(ph, 16).MulAdd(at16(px, 16), b)
+		c = at16(ph, 32).MulAdd(at16(px, 32), c)
+		d = at16(ph, 48).MulAdd(at16(px, 48), d)
+		ph, px = unsafe.Add(ph, 256), unsafe.Add(px, 256)
 	}
 	for ; i+16 <= n; i += 16 {
-		a = at16(ph, i).MulAdd(at16(px, i), a)
+		a = at16(ph, 0).MulAdd(at16(px, 0), a)
+		ph, px = unsafe.Add(ph, 64), unsafe.Add(px, 64)
 	}
 	s := a.Add(b).Add(c.Add(d))
 	r := sum8(s.GetLo().Add(s.GetHi()))
@@ -60,13 +64,15 @@ func dotAVX2(h, x []float32) float32 {
 	var a, b, c, d archsimd.Float32x8
 	i := 0
 	for ; i+32 <= n; i += 32 {
-		a = at8(ph, i).MulAdd(at8(px, i), a)
-		b = at8(ph, i+8).MulAdd(at8(px, i+8), b)
-		c = at8(ph, i+16).MulAdd(at8(px, i+16), c)
-		d = at8(ph, i+24).MulAdd(at8(px, i+24), d)
+		a = at8(ph, 0).MulAdd(at8(px, 0), a)
+		b = at8(ph, 8).MulAdd(at8(px, 8), b)
+		c = at8(ph, 16).MulAdd(at8(px, 16), c)
+		d = at8(ph, 24).MulAdd(at8(px, 24), d)
+		ph, px = unsafe.Add(ph, 128), unsafe.Add(px, 128)
 	}
 	for ; i+8 <= n; i += 8 {
-		a = at8(ph, i).MulAdd(at8(px, i), a)
+		a = at8(ph, 0).MulAdd(at8(px, 0), a)
+		ph, px = unsafe.Add(ph, 32), unsafe.Add(px, 32)
 	}
 	r := sum8(a.Add(b).Add(c.Add(d)))
 	if i < n {

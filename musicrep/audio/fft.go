@@ -79,7 +79,7 @@ func (f *powerFFT) power(x, out []float64) {
 			// −i·(or + i·oi) = oi − i·or, times w^kk.
 			cr, ci := f.sr[min(kk, m-kk)], f.si[min(kk, m-kk)]
 			if kk > m/2 { // w^kk = −conj(w^(m−kk))
-				cr, ci = -cr, ci
+				cr = -cr
 			}
 			xr := er + (oi*cr + or*ci)
 			xi := ei + (oi*ci - or*cr)
