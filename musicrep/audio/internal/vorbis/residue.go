@@ -71,7 +71,7 @@ func (x *residue) Decode(r *bitReader, doNotDecode []bool, n uint32, books []cod
 	if end > n {
 		end = n
 	}
-	classbook := books[x.classbook]
+	classbook := &books[x.classbook]
 	classWordsPerCodeword := classbook.dimensions
 	nToRead := end - begin
 	partitionsToRead := nToRead / x.partitionSize
@@ -105,7 +105,7 @@ func (x *residue) Decode(r *bitReader, doNotDecode []bool, n uint32, books []cod
 						vqclass := classifications[j*cs+partitionCount]
 						vqbook := x.books[vqclass][pass]
 						if vqbook != -1 {
-							book := books[vqbook]
+							book := &books[vqbook] // musicrep: a pointer, not a copy of the codebook
 							offset := begin + partitionCount*x.partitionSize
 							switch x.residueType {
 							case 0:
