@@ -35,21 +35,31 @@ for r in $(seq "$REPS"); do
 		sed -E 's/.*median ([0-9.]+) ms.*CPU median ([0-9.]+) ms.*/librosa wall_ms \1 cpu_ms \2 load '"$l"'/' |
 		tee -a "$OUT/runs.txt"
 done
-python3 - "$OUT/runs.txt" <<'PY'
-import statistics, sys
+.venv-mel/bin/python - "$OUT/runs.txt" <<'PY'
+import math, statistics, sys
+from scipy import stats
 rows = {}
 for line in open(sys.argv[1]):
     f = line.split()
     rows.setdefault(f[0], []).append((float(f[2]), float(f[4]), float(f[6])))
-lib = rows.get("librosa")
 def med(xs):
     xs = [x for x in xs if x == x]  # an older build without cpu-ms/op reports nan
     return statistics.median(xs) if xs else float("nan")
 for name, v in rows.items():
-    w, c = med(x[0] for x in v), med(x[1] for x in v)
-    ratio = "" if name == "librosa" or not lib else " (÷ librosa: wall %.2f×, CPU %.2f×)" % (
-        w / med(x[0] for x in lib), c / med(x[1] for x in lib))
-    print("%-8s median of %d rounds: wall %.1f ms (%.1f–%.1f), CPU %.1f ms (%.1f–%.1f), load %.1f–%.1f%s" % (
-        name, len(v), w, min(x[0] for x in v), max(x[0] for x in v), c, min(x[1] for x in v), max(x[1] for x in v),
-        min(x[2] for x in v), max(x[2] for x in v), ratio))
+    print("%-8s median of %d rounds: wall %.1f ms (%.1f–%.1f), CPU %.1f ms (%.1f–%.1f), load %.1f–%.1f" % (
+        name, len(v), med(x[0] for x in v), min(x[0] for x in v), max(x[0] for x in v), med(x[1] for x in v),
+        min(x[1] for x in v), max(x[1] for x in v), min(x[2] for x in v), max(x[2] for x in v)))
+# Ratios of runs in the same round (same load), as geometric means with a 95 % t-interval over the rounds.
+pairs = [("musicrep", "librosa"), ("base", "librosa"), ("musicrep", "base")]
+for a, b in pairs:
+    if a not in rows or b not in rows:
+        continue
+    for k, what in ((0, "wall"), (1, "CPU")):
+        r = [math.log(x[k] / y[k]) for x, y in zip(rows[a], rows[b]) if x[k] == x[k] and y[k] == y[k]]
+        if len(r) < 2:
+            continue
+        m, h = statistics.mean(r), stats.t.ppf(0.975, len(r) - 1) * statistics.stdev(r) / math.sqrt(len(r))
+        sig = "" if (m - h) * (m + h) > 0 else " (not significant: the interval includes 1)"
+        print("%s ÷ %s, %s: %.2f× (95%% CI %.2f–%.2f, %d rounds)%s" % (a, b, what, math.exp(m), math.exp(m - h),
+                                                                      math.exp(m + h), len(r), sig))
 PY
