@@ -27,7 +27,10 @@
 // [Resampler] is a streaming band-limited polyphase resampler: a Kaiser-windowed sinc, linear phase, with a
 // configurable passband, stopband and attenuation ([ResamplerOptions]). The defaults imitate soxr's "HQ" preset
 // that librosa.load uses (pass band to 0.913 of the output Nyquist frequency, stop band from 1.0, 120 dB): see
-// resample.go for the design and mel_golden_test.go for the agreement with librosa.
+// resample.go for the design and mel_golden_test.go for the agreement with librosa. Built with GOEXPERIMENT=simd on
+// an AVX2 or AVX-512 CPU, its inner products run as SIMD fused multiply-adds (dot_simd_amd64.go); the summation
+// order differs from the scalar build's, which moves log-mel outputs by at most ~0.003 dB (~0.0003 dB above
+// −100 dB) on the test fixtures.
 //
 // # Mel spectrogram
 //
