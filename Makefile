@@ -13,7 +13,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling clean
+.PHONY: all build test vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling bench-mel clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -111,6 +111,12 @@ bench-scan: models audio-setup
 ## (bench/scaling.sh → out/bench/scaling/; BENCH_SCALING_PUBLISH=1 copies the plots to bench/plots/).
 bench-scaling: xla-setup
 	bash bench/scaling.sh
+
+## bench-mel: the audio front-end (decode + resample + log-mel, BenchmarkMelFile) vs librosa, interleaved, wall and
+## CPU time with 95 % intervals of the ratio (BENCHMARKS.md §F; bench/mel.sh → out/bench/mel/; BENCH_REPS rounds,
+## BENCH_BASE=an older build's audio test binary adds it to each round; installs librosa into .venv-mel).
+bench-mel:
+	bash bench/mel.sh
 
 clean:
 	rm -rf bin out
