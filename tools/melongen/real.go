@@ -2,7 +2,6 @@ package melongen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/jfreymuth/oggvorbis"
 
+	"github.com/musicrep/musicrep/musicrep/audio"
 	"github.com/musicrep/musicrep/musicrep/corpus"
 )
 
@@ -143,40 +143,16 @@ func readVorbisTags(path string) (realTrack, error) {
 	}, nil
 }
 
-// decodeReal decodes an Ogg Vorbis file, mixes it to mono, resamples it to 16 kHz and writes a 16-bit WAV.
+// decodeReal decodes an Ogg Vorbis file with musicrep's own decoder (musicrep/audio: the samples Debian's oggdec
+// writes, from the first one), mixes it to mono, resamples it to 16 kHz and writes a 16-bit WAV. Until 2026-12-06
+// this read the file with jfreymuth/oggvorbis, which started 13 of the 41 Wesnoth tracks 128 samples late (an
+// audio packet on the setup header's page) and panicked on the last packet of 2 of them; datasets generated with
+// -real before then differ by that offset.
 func decodeReal(ctx context.Context, oggPath, wavPath string) (seconds float64, err error) {
-	f, err := os.Open(oggPath)
+	out, err := decodeMono16k(ctx, oggPath)
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	r, err := oggvorbis.NewReader(f)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", oggPath, err)
-	}
-	ch := r.Channels()
-	var mono []float32
-	buf := make([]float32, 4096*ch)
-	for {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		n, err := readOgg(r, buf)
-		for i := 0; i+ch <= n; i += ch {
-			var s float32
-			for c := range ch {
-				s += buf[i+c]
-			}
-			mono = append(mono, s/float32(ch))
-		}
-		if err == io.EOF || err == errLastPacket {
-			break
-		}
-		if err != nil {
-			return 0, fmt.Errorf("%s: decoding: %w", oggPath, err)
-		}
-	}
-	out := resample(mono, r.SampleRate(), SampleRate)
 	seconds = float64(len(out)) / SampleRate
 	if seconds < MinSeconds {
 		return 0, fmt.Errorf("%s: %.1f s long, the dataset needs ≥ %.0f s", oggPath, seconds, MinSeconds)
@@ -184,18 +160,29 @@ func decodeReal(ctx context.Context, oggPath, wavPath string) (seconds float64, 
 	return seconds, corpus.WriteFileAtomic(wavPath, encodeWAV16(out, SampleRate))
 }
 
-var errLastPacket = errors.New("oggvorbis panicked on the last packet")
-
-// readOgg calls r.Read, turning a panic into errLastPacket: oggvorbis v1.0.5 slices with a negative length
-// when the last page's granule position discards more samples than the last packet decoded (seen on 2 of the
-// 41 Wesnoth tracks). Only that final Read (≤ 4096 frames, < 0.1 s) is lost.
-func readOgg(r *oggvorbis.Reader, buf []float32) (n int, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			n, err = 0, errLastPacket
+// decodeMono16k decodes an audio file to mono (the mean of its channels) and resamples it to SampleRate.
+func decodeMono16k(ctx context.Context, path string) ([]float32, error) {
+	s, err := audio.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	var mono []float32
+	buf := make([]float32, 32768)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-	}()
-	return r.Read(buf)
+		n, err := s.ReadMono(buf)
+		mono = append(mono, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: decoding: %w", path, err)
+		}
+	}
+	return resample(mono, s.SampleRate(), SampleRate), nil
 }
 
 // resample converts x from inRate to outRate with a windowed-sinc (Blackman) low-pass interpolator, the
