@@ -1,0 +1,99 @@
+package backends
+
+import (
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// DeadlockReproEnvVar enables TestGoParallelDeadlock.
+const DeadlockReproEnvVar = "MUSICREP_REPRO_DEADLOCK"
+
+// TestGoParallelDeadlock is the minimal reproduction of the pure-Go backend's parallel-mode deadlock (the reason
+// [New] selects ops_sequential): one graph of 16 independent batched matrix products, executed with
+// "go:ops_parallel". It passes only when no execution hangs.
+//
+// Mechanism, read in github.com/gomlx/compute v0.1.6 (go.mod; the pool is byte-identical in v0.1.14, the version
+// the newest GoMLX the module proxy serves, v0.28.16, requires): executeParallel starts every ready node with
+// Workers.WaitToStart, which holds one of the pool's 2·GOMAXPROCS slots while the node runs; a batched (or large)
+// matrix product then fans out with Workers.Saturate, which waits on the pool's condition variable while the pool
+// is full. When as many products as there are slots start together, each holds a slot and waits for another:
+// nobody finishes, nobody signals. Measured 2026-12-06 on 2 CPUs: hung at the first execution, 4 goroutines in
+// Saturate. compute v0.1.35 replaced the pool by a scheduler with work-helping, but no GoMLX release the proxy
+// serves builds against it (API changes: RNGBitGenerator, FusedQuantizedDense).
+//
+// It is skipped unless $MUSICREP_REPRO_DEADLOCK=1, because hung executions cannot be stopped: the test reports
+// the deadlock after a timeout and leaves the goroutines parked (the test binary exits after it).
+func TestGoParallelDeadlock(t *testing.T) {
+	if os.Getenv(DeadlockReproEnvVar) != "1" {
+		t.Skipf("reproduces a known deadlock of the Go backend's ops_parallel mode (compute v0.1.6 "+
+			"workerspool: Saturate inside WaitToStart slots); set %s=1 to run it", DeadlockReproEnvVar)
+	}
+	runIndependentProducts(t, "go:ops_parallel", 500)
+}
+
+// TestGoSequentialNoDeadlock runs the same graph with the configuration [New] gives the Go backend by default
+// (ops_sequential): it must complete.
+func TestGoSequentialNoDeadlock(t *testing.T) {
+	runIndependentProducts(t, "go", 50)
+}
+
+// runIndependentProducts executes a graph of independent batched matrix products runs times with the backend
+// config, failing if no execution finishes within a minute.
+func runIndependentProducts(t *testing.T, config string, runs int) {
+	const branches, batch, size = 16, 8, 32
+	backend, err := New(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := MustNewExec(backend, func(x *Node) *Node {
+		var sum *Node
+		for i := range branches { // independent products, all ready at once
+			y := MatMul(AddScalar(x, float64(i)), x) // batched: fans out over the batch
+			if sum == nil {
+				sum = y
+			} else {
+				sum = Add(sum, y)
+			}
+		}
+		return ReduceAllSum(sum)
+	})
+	x := make([]float32, batch*size*size)
+	for i := range x {
+		x[i] = float32(i%7) / 7
+	}
+	in := tensors.FromFlatDataAndDimensions(x, batch, size, size)
+	done := make(chan int)
+	go func() {
+		for i := range runs {
+			exec.MustExec(in)[0].FinalizeAll()
+			done <- i
+		}
+		close(done)
+	}()
+	completed := 0
+	for {
+		select {
+		case _, ok := <-done:
+			if !ok {
+				t.Logf("%s: %d executions of %d independent %d×%d×%d products completed (GOMAXPROCS=%d)",
+					config, runs, branches, batch, size, size, runtime.GOMAXPROCS(0))
+				backend.Finalize()
+				return
+			}
+			completed++
+		case <-time.After(time.Minute):
+			buf := make([]byte, 1<<22)
+			stacks := string(buf[:runtime.Stack(buf, true)])
+			t.Fatalf("%s: deadlock: no execution finished for a minute after %d of %d (GOMAXPROCS=%d); %d "+
+				"goroutines parked in workerspool Saturate, %d in WaitToStart", config, completed, runs,
+				runtime.GOMAXPROCS(0), strings.Count(stacks, "workerspool.(*Pool).Saturate"),
+				strings.Count(stacks, "workerspool.(*Pool).WaitToStart"))
+		}
+	}
+}

@@ -1,0 +1,11 @@
+//go:build goexperiment.simd && amd64 && go1.27
+
+package index
+
+import "simd/archsimd"
+
+// Go 1.27's archsimd loads and stores through slices; Go 1.26's through array pointers (simd_load_go126.go).
+
+func load16(s []float32) archsimd.Float32x16 { return archsimd.LoadFloat32x16(s[:16]) }
+
+func store16(v archsimd.Float32x16, s []float32) { v.Store(s[:16]) }
