@@ -13,7 +13,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text clean
+.PHONY: all build test vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -99,6 +99,12 @@ bench:
 ## (BENCHMARKS.md §3–4; installs sentence-transformers into .venv-golden).
 bench-text:
 	bash bench/text.sh
+
+## bench-scan: `musicrep library scan` (Go backend and xla:cpu) vs librosa + musicnn on TensorFlow CPU, whole
+## commands interleaved on the same wesnoth-1.16-music files, and musicnn inference alone on Go, xla:cpu and TF
+## (BENCHMARKS.md; bench/scan.sh → out/bench/scan/; uses .venv-golden from scripts/golden/musicnn-golden.sh).
+bench-scan: models audio-setup
+	bash bench/scan.sh
 
 clean:
 	rm -rf bin out

@@ -5,7 +5,8 @@
 #   make docker-build-cuda   the CUDA image → localhost/musicrep:cuda (several GB of NVIDIA wheels)
 #   make docker-test         build both images and run musicrep inside them (scripts/docker-test.sh): reproduce
 #                            -preset tiny, a notebook through the image's JupyterLab + GoNB kernel, the lab's
-#                            HEALTHCHECK, the CUDA plugin check. Tens of minutes and ~15 GB of buildah storage on a
+#                            HEALTHCHECK, musicrep library scan/tags/similar/eval on bundled clips, the CUDA plugin
+#                            check. Tens of minutes and ~15 GB of buildah storage on a
 #                            2-core machine, so NOT part of `make test`; run it after changing docker/ or the set-up
 #                            scripts and record the run in docker/README.md. Needs root (buildah, debootstrap).
 #                            DOCKER_CUDA=0 skips the CUDA image.

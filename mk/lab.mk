@@ -14,8 +14,9 @@ SELECTOR ?=
 
 .PHONY: lab lab-setup notebooks browser-test
 
-# The notebooks read the pretrained weights of `make models` (07) and render audio with Debian's mma and
-# fluidsynth (08, scripts/setup-audio.sh; apt-get, so `make lab` does not force it).
+# The notebooks read the pretrained weights of `make models` (07: MiniLM; 09: musicnn and MiniLM), render audio
+# with Debian's mma and fluidsynth (08) and scan Debian's wesnoth-1.16-music (09) (scripts/setup-audio.sh --real;
+# apt-get, so `make lab` does not force it).
 lab: models
 	scripts/lab.sh
 
@@ -23,7 +24,7 @@ lab-setup:
 	scripts/setup-lab.sh
 
 notebooks: models
-	scripts/setup-audio.sh
+	scripts/setup-audio.sh --real
 	scripts/run-notebooks.sh $(NOTEBOOKS)
 
 browser-test:

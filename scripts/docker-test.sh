@@ -9,7 +9,8 @@
 #        through the image's JupyterLab + GoNB kernel (scripts/run-notebooks.sh, as `make notebooks` does);
 #        the executed notebook and its HTML come back to out/docker-test/notebooks/;
 #     4. JupyterLab started with the image's CMD arguments until the image's HEALTHCHECK command passes;
-#     5. `musicrep library scan` on a few bundled files: SKIPPED, the command does not exist yet (see below).
+#     5. `musicrep library scan` on bundled test recordings (the image's musicnn and MiniLM weights), then
+#        `library tags`, `library similar` and `library eval` on the library it wrote, its output checked.
 #   CUDA image (docker/Dockerfile.cuda → $MUSICREP_IMAGE_CUDA), no GPU needed (MUSICREP_DOCKER_CUDA=0 skips it):
 #     6. build it (the NVIDIA wheels are several GB);
 #     7. the CUDA PJRT plugin is installed and found: .pjrt/pjrt_c_api_cuda_plugin.so resolves, ldd finds every
@@ -114,15 +115,56 @@ cat /tmp/lab.log; kill \$pid 2>/dev/null; exit 1" 2>&1 | tee "$out/lab.log" >&2 
 	docker_die "JupyterLab did not become healthy (log: $out/lab.log)"
 step "JupyterLab (image CMD) passes the HEALTHCHECK" "ok, $(tail -1 "$out/lab.log")" "$((SECONDS - t)) s"
 
-# === musicrep library scan ======================================================================================
-# PLACE FOR `musicrep library scan` (issue 18): run it here inside $ctr on a few bundled audio files once the
-# command exists; it does not exist in the CLI yet, so this step is reported as skipped.
-if run "$ctr" bin/musicrep -h 2>&1 | grep -qE '^  library '; then
-	step "\`musicrep library scan\`" "NOT WIRED: the command now exists; add its run here" "-"
-else
-	step "\`musicrep library scan\`" "skipped: the command does not exist yet" "-"
-fi
-# ================================================================================================================
+# `musicrep library scan` on the image's own copy of bundled test recordings (musicrep/audio/testdata), as the
+# image's user, with the musicnn and MiniLM weights `make models` installed in the image: two folders of 250 ms
+# WAVs (three encodings of one loyalists clip, one northerners clip; each repeat-padded into one 3 s patch, so the
+# Go backend analyses them in seconds) and one unreadable file. Then `library tags`, `library similar` and
+# `library eval` on the result. Checked: 4 tracks and 1 unreadable file, all five feature sets written, three tags
+# per track, the nearest track to a loyalists encoding by mel statistics is another loyalists encoding, and the
+# evaluation by folder covers the 4 tracks with a chance row.
+t=$SECONDS
+# shellcheck disable=SC2016 # expanded inside the container
+run "$ctr" bash -c 'set -euo pipefail
+music=/tmp/musicrep-library/music lib=/tmp/musicrep-library/lib td=musicrep/audio/testdata
+rm -rf /tmp/musicrep-library
+mkdir -p "$music/loyalists" "$music/northerners"
+cp "$td"/loyalists_250ms_{s16,s24,f32}.wav "$music/loyalists/"
+cp "$td/northerners_250ms_stereo_s24.wav" "$music/northerners/"
+printf "not an mp3 file" >"$music/northerners/broken.mp3"
+echo "== library scan"
+bin/musicrep library scan "$music" -out "$lib" -workers 1
+echo "== library tags"
+bin/musicrep library tags -library "$lib" -k 3
+echo "== library similar"
+bin/musicrep library similar -library "$lib" -features mel-stats -k 1 -json loyalists/loyalists_250ms_s16.wav |
+	tee /tmp/musicrep-library/similar.json
+echo "== library eval"
+bin/musicrep library eval -library "$lib" -label folder -json >/tmp/musicrep-library/eval.json
+bin/musicrep library eval -library "$lib" -label folder
+echo "== checks"
+python3 - "$lib" /tmp/musicrep-library <<"PY"
+import json, os, sys
+lib, tmp = sys.argv[1], sys.argv[2]
+tracks = json.load(open(os.path.join(lib, "tracks.json")))
+errors = json.load(open(os.path.join(lib, "scan-errors.json")))
+assert len(tracks) == 4, f"{len(tracks)} tracks, want 4"
+assert [e["path"] for e in errors] == ["northerners/broken.mp3"], errors
+sets = sorted(f[:-4] for f in os.listdir(os.path.join(lib, "features")) if f.endswith(".npy"))
+want = sorted(["musicnn", "musicnn-mtt", "musicnn-tags", "mel-stats", "text"])
+assert sets == want, f"feature sets {sets}, want {want}"
+for s, dim in [("musicnn", 200), ("musicnn-mtt", 200), ("musicnn-tags", 100), ("mel-stats", 192), ("text", 384)]:
+    vecs = json.load(open(os.path.join(lib, "features", s + ".json")))  # [{"id": ..., "embedding": [...]}]
+    assert len(vecs) == 4 and all(len(v["embedding"]) == dim for v in vecs), f"{s}: want 4 vectors of {dim}"
+similar = json.load(open(os.path.join(tmp, "similar.json")))
+assert len(similar) == 1 and similar[0]["path"].startswith("loyalists/"), similar
+ev = json.load(open(os.path.join(tmp, "eval.json")))
+assert ev["n"] == 4 and "chance" in ev["metrics"] and "musicnn" in ev["metrics"], ev
+nearest, names = similar[0]["path"], ", ".join(sets)
+print(f"ok: {len(tracks)} tracks, {len(errors)} unreadable, feature sets {names}; "
+      f"nearest to loyalists_250ms_s16 by mel-stats: {nearest}")
+PY' 2>&1 | tee "$out/library.log" >&2 || docker_die "musicrep library failed in the image (log: $out/library.log)"
+step "\`musicrep library scan\` + tags, similar, eval (bundled WAVs, musicnn + MiniLM weights in the image)" \
+	"$(tail -1 "$out/library.log")" "$((SECONDS - t)) s"
 fi # MUSICREP_DOCKER_CPU
 
 # --- CUDA image ------------------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@
 #   timgm6mb-soundfont   the TimGM6mb General MIDI soundfont (/usr/share/sounds/sf2/TimGM6mb.sf2, GPL-2): other
 #                        instrument samples, for the test songs (melon-generate -test-soundfont)
 #   wesnoth-1.16-music   with --real: 41 real OGG tracks (GPL-2+) that `-real wesnoth` adds as songs
-# Usage: scripts/setup-audio.sh [--real]
+#   warzone2100-music    with --warzone (development only, not CI: 83 MB, 240 min): 29 Opus tracks in 3 album
+#                        folders (GPL-2+), the second library of evaluation/RESULTS.md ("Your own library")
+# Usage: scripts/setup-audio.sh [--real] [--warzone]
 # Needs root or passwordless sudo, and apt-get (Debian/Ubuntu). CI installs Debian packages the same way.
 set -euo pipefail
 log() { printf '[setup-audio] %s\n' "$*" >&2; }
@@ -17,8 +19,9 @@ pkgs=(mma fluidsynth fluid-soundfont-gm timgm6mb-soundfont)
 for arg in "$@"; do
 	case "$arg" in
 	--real) pkgs+=(wesnoth-1.16-music) ;;
-	-h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) die "unknown argument: $arg (use --real to also install wesnoth-1.16-music)" ;;
+	--warzone) pkgs+=(warzone2100-music) ;;
+	-h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown argument: $arg (use --real to also install wesnoth-1.16-music, --warzone for warzone2100-music)" ;;
 	esac
 done
 

@@ -14,6 +14,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep/cmir"
 	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/melon"
+	"github.com/musicrep/musicrep/musicrep/musicnn"
 	"github.com/musicrep/musicrep/musicrep/objective"
 	"github.com/musicrep/musicrep/musicrep/pipeline"
 	"github.com/musicrep/musicrep/musicrep/training"
@@ -47,11 +48,23 @@ func cmdCmir(ctx context.Context, args []string) error {
 	jointRow := fs.String("joint", "", "also train the joint model with contrastive-mir's CNN as its audio encoder "+
 		"(modalities audio, cf, tags; the preset's CNN, batch, epochs and learning rate) and score it from audio "+
 		"alone in its shared space: \"default\", or joint settings such as \"joint_dim=64;joint_fusion=mean\"")
+	withMusicnn := fs.Bool("musicnn", false, "also score the pretrained MSD_musicnn features of every song (frozen; "+
+		"computed from the dataset's 16 kHz audio/ID.wav with musicnn's own front-end, cached in -musicnn-cache), and "+
+		"with -joint train a second joint model whose audio modality is those frozen features (dense encoder) next "+
+		"to the CNN trained from scratch")
+	musicnnCache := fs.String("musicnn-cache", "", "with -musicnn: folder of the per-song cache (default DATASET/musicnn/MSD_musicnn)")
+	musicnnWorkers := fs.Int("musicnn-workers", 2, "with -musicnn: songs analysed in parallel")
+	finetune := fs.Bool("musicnn-finetune", false, "with -joint: also train the joint model with the pretrained "+
+		"MSD_musicnn network as its audio encoder, fine-tuned on musicnn's input patches of the songs' audio "+
+		"(joint_audio_encoder=musicnn; slow on a CPU)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dataset == "" {
 		return fmt.Errorf("give the dataset with -dataset DIR (make one with musicrep melon-generate)")
+	}
+	if *musicnnWorkers < 1 || *musicnnWorkers > 64 {
+		return fmt.Errorf("-musicnn-workers %d: must be between 1 and 64", *musicnnWorkers)
 	}
 	if *jointRow != "" {
 		if _, err := training.NewStore("", cmir.JointSettings(*jointRow)); err != nil {
@@ -99,9 +112,23 @@ func cmdCmir(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := cmir.RunReport(ctx, cmir.ReportOptions{Dataset: *dataset, Name: *name, Preset: *preset, Epochs: *epochs, BatchSize: *batch,
+	var mn []*musicnn.Model
+	if *finetune && *jointRow == "" {
+		return fmt.Errorf("-musicnn-finetune adds a joint model row: give -joint too (e.g. -joint default)")
+	}
+	if *withMusicnn {
+		if mn, err = loadMusicnn([]string{"MSD_musicnn"}, b); err != nil {
+			return err
+		}
+	}
+	opt := cmir.ReportOptions{Dataset: *dataset, Name: *name, Preset: *preset, Epochs: *epochs, BatchSize: *batch,
 		Variants: vs, Seed: *seed, CFFactors: *cfFactors, ResultsRoot: *results, Fresh: *fresh, Backend: b,
-		Progress: os.Stderr, Stream: *stream, MaxSongs: *maxSongs, LearningRates: rates, CompareWith: *compare, Joint: *jointRow})
+		Progress: os.Stderr, Stream: *stream, MaxSongs: *maxSongs, LearningRates: rates, CompareWith: *compare,
+		Joint: *jointRow, MusicnnCache: *musicnnCache, MusicnnWorkers: *musicnnWorkers, MusicnnFinetune: *finetune}
+	if mn != nil {
+		opt.Musicnn = mn[0]
+	}
+	rep, err := cmir.RunReport(ctx, opt)
 	if err != nil {
 		return err
 	}
@@ -207,6 +234,9 @@ type melonFlags struct {
 	seed      uint64
 	stream    bool
 	maxSongs  int
+	musicnn   bool
+	mnCache   string
+	patches   bool
 }
 
 func (m *melonFlags) register(fs *flag.FlagSet) {
@@ -217,11 +247,21 @@ func (m *melonFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&m.seed, "dataset-seed", 1, "with -dataset: seed of the song split, CF and genre vectors (as musicrep cmir -seed)")
 	fs.BoolVar(&m.stream, "stream", false, "with -dataset: read spectrograms from disk when needed")
 	fs.IntVar(&m.maxSongs, "max-songs", 0, "with -dataset: a seeded random subset of this many songs (0: all)")
+	fs.BoolVar(&m.musicnn, "musicnn", false, "with -dataset: the audio modality is the frozen MSD_musicnn features "+
+		"of each song (from DATASET/audio, cached in -musicnn-cache) instead of mel crops: model=joint with "+
+		"joint_audio_encoder=mlp")
+	fs.StringVar(&m.mnCache, "musicnn-cache", "", "with -musicnn: the per-song cache (default DATASET/musicnn/MSD_musicnn)")
+	fs.BoolVar(&m.patches, "musicnn-patches", false, "with -dataset: the audio modality is musicnn's input patches "+
+		"of each song's audio, for model=joint with joint_audio_encoder=musicnn (the pretrained network, fine-tuned)")
 }
 
 // trainOnMelon trains any model that reads a Melon-layout dataset through the one trainer: the run keeps its
 // best checkpoint by validation loss in checkpoints/NAME/best.
 func trainOnMelon(ctx context.Context, tf trainFlags, mf melonFlags) error {
+	if mf.musicnn && mf.patches {
+		return fmt.Errorf("-musicnn (frozen features) and -musicnn-patches (patches to fine-tune musicnn on) are two " +
+			"audio inputs: give one")
+	}
 	if mf.cfFactors < 1 || mf.maxSongs < 0 {
 		return fmt.Errorf("-cf-factors %d must be ≥ 1 and -max-songs %d ≥ 0", mf.cfFactors, mf.maxSongs)
 	}
@@ -249,8 +289,30 @@ func trainOnMelon(ctx context.Context, tf trainFlags, mf melonFlags) error {
 	if err != nil {
 		return err
 	}
+	var train training.Dataset = data
+	if mf.patches {
+		p, err := cmir.SongPatches(ctx, data)
+		if err != nil {
+			return err
+		}
+		train = p
+	}
+	if mf.musicnn {
+		ms, err := loadMusicnn([]string{"MSD_musicnn"}, backend)
+		if err != nil {
+			return err
+		}
+		e, err := cmir.SongMusicnn(ctx, data, cmir.MusicnnOptions{Model: ms[0], CacheDir: mf.mnCache, Workers: 2,
+			Progress: os.Stderr})
+		if err != nil {
+			return err
+		}
+		if train, err = cmir.WithAudioFeatures(data, e); err != nil {
+			return err
+		}
+	}
 	dir := filepath.Join("checkpoints", tf.name)
-	res, err := training.Train(ctx, training.Config{Dir: dir, Store: store, Data: data, Backend: backend,
+	res, err := training.Train(ctx, training.Config{Dir: dir, Store: store, Data: train, Backend: backend,
 		Progress: os.Stderr, Fresh: tf.fresh, AllowChangedInputs: tf.allowChanged})
 	if err != nil {
 		return err

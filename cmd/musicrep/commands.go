@@ -187,11 +187,21 @@ func cmdTrain(ctx context.Context, args []string) error {
 	fs.BoolVar(&tf.heldout, "heldout", false, "train only on pairs among the training tracks of the split by artist")
 	var mf melonFlags
 	mf.register(fs)
+	lib := fs.String("library", "", "train the joint model on a scanned library (musicrep library scan DIR -out "+
+		"LIB): audio = its musicnn features, text = MiniLM of the metadata, tags = the musicnn tag probabilities "+
+		"(joint_modalities picks them); each track's own modalities are its positives. The trained model's "+
+		"embeddings are written into the library as feature sets model-NAME (fused) and model-NAME-audio")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if tf.name == "" {
 		return fmt.Errorf("give a run name with -name (checkpoints go to checkpoints/NAME)")
+	}
+	if *lib != "" && mf.dataset != "" {
+		return fmt.Errorf("give -library or -dataset, not both")
+	}
+	if *lib != "" {
+		return trainOnLibrary(ctx, tf, *lib)
 	}
 	if mf.dataset != "" {
 		return trainOnMelon(ctx, tf, mf)
@@ -212,6 +222,36 @@ func cmdTrain(ctx context.Context, args []string) error {
 			fmt.Printf("%s alone in the shared space: %s\n", m, p)
 		}
 	}
+	return nil
+}
+
+// trainOnLibrary trains the joint model on a scanned library and writes its embeddings into the library.
+func trainOnLibrary(ctx context.Context, tf trainFlags, lib string) error {
+	if tf.heldout || tf.features != "" || tf.leakyGraph || tf.data != "" {
+		return fmt.Errorf("-heldout, -features, -leaky-graph and -data are for the Fairouz features; -library " +
+			"trains on the library's own feature sets")
+	}
+	backend, err := openBackend(tf.backend)
+	if err != nil {
+		return err
+	}
+	res, l, err := pipeline.TrainOnLibrary(ctx, pipeline.LibraryTrainOptions{Library: lib, Name: tf.name,
+		Preset: tf.preset, Settings: tf.set, Fresh: tf.fresh, AllowChangedInputs: tf.allowChanged,
+		Backend: backend, Progress: os.Stderr})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("trained %s: %s\n%d epochs, global step %d, %.0f examples/s, %s\ncheckpoint: %s\n", tf.name,
+		res.Model, res.Epochs, res.GlobalStep, res.PairsPerSecond, res.Wall.Round(1e9), res.Checkpoint)
+	m, err := inference.Load(res.Dir, backend)
+	if err != nil {
+		return err
+	}
+	sets, err := pipeline.EmbedLibrary(l, m, tf.name)
+	if err != nil {
+		return err
+	}
+	printModelSets(l, sets)
 	return nil
 }
 

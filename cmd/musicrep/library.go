@@ -6,14 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
 
+	"github.com/musicrep/musicrep/musicrep/inference"
 	"github.com/musicrep/musicrep/musicrep/library"
 	"github.com/musicrep/musicrep/musicrep/musicnn"
+	"github.com/musicrep/musicrep/musicrep/pipeline"
 	"github.com/musicrep/musicrep/musicrep/textenc"
 )
 
@@ -149,11 +152,13 @@ func loadMusicnn(names []string, b compute.Backend) ([]*musicnn.Model, error) {
 }
 
 const libraryUsage = `usage:
-  musicrep library scan DIR -out LIB [-workers N] [-no-text]
+  musicrep library scan DIR -out LIB [-workers N] [-no-text] [-max-files N [-balance LABEL]] [-max-seconds S]
   musicrep library tags -library LIB [-k 5] [ID...]
   musicrep library similar -library LIB [-features musicnn] [-k 10] ID|FILE
   musicrep library search -library LIB [-k 10] "dark heavy metal"
-  musicrep library eval -library LIB -label album|artist|genre|folder [-json]`
+  musicrep library eval -library LIB -label album|artist|genre|folder [-json|-markdown]
+  musicrep library embed -library LIB -checkpoint checkpoints/NAME [-as NAME]
+  (train the joint model on a library: musicrep train -name NAME -library LIB -set "model=joint")`
 
 func cmdLibrary(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -168,6 +173,8 @@ func cmdLibrary(ctx context.Context, args []string) error {
 		return cmdLibrarySimilar(args[1:])
 	case "search":
 		return cmdLibrarySearch(args[1:])
+	case "embed":
+		return cmdLibraryEmbed(args[1:])
 	case "eval":
 		return cmdLibraryEval(args[1:])
 	}
@@ -194,9 +201,26 @@ func cmdLibraryScan(ctx context.Context, args []string) error {
 	noText := fs.Bool("no-text", false, "do not compute MiniLM features of the metadata")
 	quiet := fs.Bool("quiet", false, "no per-file progress lines")
 	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	maxFiles := fs.Int("max-files", 0, "scan only N of the audio files (0: all): the first N in path order, or "+
+		"with -balance two tracks per label")
+	balance := fs.String("balance", "", "with -max-files: pick files so that as many values of this label (album, "+
+		"artist, genre, folder) as possible have two tracks")
+	maxSeconds := fs.Float64("max-seconds", 0, "analyse only the first S seconds of each file (0: whole files); "+
+		"tracks.json marks the tracks with excerpt_seconds")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
+	}
+	if *maxFiles < 0 || *maxSeconds < 0 {
+		return fmt.Errorf("-max-files %d, -max-seconds %g: must not be negative", *maxFiles, *maxSeconds)
+	}
+	if *balance != "" {
+		if *maxFiles == 0 {
+			return errors.New("-balance: only with -max-files N")
+		}
+		if _, err := (&library.Track{}).Label(*balance); err != nil {
+			return fmt.Errorf("-balance: %w", err)
+		}
 	}
 	if len(pos) != 1 || *out == "" {
 		return fmt.Errorf("library scan: give one folder and -out\n%s", libraryUsage)
@@ -208,19 +232,14 @@ func cmdLibraryScan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ms, err := loadMusicnn([]string{"MSD_musicnn", "MTT_musicnn"}, b)
+	opt := library.ScanOptions{Dir: pos[0], Out: *out, Workers: *workers, MaxFiles: *maxFiles, Balance: *balance,
+		MaxSeconds: *maxSeconds}
+	note, err := opt.LoadModels(b, !*noText)
 	if err != nil {
 		return err
 	}
-	opt := library.ScanOptions{Dir: pos[0], Out: *out, MSD: ms[0], MTT: ms[1], Workers: *workers}
-	if !*noText {
-		tm, err := loadMiniLM(b, false)
-		if err != nil {
-			return err
-		}
-		if tm != nil {
-			opt.Text = tm
-		}
+	if note != "" {
+		fmt.Fprintln(os.Stderr, "musicrep:", note)
 	}
 	if !*quiet {
 		opt.Progress = func(p library.Progress) {
@@ -247,6 +266,12 @@ func cmdLibraryScan(ctx context.Context, args []string) error {
 		"%.1f min of audio analysed in %s (%.2f min of audio/s); feature sets: %s\n", *out, rep.Tracks,
 		rep.Analysed, rep.Cached, rep.Duplicates, rep.Failed, rep.AudioSeconds/60, rep.Elapsed.Round(time.Second),
 		rep.AudioSeconds/60/max(rep.Elapsed.Seconds(), 1e-9), strings.Join(rep.Sets, ", "))
+	if rep.Selected < rep.Found {
+		fmt.Printf("subset: %d of the %d audio files found (-max-files)\n", rep.Selected, rep.Found)
+	}
+	if *maxSeconds > 0 {
+		fmt.Printf("excerpts: features from the first %g s of each file (-max-seconds)\n", *maxSeconds)
+	}
 	if rep.Interrupted {
 		return fmt.Errorf("interrupted: %d files not analysed yet; the library holds the files done so far, run "+
 			"the same command again to resume: %w", rep.Remaining, context.Canceled)
@@ -437,18 +462,13 @@ func cmdLibrarySearch(args []string) error {
 	if err != nil {
 		return err
 	}
-	names := library.TagNames()
-	top := topIndices(float32s(w), 5)
+	top := library.TopTagWeights(w, 5)
 	if *asJSON {
-		var tags []library.TagScore
-		for _, j := range top {
-			tags = append(tags, library.TagScore{Tag: names[j], Prob: w[j]})
-		}
-		return printJSON(map[string]any{"query": query, "tag_weights": tags, "tracks": res})
+		return printJSON(map[string]any{"query": query, "tag_weights": top, "tracks": res})
 	}
 	var parts []string
-	for _, j := range top {
-		parts = append(parts, fmt.Sprintf("%s %.2f", names[j], w[j]))
+	for _, t := range top {
+		parts = append(parts, fmt.Sprintf("%s %.2f", t.Tag, t.Prob))
 	}
 	fmt.Printf("%q → tags %s\n", query, strings.Join(parts, ", "))
 	for r, s := range res {
@@ -458,20 +478,16 @@ func cmdLibrarySearch(args []string) error {
 	return nil
 }
 
-func float32s(v []float64) []float32 {
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(x)
-	}
-	return out
-}
-
 func cmdLibraryEval(args []string) error {
 	fs := newFlags("library eval")
 	lib := fs.String("library", "", "library folder (written by musicrep library scan)")
 	label := fs.String("label", "album", "label that defines relevance: album, artist, genre or folder")
-	asJSON := fs.Bool("json", false, "print JSON")
+	asJSON := fs.Bool("json", false, "print JSON (metrics, ci95, differences, description)")
+	markdown := fs.Bool("markdown", false, "print the table, intervals and paired differences as Markdown")
 	pos, l, err := openLibrary(fs, args, lib, func() error {
+		if *asJSON && *markdown {
+			return errors.New("library eval: -json and -markdown: give one")
+		}
 		switch *label {
 		case "album", "artist", "genre", "folder":
 			return nil
@@ -488,42 +504,80 @@ func cmdLibraryEval(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	switch {
+	case *asJSON:
 		return printJSON(rep)
+	case *markdown:
+		_, err := fmt.Print(rep.Markdown())
+		return err
 	}
-	fmt.Printf("leave-one-out retrieval by %s: %d tracks with a %s (%d distinct), %d queries; cosine, k=%d\n",
-		rep.Label, rep.N, rep.Label, rep.Labels, rep.Queries, library.EvalK)
-	keys := []string{"precision@10", "map@10", "knn_accuracy@10", "other_artist_precision@10",
-		"other_artist_map@10", "other_artist_knn_accuracy@10"}
-	fmt.Printf("%-14s", "set")
-	for _, k := range keys {
-		fmt.Printf(" %14s", strings.Replace(k, "other_artist_", "oa_", 1))
-	}
-	fmt.Println()
-	rows := append(append([]string{}, library.FeatureSets...), library.ChanceRow)
-	for _, s := range rows {
-		m, ok := rep.Metrics[s]
-		if !ok {
-			continue
+	return rep.WriteText(os.Stdout)
+}
+
+func cmdLibraryEmbed(args []string) error {
+	fs := newFlags("library embed")
+	lib := fs.String("library", "", "library folder (written by musicrep library scan)")
+	ck := fs.String("checkpoint", "", "a joint model's run directory (checkpoints/NAME) or ckpt-*.json file, e.g. "+
+		"one trained with musicrep train -library LIB -set model=joint")
+	as := fs.String("as", "", "run name in the feature set names model-NAME and model-NAME-audio (default: the "+
+		"checkpoint's run directory name)")
+	backend := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")
+	pos, l, err := openLibrary(fs, args, lib, func() error {
+		if *ck == "" {
+			return fmt.Errorf("give the model with -checkpoint checkpoints/NAME")
 		}
-		name := s
-		for _, x := range rep.Leaks {
-			if x == s {
-				name += " (LEAKS)"
-			}
-		}
-		fmt.Printf("%-14s", name)
-		for _, k := range keys {
-			if v, ok := m[k]; ok {
-				fmt.Printf(" %14.3f", v)
-			} else {
-				fmt.Printf(" %14s", "—")
-			}
-		}
-		fmt.Println()
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, n := range rep.Notes {
-		fmt.Println("note:", n)
+	if len(pos) > 0 {
+		return fmt.Errorf("library embed: unexpected argument %q: this command takes only flags", pos[0])
 	}
+	b, err := openBackend(*backend)
+	if err != nil {
+		return err
+	}
+	m, err := inference.Load(*ck, b)
+	if err != nil {
+		return err
+	}
+	run := *as
+	if run == "" {
+		run = runName(*ck)
+	}
+	sets, err := pipeline.EmbedLibrary(l, m, run)
+	if err != nil {
+		return err
+	}
+	printModelSets(l, sets)
 	return nil
+}
+
+// runName is the run directory name of a checkpoint path (checkpoints/NAME, checkpoints/NAME/best,
+// checkpoints/NAME/ckpt-N.json).
+func runName(ck string) string {
+	dir := filepath.Clean(ck)
+	if strings.HasSuffix(dir, ".json") {
+		dir = filepath.Dir(dir)
+	}
+	if filepath.Base(dir) == pipeline.BestDir {
+		dir = filepath.Dir(dir)
+	}
+	return filepath.Base(dir)
+}
+
+func printModelSets(l *library.Library, sets []library.ModelSet) {
+	for _, s := range sets {
+		note := "trained elsewhere: " + s.Trained
+		if s.InSample {
+			note = "in-sample: trained on these tracks, without labels"
+		}
+		if len(s.Leaks) > 0 {
+			note += "; LEAKS " + strings.Join(s.Leaks, ", ") + " (its training read the metadata text)"
+		}
+		fmt.Printf("wrote feature set %s (%s view; %s) to %s\n", s.Name, s.View, note,
+			filepath.Join(l.Dir, library.FeaturesDir, s.Name+".npy"))
+	}
+	fmt.Printf("score them: musicrep library eval -library %s -label artist\n", l.Dir)
 }

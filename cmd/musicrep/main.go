@@ -4,6 +4,7 @@
 //	musicrep info      [-data DIR]
 //	musicrep hparams   [-preset NAME] [-set "k=v;..."]
 //	musicrep train     -name NAME [-preset quick|paper|tiny] [-set "k=v;..."] [-heldout] [-fresh] [-data DIR] [-backend go]
+//	                   (or -dataset DIR: a Melon-layout dataset; -library LIB: the joint model on a scanned library)
 //	musicrep export    -checkpoint checkpoints/NAME [-out embeddings/NAME] [-data DIR]
 //	musicrep features  -method minilm|minilm-lyrics|tags|tags-seq|tags-genres|tags-all|randne|deepwalk [-limit N] [-out PATH]
 //	musicrep joint     [-name joint-quick] [-preset quick] [-set "k=v;..."] [-fresh]
@@ -14,7 +15,8 @@
 //	musicrep index     build|search|bench|synth ...  (exact and IVF vector indexes for large catalogues)
 //	musicrep tag       [-models MSD_musicnn,MTT_musicnn] [-k 5] [-json] FILE...
 //	musicrep library   scan DIR -out LIB | tags -library LIB [ID...] | similar -library LIB ID|FILE |
-//	                   search -library LIB "text" | eval -library LIB -label album|artist|genre|folder [-json]
+//	                   search -library LIB "text" | eval -library LIB -label album|artist|genre|folder [-json] |
+//	                   embed -library LIB -checkpoint checkpoints/NAME
 //	musicrep eval      -protocol paper -embeddings FILE -positives FILE [-candidates 50] [-k 10,15,20,25] [-json]
 //	musicrep eval      -protocol heldout -embeddings FILE [-split-seed 1] [-test-fraction 0.2] [-json]
 //	musicrep reproduce [-name NAME] [-preset quick] [-full] [-set "k=v;..."] [-fresh] [-data DIR]
@@ -118,7 +120,8 @@ Commands:
   index      vector indexes for large catalogues: build (flat, ivf), search, bench (recall, queries/s), synth
   tag        top tags of audio files with the pretrained musicnn taggers (MSD and MagnaTagATune tags)
   library    your own music: scan a folder (tags, musicnn features, mel statistics), then tags, similar,
-             search (free text) and eval (leave-one-out by album/artist/genre/folder)
+             search (free text), eval (leave-one-out by album/artist/genre/folder) and embed (a trained joint
+             model's embeddings as feature sets; train one with: train -library LIB -set model=joint)
 
 Run "musicrep COMMAND -h" for a command's flags. Data: -data DIR, else $MUSICREP_DATA, else ../shared/data.
 Backend: -backend NAME, else $GOMLX_BACKEND, else the pure-Go backend "go".

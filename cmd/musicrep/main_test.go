@@ -228,6 +228,11 @@ func TestCLIErrors(t *testing.T) {
 		{"missing checkpoint", []string{"export", "-checkpoint", filepath.Join(work, "nope"), "-data", data}, "nope"},
 		{"bad backend", []string{"train", "-name", "x", "-backend", "tpu", "-data", data}, "not available"},
 		{"bad k", []string{"eval", "-embeddings", bad, "-k", "ten"}, "ten"},
+		{"cmir finetune without joint", []string{"cmir", "-dataset", "nowhere", "-musicnn-finetune"}, "give -joint too"},
+		{"two musicnn audio inputs", []string{"train", "-name", "x", "-dataset", "nowhere", "-musicnn", "-musicnn-patches"}, "give one"},
+		{"library and dataset", []string{"train", "-name", "x", "-dataset", "nowhere", "-library", "lib"}, "not both"},
+		{"binding on a library", []string{"train", "-name", "x", "-library", "nowhere", "-set", "model=binding"}, "model=joint"},
+		{"library embed without checkpoint", []string{"library", "embed", "-library", "nowhere"}, "-checkpoint"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := run(t, work, tc.args...)

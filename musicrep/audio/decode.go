@@ -237,6 +237,10 @@ func readerAtSize(r io.Reader) (io.ReaderAt, int64, bool) {
 // length can differ when the file is damaged, and [MelFile] checks it.
 func (s *Stream) declaredFrames() int64 { return s.declared }
 
+// DeclaredFrames is the length in frames that the container announces before decoding, -1 when it does not say
+// (see declaredFrames: a claim, which a damaged file can contradict).
+func (s *Stream) DeclaredFrames() int64 { return s.declared }
+
 // Name is the file name given to [Open] or [NewStream].
 func (s *Stream) Name() string { return s.name }
 

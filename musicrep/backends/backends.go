@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -185,6 +186,20 @@ func withOption(config, option string) string {
 	}
 	return strings.TrimSuffix(config, ":") + ":" + option
 }
+
+// IsGo reports whether b is the pure-Go backend. Compare backends with it, not with b.Name(): the Go backend
+// registers as "go" but its Name() is "Go Backend" (compute v0.1.6), so a test of Name() == "go" is never true
+// (it sent musicnn's convolutions down the Go backend's generic convolution, 25× slower than its matrix product).
+func IsGo(b compute.Backend) bool {
+	t := reflect.TypeOf(b)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && t.PkgPath() == goBackendPkg
+}
+
+// goBackendPkg is the package of the pure-Go backend's type (gobackend.New's result; TestIsGo checks it).
+const goBackendPkg = "github.com/gomlx/compute/internal/gobackend"
 
 // Describe returns a one-line description of the backend for logs, e.g.
 // "go (SimpleGo) on linux/amd64, 2 CPUs".

@@ -36,3 +36,16 @@ func TestWithOption(t *testing.T) {
 		}
 	}
 }
+
+func TestIsGo(t *testing.T) {
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !IsGo(b) {
+		t.Errorf("IsGo(New(\"go\")) = false (Name() %q): the Go backend's package moved; update goBackendPkg", b.Name())
+	}
+	if IsGo(nil) {
+		t.Error("IsGo(nil) = true")
+	}
+}

@@ -26,6 +26,9 @@ func TestXLACPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if IsGo(xb) || !IsGo(gb) {
+		t.Errorf("IsGo: %v for %s, %v for %s", IsGo(xb), xb.Name(), IsGo(gb), gb.Name())
+	}
 	f := func(x *Node) *Node { return ReduceSum(Softmax(MatMul(x, Transpose(x, 0, 1)), -1), -1) }
 	x := [][]float32{{1, 2, 3}, {0.5, -1, 2}, {3, 0, -2}}
 	gx := MustExecOnce(gb, f, tensors.FromValue(x)).Value().([]float32)

@@ -19,6 +19,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep/encoder"
 	"github.com/musicrep/musicrep/musicrep/joint"
 	"github.com/musicrep/musicrep/musicrep/melon"
+	"github.com/musicrep/musicrep/musicrep/musicnn"
 	"github.com/musicrep/musicrep/musicrep/objective"
 	"github.com/musicrep/musicrep/musicrep/results"
 	"github.com/musicrep/musicrep/musicrep/training"
@@ -52,6 +53,17 @@ type ReportOptions struct {
 	// CNN as its audio encoder (JointSettings(Joint): the preset's CNN, modalities audio, cf and tags), scored on
 	// its audio alone in the shared space: "default", or settings of the joint model ("joint_dim=64;...").
 	Joint string
+	// Musicnn, when set (MSD_musicnn from musicnn.Load), adds the pretrained musicnn features of every song
+	// (SongMusicnn, from the dataset's audio; cached in MusicnnCache, default DIR/musicnn/MODEL) as a frozen
+	// baseline row, and, with Joint, a second joint row whose audio modality is those frozen features read by
+	// the dense encoder (joint_audio_encoder=mlp) next to the CNN trained from scratch.
+	Musicnn        *musicnn.Model
+	MusicnnCache   string
+	MusicnnWorkers int
+	// MusicnnFinetune, with Joint, adds a third joint row whose audio encoder is the pretrained musicnn network
+	// fine-tuned on musicnn's input patches of the songs (joint_audio_encoder=musicnn; SongPatches), scored from
+	// the mean of its patch embeddings. It needs the dataset's audio and the musicnn weights.
+	MusicnnFinetune bool
 	// CompareWith is a report JSON of another run over the same test songs and playlists (e.g. the same dataset
 	// with the test songs rendered with another soundfont): rows of the same name get paired bootstrap
 	// differences (this run − that one) of genre accuracy and continuation HR@10.
@@ -60,6 +72,18 @@ type ReportOptions struct {
 
 // JointRowName names the joint model's row and checkpoint directory in the task table.
 const JointRowName = "joint (audio CNN, shared space)"
+
+// JointMusicnnRowName names the row of the joint model whose audio is the frozen musicnn features.
+const JointMusicnnRowName = "joint (frozen musicnn audio, shared space)"
+
+// JointFinetuneRowName names the row of the joint model whose audio encoder is musicnn, fine-tuned.
+const JointFinetuneRowName = "joint (musicnn fine-tuned, shared space)"
+
+// JointMusicnnSettings is the joint model of the JointMusicnnRowName row: JointSettings with the dense audio
+// encoder on the frozen musicnn features instead of the CNN.
+func JointMusicnnSettings(extra string) string {
+	return strings.Replace(JointSettings(extra), "joint_audio_encoder=cnn", "joint_audio_encoder=mlp", 1)
+}
 
 // JointSettings is the joint model ReportOptions.Joint asks for: model=joint with the CNN audio encoder over the
 // audio, cf and tags of the dataset, then the given settings ("default" adds none).
@@ -256,7 +280,27 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	type trained struct {
 		name     string
 		settings string
-		variant  objective.Variant // "" for the joint model
+		variant  objective.Variant // "" for the joint models
+		musicnn  bool              // the joint model on the frozen musicnn features
+		finetune bool              // the joint model with the musicnn encoder on patches
+	}
+	var patches *MusicnnPatches
+	if opt.MusicnnFinetune && opt.Joint != "" {
+		logf("cmir: musicnn input patches of every song (centred %.1f s)", MusicnnSeconds)
+		if patches, err = SongPatches(ctx, data); err != nil {
+			return nil, err
+		}
+	}
+	var mn *musicrep.Embeddings
+	var mnData *AudioFeatures
+	if opt.Musicnn != nil {
+		if mn, err = SongMusicnn(ctx, data, MusicnnOptions{Model: opt.Musicnn, CacheDir: opt.MusicnnCache,
+			Workers: opt.MusicnnWorkers, Progress: opt.Progress}); err != nil {
+			return nil, err
+		}
+		if mnData, err = WithAudioFeatures(data, mn); err != nil {
+			return nil, err
+		}
 	}
 	var models []trained
 	for _, v := range opt.Variants {
@@ -279,6 +323,15 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			training.Param[int](sc, training.ParamEpochs), training.ParamLearningRate,
 			training.Param[float64](sc, training.ParamLearningRate))
 		models = append(models, trained{name: JointRowName, settings: JointSettings(derived + ";" + opt.Joint)})
+		if mnData != nil {
+			models = append(models, trained{name: JointMusicnnRowName, musicnn: true,
+				settings: JointMusicnnSettings(derived + ";" + opt.Joint)})
+		}
+		if patches != nil {
+			models = append(models, trained{name: JointFinetuneRowName, finetune: true,
+				settings: strings.Replace(JointSettings(derived+";"+opt.Joint), "joint_audio_encoder=cnn",
+					"joint_audio_encoder=musicnn", 1)})
+		}
 	}
 	var audio encoder.AudioConfig
 	for _, m := range models {
@@ -319,7 +372,14 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 				floor = fmt.Sprintf("; constant predictor on validation: %.4f (%s)", constant.Loss, constant.What)
 			}
 			logf("== training %s, learning rate %g → %s%s", m.name, lr, dir, floor)
-			r, err := training.Train(ctx, training.Config{Dir: dir, Store: store, Data: data, Backend: opt.Backend,
+			var ds training.Dataset = data
+			if m.musicnn {
+				ds = mnData
+			}
+			if m.finetune {
+				ds = patches
+			}
+			r, err := training.Train(ctx, training.Config{Dir: dir, Store: store, Data: ds, Backend: opt.Backend,
 				Progress: opt.Progress, Fresh: opt.Fresh})
 			if err != nil {
 				return nil, err
@@ -341,19 +401,26 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		if err := best.Restore(weights); err != nil {
 			return nil, err
 		}
-		var emb *Embedder
-		if m.variant != "" {
-			emb, err = NewEmbedder(opt.Backend, weights, audio)
+		var e *musicrep.Embeddings
+		if m.musicnn {
+			e, err = JointAudioFeatureEmbeddings(opt.Backend, weights, mn, m.name)
+		} else if m.finetune {
+			e, err = JointMusicnnEmbeddings(opt.Backend, weights, patches, m.name)
 		} else {
-			var arch joint.Architecture
-			if arch, err = joint.ArchitectureFromStore(weights); err == nil {
-				emb, err = NewJointAudioEmbedder(opt.Backend, weights, arch)
+			var emb *Embedder
+			if m.variant != "" {
+				emb, err = NewEmbedder(opt.Backend, weights, audio)
+			} else {
+				var arch joint.Architecture
+				if arch, err = joint.ArchitectureFromStore(weights); err == nil {
+					emb, err = NewJointAudioEmbedder(opt.Backend, weights, arch)
+				}
 			}
+			if err != nil {
+				return nil, err
+			}
+			e, err = EmbedSongsProgress(emb, data, m.name, false, opt.Progress)
 		}
-		if err != nil {
-			return nil, err
-		}
-		e, err := EmbedSongsProgress(emb, data, m.name, false, opt.Progress)
 		if err != nil {
 			return nil, err
 		}
@@ -385,7 +452,11 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range []*musicrep.Embeddings{random, raw} {
+	baselines := []*musicrep.Embeddings{random, raw}
+	if mn != nil {
+		baselines = append(baselines, mn)
+	}
+	for _, e := range baselines {
 		row, err := score(e, "baseline")
 		if err != nil {
 			return nil, err
@@ -421,6 +492,23 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			"same songs, with contrastive-mir's CNN as its audio encoder; its song embedding is the audio encoder's "+
 			"unit vector in the shared space averaged over the chunks (test songs have audio only).", JointRowName,
 			JointSettings(opt.Joint))
+	}
+	if patches != nil {
+		rep.Description += fmt.Sprintf(" The %q row is the joint model with the pretrained MSD_musicnn network as its "+
+			"audio encoder (joint_audio_encoder=musicnn: weights initialised from the checkpoint and fine-tuned by the "+
+			"contrastive objective, batch normalisation in inference mode with the checkpoint's moving statistics "+
+			"frozen) on musicnn's 3 s input patches of the songs' centred %.1f s (one random patch per song and "+
+			"step); its song embedding is the mean of its patch embeddings.", JointFinetuneRowName, MusicnnSeconds)
+	}
+	if mn != nil {
+		rep.Description += fmt.Sprintf(" The %q row is the pretrained musicnn tagger's features, frozen (%s; musicnn's "+
+			"own front-end on the dataset's 16 kHz audio: 96 Slaney bands, log10(10000·x+1), 3 s patches; trained on "+
+			"the Million Song Dataset's last.fm tags, not on this data).", MusicnnRowName, mn.Source)
+		if opt.Joint != "" {
+			rep.Description += fmt.Sprintf(" The %q row is the same joint model (%s) with those frozen features as its "+
+				"audio modality, read by the dense encoder; its song embedding is the audio encoder's unit vector in the "+
+				"shared space.", JointMusicnnRowName, JointMusicnnSettings(opt.Joint))
+		}
 	}
 	rep.Notes = []string{"The playlists of generated datasets are simulated from latent listener tastes (see the " +
 		"dataset's README): continuation numbers measure agreement with that simulation, not with real listeners."}

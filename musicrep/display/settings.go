@@ -101,6 +101,49 @@ func (s *NotebookSettings) SizeName(full, small string) string {
 	return full
 }
 
+// Env returns $MUSICREP_NB_<name> when it is set and not empty, else def: a notebook knob that CI or a user can
+// override without editing the notebook.
+func Env(name, def string) string {
+	if v := strings.TrimSpace(os.Getenv("MUSICREP_NB_" + name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// EnvInt is a whole-number knob: full, or small in a CI-sized run, unless $MUSICREP_NB_<name> says otherwise.
+func EnvInt(name string, full, small int) (int, error) {
+	def := full
+	if Small() {
+		def = small
+	}
+	v := Env(name, "")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("MUSICREP_NB_%s=%q: want a whole number", name, v)
+	}
+	return n, nil
+}
+
+// EnvFloat is EnvInt for a number.
+func EnvFloat(name string, full, small float64) (float64, error) {
+	def := full
+	if Small() {
+		def = small
+	}
+	v := Env(name, "")
+	if v == "" {
+		return def, nil
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, fmt.Errorf("MUSICREP_NB_%s=%q: want a number", name, v)
+	}
+	return x, nil
+}
+
 func truthy(v string) bool {
 	v = strings.ToLower(strings.TrimSpace(v))
 	return v == "1" || v == "true" || v == "yes"

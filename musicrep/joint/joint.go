@@ -4,6 +4,9 @@
 //
 //	modality m:  x_m ─ row L2-normalise·√D_m ─ Linear(D_m→H) ─ GELU ─ Dropout ─ Linear(H→d) ─ L2-normalise ─ z_m
 //	tags as ids: ids ─ encoder.SelfAttention or encoder.Mean (table D_w-d) ─ Linear(D_w→d) ─ L2-normalise ─ z_tags
+//	audio, cnn:  48×256 log-mel crop ─ contrastive-mir's CNN (encoder.AudioCNN) ─ z_d ─ L2-normalise ─ z_audio
+//	audio, musicnn: 187×96 musicnn patch ─ MSD_musicnn to its 200-d penultimate layer (initialised from the
+//	             checkpoint, fine-tuned; batch norm with frozen moving statistics) ─ Linear(200→d) ─ L2-normalise
 //	fusion:      w = masked softmax over the present modalities of Linear(d→1)(z_m)   ("attention")
 //	             or uniform over the present modalities                                ("mean")
 //	             f = Σ_m w_m z_m;  f ← f + Linear(H→d)(GELU(Linear(d→H)(f)));  f ← f/‖f‖
@@ -30,12 +33,14 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX idiom.
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/musicrep/musicrep/musicrep"
 	"github.com/musicrep/musicrep/musicrep/encoder"
+	"github.com/musicrep/musicrep/musicrep/musicnn"
 )
 
 // Hyperparameter keys of the joint model's architecture.
@@ -66,15 +71,22 @@ const (
 	ParamTagDim = "joint_tag_dim"
 	// ParamAudioEncoder selects the encoder of the audio modality: "mlp" (the dense encoder of every modality,
 	// on frozen audio features) or "cnn" (contrastive-mir's audio CNN on log-mel crops, 48 bands × 256 frames,
-	// as a Melon-layout dataset gives them; its widths come from the cmir_ CNN keys).
+	// as a Melon-layout dataset gives them; its widths come from the cmir_ CNN keys) or "musicnn" (the pretrained
+	// MSD_musicnn network on musicnn's 3 s input patches, its variables initialised from the checkpoint and
+	// fine-tuned, batch normalisation in inference mode with the checkpoint's moving statistics frozen; its
+	// 200-d penultimate features projected into the space).
 	ParamAudioEncoder = "joint_audio_encoder"
 )
 
 // Audio encoders (ParamAudioEncoder).
 const (
-	AudioEncoderMLP = "mlp"
-	AudioEncoderCNN = "cnn"
+	AudioEncoderMLP     = "mlp"
+	AudioEncoderCNN     = "cnn"
+	AudioEncoderMusicnn = "musicnn"
 )
+
+// MusicnnModel is the pretrained network of the musicnn audio encoder.
+const MusicnnModel = "MSD_musicnn"
 
 // Tag encoders (ParamTagEncoder).
 const (
@@ -108,6 +120,9 @@ type Architecture struct {
 	// AudioEncoder is AudioEncoderMLP or AudioEncoderCNN; CNN shapes the latter (its Out is Dim).
 	AudioEncoder string
 	CNN          encoder.AudioConfig
+	// MusicnnInit holds the initial values of the musicnn audio encoder's variables (musicnn.ReadWeights of
+	// MusicnnModel): needed only when they are created (a new training run); nil when a checkpoint is loaded.
+	MusicnnInit map[string]*tensors.Tensor
 }
 
 // ArchitectureFromStore reads the architecture from the store's root scope.
@@ -161,6 +176,36 @@ func (a Architecture) CNNInput(i int) bool {
 	return a.Modalities[i] == musicrep.Audio && a.AudioEncoder == AudioEncoderCNN
 }
 
+// MusicnnInput reports whether modality i is audio read by the musicnn network (flattened 187 × 96 patches).
+func (a Architecture) MusicnnInput(i int) bool {
+	return a.Modalities[i] == musicrep.Audio && a.AudioEncoder == AudioEncoderMusicnn
+}
+
+// musicnnScope is the sub-scope of the audio encoder holding musicnn's variables, under their checkpoint names.
+const musicnnScope = "musicnn"
+
+// musicnnFrozen reports whether a musicnn checkpoint variable stays as loaded: the batch normalisation moving
+// statistics (inference mode; γ and β are trained).
+func musicnnFrozen(name string) bool {
+	return strings.HasSuffix(name, "/moving_mean") || strings.HasSuffix(name, "/moving_variance")
+}
+
+// musicnnVariables lists the musicnn variables the encoder uses (the tag layer dense_1 left out), by checkpoint
+// name.
+func musicnnVariables() map[string][]int {
+	spec, err := musicnn.SpecByName(MusicnnModel)
+	if err != nil {
+		panic(err)
+	}
+	out := map[string][]int{}
+	for name, dims := range spec.Variables() {
+		if !strings.HasPrefix(name, "dense_1/") {
+			out[name] = dims
+		}
+	}
+	return out
+}
+
 // Validate checks that the architecture can be built.
 func (a Architecture) Validate() error {
 	switch {
@@ -189,9 +234,24 @@ func (a Architecture) Validate() error {
 				"(train on a Melon-layout dataset: -dataset DIR)", ParamAudioEncoder, encoder.Bands,
 				encoder.CropFrames, a.InputDims[i])
 		}
+	case AudioEncoderMusicnn:
+		if i := a.Index(musicrep.Audio); i >= 0 && a.InputDims[i] != musicnn.PatchValues {
+			return fmt.Errorf("joint model: %s=musicnn reads musicnn's %d×%d input patches, but the audio input has "+
+				"%d values (train on a Melon-layout dataset with its audio: -dataset DIR -musicnn-patches)",
+				ParamAudioEncoder, musicnn.PatchFrames, musicnn.Bands, a.InputDims[i])
+		}
+		if a.MusicnnInit != nil {
+			for name, dims := range musicnnVariables() {
+				t := a.MusicnnInit[name]
+				if t == nil || fmt.Sprint(t.Shape().Dimensions) != fmt.Sprint(dims) {
+					return fmt.Errorf("joint model: the initial musicnn weights lack %s %v (musicnn.ReadWeights(%q))",
+						name, dims, MusicnnModel)
+				}
+			}
+		}
 	default:
-		return fmt.Errorf("joint model: %s=%q: use %q or %q", ParamAudioEncoder, a.AudioEncoder, AudioEncoderMLP,
-			AudioEncoderCNN)
+		return fmt.Errorf("joint model: %s=%q: use %q, %q or %q", ParamAudioEncoder, a.AudioEncoder, AudioEncoderMLP,
+			AudioEncoderCNN, AudioEncoderMusicnn)
 	}
 	switch a.TagEncoder {
 	case TagEncoderMLP, TagEncoderAttention, TagEncoderMean:
@@ -247,6 +307,14 @@ func (a Architecture) VariableShapes() map[string][]int {
 		if a.CNNInput(i) {
 			continue // counted by CNNParams
 		}
+		if a.MusicnnInput(i) {
+			for name, dims := range musicnnVariables() {
+				out[p+"/"+musicnnScope+"/"+name] = dims
+			}
+			out[p+"/output/weights"] = []int{musicnn.PenultimateDim, a.Dim}
+			out[p+"/output/biases"] = []int{a.Dim}
+			continue
+		}
 		out[p+"/hidden/weights"] = []int{a.InputDims[i], a.Hidden}
 		out[p+"/hidden/biases"] = []int{a.Hidden}
 		out[p+"/output/weights"] = []int{a.Hidden, a.Dim}
@@ -289,8 +357,13 @@ func (a Architecture) tagEncoderShapes() map[string][]int {
 }
 
 // FrozenVariable reports whether the variable at path is part of the model but not trained: the embedding
-// table of the mean tag encoder (contrastive-mir freezes it).
+// table of the mean tag encoder (contrastive-mir freezes it) and the musicnn encoder's batch normalisation
+// moving statistics.
 func (a Architecture) FrozenVariable(path string) bool {
+	if a.AudioEncoder == AudioEncoderMusicnn &&
+		strings.HasPrefix(path, "/encoder/"+string(musicrep.Audio)+"/"+musicnnScope+"/") && musicnnFrozen(path) {
+		return true
+	}
 	return a.TagEncoder == TagEncoderMean && a.Index(musicrep.Tags) >= 0 &&
 		path == "/encoder/"+string(musicrep.Tags)+"/"+TagEncoderMean+"/"+encoder.EmbeddingsVariable
 }
@@ -337,6 +410,10 @@ func (a Architecture) String() string {
 		if a.CNNInput(i) {
 			parts[i] = fmt.Sprintf("%s: %d×%d log-mel crops → CNN widths %v", m, encoder.Bands, encoder.CropFrames,
 				a.CNN.Widths)
+		}
+		if a.MusicnnInput(i) {
+			parts[i] = fmt.Sprintf("%s: %d×%d musicnn patches → %s (fine-tuned, batch norm frozen) → 200-d", m,
+				musicnn.PatchFrames, musicnn.Bands, MusicnnModel)
 		}
 		if a.TokenInput(i) {
 			enc := "mean encoder (frozen table)"
@@ -387,6 +464,9 @@ func EncodeModality(scope *model.Scope, a Architecture, i int, x *Node) *Node {
 		b := x.Shape().Dimensions[0]
 		_, zd := encoder.AudioCNN(s, a.CNN, Reshape(x, b, encoder.Bands, encoder.CropFrames))
 		return l2Normalize(zd)
+	}
+	if a.MusicnnInput(i) {
+		return l2Normalize(encoder.Linear(enter(s, "output"), MusicnnFeatures(s, a, x), a.Dim))
 	}
 	if a.TokenInput(i) {
 		ids := ConvertDType(x, dtypes.Int32)
@@ -440,4 +520,43 @@ func Embed(scope *model.Scope, a Architecture, features, masks []*Node) (*Node, 
 		z[i] = EncodeModality(scope, a, i, x)
 	}
 	return Fuse(scope, a, z, masks), z
+}
+
+// MusicnnFeatures runs the musicnn audio encoder's network on [B, 187·96] patches (musicnn's front-end,
+// flattened time-major) and returns its [B, 200] penultimate features, in inference mode: batch normalisation
+// with the checkpoint's moving statistics (frozen variables), no dropout. scope is the audio encoder's scope
+// (/encoder/audio); the variables live in its "musicnn" sub-scope under their checkpoint names, created from
+// a.MusicnnInit the first time. Before any training step the features equal musicnn.Model's.
+func MusicnnFeatures(scope *model.Scope, a Architecture, x *Node) *Node {
+	g := x.Graph()
+	ms := enter(scope, musicnnScope)
+	want := musicnnVariables()
+	spec, err := musicnn.SpecByName(MusicnnModel)
+	if err != nil {
+		panic(err)
+	}
+	get := func(name string) *Node {
+		dims, ok := want[name]
+		if !ok {
+			return nil // the tag layer: not part of the encoder
+		}
+		dir, base, _ := strings.Cut(name, "/")
+		sub := enter(ms, dir)
+		v := sub.GetVariable(base)
+		if v == nil {
+			init := a.MusicnnInit[name]
+			if init == nil {
+				panic(fmt.Sprintf("joint.MusicnnFeatures: variable %s/%s is not in the store and no initial musicnn "+
+					"weights were given (Architecture.MusicnnInit)", sub.Scope(), base))
+			}
+			v = sub.VariableWithValue(base, init)
+		}
+		if fmt.Sprint(v.Shape().Dimensions) != fmt.Sprint(dims) {
+			panic(fmt.Sprintf("joint.MusicnnFeatures: variable %s/%s has shape %s, musicnn needs %v", sub.Scope(),
+				base, v.Shape(), dims))
+		}
+		return v.SetTrainable(!musicnnFrozen(name)).NodeValue(g)
+	}
+	b := x.Shape().Dimensions[0]
+	return musicnn.Network(spec, Reshape(x, b, musicnn.PatchFrames, musicnn.Bands), get)[1]
 }

@@ -20,7 +20,13 @@ type Library struct {
 	Tracks []Track
 	// Sets holds each feature set present, rows in Tracks order.
 	Sets map[string]*Features
-	byID map[string]int
+	// Info is LIB/scan.json (nil for a library scanned before it was written).
+	Info *ScanInfo
+	// Models describes the feature sets written by trained models (WriteModelSet), by set name.
+	Models map[string]*ModelSet
+	// Notes says what Open left out (model sets computed for other tracks).
+	Notes []string
+	byID  map[string]int
 }
 
 // Features is one feature set: one row of Dim values per track.
@@ -50,6 +56,12 @@ func Open(dir string) (*Library, error) {
 	for i, t := range l.Tracks {
 		l.byID[t.ID] = i
 	}
+	if b, err := os.ReadFile(filepath.Join(dir, InfoFile)); err == nil {
+		l.Info = &ScanInfo{}
+		if err := json.Unmarshal(b, l.Info); err != nil {
+			return nil, fmt.Errorf("library: %s: %w", filepath.Join(dir, InfoFile), err)
+		}
+	}
 	for _, s := range FeatureSets {
 		path := filepath.Join(dir, FeaturesDir, s+".npy")
 		if _, err := os.Stat(path); err != nil {
@@ -71,7 +83,19 @@ func Open(dir string) (*Library, error) {
 		}
 		l.Sets[s] = &Features{Name: s, Dim: dim, Data: data}
 	}
+	if err := l.loadModelSets(); err != nil {
+		return nil, err
+	}
 	return l, nil
+}
+
+// File returns the path of track i's audio file: the scanned folder (scan.json) joined with the track's path.
+func (l *Library) File(i int) (string, error) {
+	if l.Info == nil || l.Info.Source == "" {
+		return "", fmt.Errorf("library: %s has no %s (scanned by an older musicrep): the source folder is unknown; "+
+			"scan again to record it", l.Dir, InfoFile)
+	}
+	return filepath.Join(l.Info.Source, filepath.FromSlash(l.Tracks[i].Path)), nil
 }
 
 // Index returns the position of a track by id (or unique id prefix, or exact relative path).
@@ -99,13 +123,8 @@ func (l *Library) Set(name string) (*Features, error) {
 	if f := l.Sets[name]; f != nil {
 		return f, nil
 	}
-	var have []string
-	for _, s := range FeatureSets {
-		if l.Sets[s] != nil {
-			have = append(have, s)
-		}
-	}
-	return nil, fmt.Errorf("library: no feature set %q in %s (present: %s)", name, l.Dir, strings.Join(have, ", "))
+	return nil, fmt.Errorf("library: no feature set %q in %s (present: %s)", name, l.Dir,
+		strings.Join(l.SetNames(), ", "))
 }
 
 // TagScore is a tag and its probability.
@@ -120,6 +139,19 @@ func TopTags(row []float32, k int) []TagScore {
 	out := make([]TagScore, len(row))
 	for i, v := range row {
 		out[i] = TagScore{names[i], float64(v)}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Prob > out[b].Prob })
+	return out[:min(k, len(out))]
+}
+
+// TopTagWeights returns the k largest of SearchWeights' 100 tag weights, with their tag names.
+func TopTagWeights(w []float64, k int) []TagScore {
+	names := TagNames()
+	out := make([]TagScore, 0, len(w))
+	for j, v := range w {
+		if j < len(names) {
+			out = append(out, TagScore{names[j], v})
+		}
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Prob > out[b].Prob })
 	return out[:min(k, len(out))]

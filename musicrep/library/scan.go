@@ -1,16 +1,23 @@
 // Package library scans a folder of the user's own music into a musicrep library: the tracks' embedded tags,
 // musicnn embeddings and tag probabilities, raw mel statistics and MiniLM embeddings of the metadata, written in
 // the seed's feature format; and answers questions about it (top tags, similar tracks, free-text search,
-// leave-one-out evaluation by album, artist, genre or folder).
+// leave-one-out evaluation by album, artist, genre or folder, with chance and raw mel-statistics baselines, 95 %
+// bootstrap intervals over the queries and paired differences: Evaluate, rendered by EvalReport.WriteText and
+// EvalReport.Markdown).
+//
+// ScanOptions.MaxFiles, Balance and MaxSeconds make small runs (a subset of the files, the first seconds of
+// each); notebook 09-your-library and `musicrep library scan|tags|similar|search|eval` drive this package.
 //
 // Layout of a library folder LIB:
 //
 //	LIB/tracks.json            the tracks, sorted by path: id, path (relative to the scanned folder), folder (its
 //	                           first directory), title, artist, album, genre, date, duration (s), format, sha256
 //	LIB/scan-errors.json       the files that could not be read, each with the reason (never fatal to a scan)
+//	LIB/scan.json              how the library was made: the folder, the files found, the subset options
 //	LIB/features/SET.json      per-track features in the seed's JSON format ({"id": [floats]}), and SET.npy with
 //	LIB/features/SET.npy       SET.ids.json; SET is one of FeatureSets
 //	LIB/cache/SHA256.json      one file's results, keyed by the content hash: a re-scan reuses them
+//	LIB/cache/SHA256.first30s.json  the same for the first 30 s only (scan -max-seconds 30)
 package library
 
 import (
@@ -22,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -32,19 +40,23 @@ import (
 	"unicode/utf8"
 
 	"github.com/dhowden/tag"
+	"github.com/gomlx/compute"
 
 	"github.com/musicrep/musicrep/musicrep/corpus"
 	"github.com/musicrep/musicrep/musicrep/musicnn"
+	"github.com/musicrep/musicrep/musicrep/textenc"
 )
 
 // Files and folders of a library.
 const (
 	TracksFile  = "tracks.json"
 	ErrorsFile  = "scan-errors.json"
+	InfoFile    = "scan.json"
 	FeaturesDir = "features"
 	CacheDir    = "cache"
-	// cacheVersion changes when the cached results would differ (front-end, models, feature sets).
-	cacheVersion = 1
+	// cacheVersion changes when the cached results would differ (front-end, models, feature sets, decoders).
+	// 2: Ogg streams with audio packets on the last header page no longer decode 128 samples late (audio).
+	cacheVersion = 2
 )
 
 // Feature sets a scan writes.
@@ -85,21 +97,24 @@ var AudioExtensions = []string{".wav", ".wave", ".ogg", ".oga", ".opus", ".flac"
 
 // Track is one entry of tracks.json.
 type Track struct {
-	ID         string   `json:"id"`
-	Path       string   `json:"path"`
-	Folder     string   `json:"folder"`
-	Title      string   `json:"title,omitempty"`
-	Artist     string   `json:"artist,omitempty"`
-	Album      string   `json:"album,omitempty"`
-	Genre      string   `json:"genre,omitempty"`
-	Date       string   `json:"date,omitempty"`
-	Duration   float64  `json:"duration"`
-	Format     string   `json:"format"`
-	SHA256     string   `json:"sha256"`
-	Patches    int      `json:"patches"`
-	Padded     bool     `json:"padded,omitempty"`     // shorter than 3 s: repeat-padded into one patch
-	TagsNote   string   `json:"tags_note,omitempty"`  // why no embedded tags were read (none, or unreadable)
-	Duplicates []string `json:"duplicates,omitempty"` // other paths with the same content
+	ID       string  `json:"id"`
+	Path     string  `json:"path"`
+	Folder   string  `json:"folder"`
+	Title    string  `json:"title,omitempty"`
+	Artist   string  `json:"artist,omitempty"`
+	Album    string  `json:"album,omitempty"`
+	Genre    string  `json:"genre,omitempty"`
+	Date     string  `json:"date,omitempty"`
+	Duration float64 `json:"duration"`
+	// ExcerptSeconds is set when the features come from the first ExcerptSeconds seconds of the file only
+	// (scan -max-seconds); Duration is still the whole file's.
+	ExcerptSeconds float64  `json:"excerpt_seconds,omitempty"`
+	Format         string   `json:"format"`
+	SHA256         string   `json:"sha256"`
+	Patches        int      `json:"patches"`
+	Padded         bool     `json:"padded,omitempty"`     // shorter than 3 s: repeat-padded into one patch
+	TagsNote       string   `json:"tags_note,omitempty"`  // why no embedded tags were read (none, or unreadable)
+	Duplicates     []string `json:"duplicates,omitempty"` // other paths with the same content
 }
 
 // Label returns the track's value of a label field: album, artist, genre, folder or title.
@@ -157,6 +172,42 @@ type ScanOptions struct {
 	Workers int
 	// Progress is called after each file (from one goroutine at a time).
 	Progress func(p Progress)
+	// MaxFiles > 0 scans only that many of the audio files found (a small run): the first MaxFiles in path
+	// order, or, with Balance, a subset chosen by SelectBalanced.
+	MaxFiles int
+	// Balance names a label (album, artist, genre, folder) for MaxFiles: pick the files so that as many values
+	// of the label as possible have two tracks, so that leave-one-out evaluation by that label has queries.
+	Balance string
+	// MaxSeconds > 0 analyses only the first MaxSeconds seconds of each file: the tracks are marked with
+	// ExcerptSeconds, and their cache entries are kept apart from whole-file ones (a later scan without the
+	// limit analyses the whole files again).
+	MaxSeconds float64
+}
+
+// ScanInfo is LIB/scan.json: how the library was made.
+type ScanInfo struct {
+	Source     string  `json:"source"`   // the scanned folder (absolute)
+	Found      int     `json:"found"`    // audio files found there
+	Selected   int     `json:"selected"` // of which scanned (all unless MaxFiles)
+	MaxFiles   int     `json:"max_files,omitempty"`
+	Balance    string  `json:"balance,omitempty"`
+	MaxSeconds float64 `json:"max_seconds,omitempty"`
+}
+
+// Describe says in one sentence what the library holds (for reports).
+func (i *ScanInfo) Describe() string {
+	s := fmt.Sprintf("%s (%d audio files", i.Source, i.Found)
+	if i.Selected < i.Found {
+		how := "the first in path order"
+		if i.Balance != "" {
+			how = "chosen for two tracks per " + i.Balance
+		}
+		s = fmt.Sprintf("%d of the %d audio files of %s (%s", i.Selected, i.Found, i.Source, how)
+	}
+	if i.MaxSeconds > 0 {
+		s += fmt.Sprintf("; features from the first %g s of each file only", i.MaxSeconds)
+	}
+	return s + ")"
 }
 
 // Progress reports a scan's advance.
@@ -174,6 +225,8 @@ type ScanReport struct {
 	AudioSeconds                                 float64 // audio analysed in this run
 	Elapsed                                      time.Duration
 	Sets                                         []string
+	// Found is the number of audio files found, of which Selected were scanned (Found unless MaxFiles).
+	Found, Selected int
 	// Interrupted is true when the context stopped the scan: the library holds the files done so far, and
 	// Remaining files were not analysed.
 	Interrupted bool
@@ -182,10 +235,11 @@ type ScanReport struct {
 
 // cacheEntry is LIB/cache/SHA256.json.
 type cacheEntry struct {
-	Version  int                  `json:"version"`
-	Track    Track                `json:"track"`
-	Text     string               `json:"text,omitempty"` // the metadata text SetText embeds
-	Features map[string][]float32 `json:"features"`
+	Version    int                  `json:"version"`
+	MaxSeconds float64              `json:"max_seconds,omitempty"` // the excerpt limit the entry was made with
+	Track      Track                `json:"track"`
+	Text       string               `json:"text,omitempty"` // the metadata text SetText embeds
+	Features   map[string][]float32 `json:"features"`
 }
 
 type job struct {
@@ -219,7 +273,33 @@ func Scan(ctx context.Context, opt ScanOptions) (*ScanReport, error) {
 	if err := os.MkdirAll(filepath.Join(opt.Out, CacheDir), 0o755); err != nil {
 		return nil, fmt.Errorf("library: %w", err)
 	}
+	if opt.MaxFiles < 0 || opt.MaxSeconds < 0 || math.IsNaN(opt.MaxSeconds) {
+		return nil, fmt.Errorf("library: MaxFiles %d, MaxSeconds %g: must not be negative", opt.MaxFiles, opt.MaxSeconds)
+	}
+	if opt.Balance != "" {
+		if _, err := (&Track{}).Label(opt.Balance); err != nil {
+			return nil, fmt.Errorf("library: balance: %w", err)
+		}
+	}
 	jobs, scanErrs := walk(opt.Dir, opt.Out)
+	found := len(jobs)
+	if opt.MaxFiles > 0 && opt.MaxFiles < len(jobs) {
+		if opt.Balance == "" {
+			jobs = jobs[:opt.MaxFiles]
+		} else {
+			labels := make([]string, len(jobs))
+			for i, j := range jobs {
+				var t Track
+				readTags(j.abs, &t)
+				labels[i], _ = t.Label(opt.Balance)
+			}
+			var picked []job
+			for _, i := range SelectBalanced(labels, opt.MaxFiles) {
+				picked = append(picked, jobs[i])
+			}
+			jobs = picked
+		}
+	}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
@@ -250,7 +330,7 @@ func Scan(ctx context.Context, opt ScanOptions) (*ScanReport, error) {
 	}()
 	go func() { wg.Wait(); close(out) }()
 
-	rep := &ScanReport{}
+	rep := &ScanReport{Found: found, Selected: len(jobs)}
 	var results []result
 	done := 0
 	for r := range out {
@@ -266,7 +346,7 @@ func Scan(ctx context.Context, opt ScanOptions) (*ScanReport, error) {
 			results = append(results, r)
 		default:
 			rep.Analysed++
-			rep.AudioSeconds += r.entry.Track.Duration
+			rep.AudioSeconds += r.entry.Track.analysedSeconds()
 			results = append(results, r)
 		}
 		if opt.Progress != nil {
@@ -277,6 +357,18 @@ func Scan(ctx context.Context, opt ScanOptions) (*ScanReport, error) {
 	rep.Interrupted = ctx.Err() != nil
 	rep.Remaining = len(jobs) - rep.Analysed - rep.Cached - rep.Failed
 	if err := write(opt.Out, results, scanErrs, rep); err != nil {
+		return nil, err
+	}
+	src, err := filepath.Abs(opt.Dir)
+	if err != nil {
+		src = opt.Dir
+	}
+	si := ScanInfo{Source: src, Found: found, Selected: len(jobs), MaxFiles: opt.MaxFiles, Balance: opt.Balance,
+		MaxSeconds: opt.MaxSeconds}
+	if opt.MaxFiles == 0 {
+		si.Balance = ""
+	}
+	if err := writeJSON(filepath.Join(opt.Out, InfoFile), si); err != nil {
 		return nil, err
 	}
 	rep.Elapsed = time.Since(start)
@@ -371,25 +463,33 @@ func analyse(ctx context.Context, j job, opt ScanOptions) (e *cacheEntry, cached
 	if err != nil {
 		return nil, false, err
 	}
-	cachePath := filepath.Join(opt.Out, CacheDir, sum+".json")
+	name := sum + ".json"
+	if opt.MaxSeconds > 0 {
+		name = fmt.Sprintf("%s.first%gs.json", sum, opt.MaxSeconds)
+	}
+	cachePath := filepath.Join(opt.Out, CacheDir, name)
 	if b, err := os.ReadFile(cachePath); err == nil {
 		var c cacheEntry
-		if json.Unmarshal(b, &c) == nil && c.Version == cacheVersion && (opt.Text == nil || c.Text == "" ||
-			c.Features[SetText] != nil) {
+		if json.Unmarshal(b, &c) == nil && c.Version == cacheVersion && c.MaxSeconds == opt.MaxSeconds &&
+			(opt.Text == nil || c.Text == "" ||
+				c.Features[SetText] != nil) {
 			return &c, true, nil
 		}
 	}
 	t := Track{ID: sum[:12], SHA256: sum}
 	t.Path = j.rel // for the error messages and MetadataText; the final path is set when writing
 	readTags(j.abs, &t)
-	tr, err := musicnn.AnalyzeFile(ctx, j.abs, []*musicnn.Model{opt.MSD, opt.MTT})
+	tr, err := musicnn.AnalyzeExcerpt(ctx, j.abs, []*musicnn.Model{opt.MSD, opt.MTT}, opt.MaxSeconds)
 	if err != nil {
 		return nil, false, err
 	}
-	t.Duration, t.Patches, t.Padded = tr.Seconds, tr.Patches, tr.Padded
+	t.Duration, t.Patches, t.Padded = tr.FileSeconds, tr.Patches, tr.Padded
+	if tr.Excerpt {
+		t.ExcerptSeconds = tr.Seconds
+	}
 	t.Format = strings.TrimPrefix(strings.ToLower(filepath.Ext(j.abs)), ".")
 	msd, mtt := tr.Results[0], tr.Results[1]
-	e = &cacheEntry{Version: cacheVersion, Track: t, Features: map[string][]float32{
+	e = &cacheEntry{Version: cacheVersion, MaxSeconds: opt.MaxSeconds, Track: t, Features: map[string][]float32{
 		SetMusicnn:     msd.Embedding,
 		SetMusicnnMTT:  mtt.Embedding,
 		SetMusicnnTags: append(append([]float32{}, msd.MeanTags...), mtt.MeanTags...),
@@ -411,6 +511,61 @@ func analyse(ctx context.Context, j job, opt ScanOptions) (e *cacheEntry, cached
 		return nil, false, err
 	}
 	return e, false, nil
+}
+
+// analysedSeconds is the length of audio the track's features come from.
+func (t *Track) analysedSeconds() float64 {
+	if t.ExcerptSeconds > 0 {
+		return t.ExcerptSeconds
+	}
+	return t.Duration
+}
+
+// SelectBalanced picks n of the files whose labels are given (in path order), so that as many labels as
+// possible have two files: labels with at least two files, the most files first (ties by name), give their
+// first two files in turn until n are picked; if fewer than n are picked that way, the remaining files follow in
+// path order. Files without a label ("") count as labels of their own. It returns the picked positions, sorted.
+func SelectBalanced(labels []string, n int) []int {
+	if n >= len(labels) {
+		out := make([]int, len(labels))
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	byLabel := map[string][]int{}
+	var names []string
+	for i, l := range labels {
+		if l == "" {
+			continue
+		}
+		if byLabel[l] == nil {
+			names = append(names, l)
+		}
+		byLabel[l] = append(byLabel[l], i)
+	}
+	sort.Slice(names, func(a, b int) bool {
+		if na, nb := len(byLabel[names[a]]), len(byLabel[names[b]]); na != nb {
+			return na > nb
+		}
+		return names[a] < names[b]
+	})
+	picked := map[int]bool{}
+	for _, l := range names {
+		if len(byLabel[l]) < 2 || len(picked)+2 > n {
+			continue
+		}
+		picked[byLabel[l][0]], picked[byLabel[l][1]] = true, true
+	}
+	for i := 0; i < len(labels) && len(picked) < n; i++ {
+		picked[i] = true
+	}
+	out := make([]int, 0, n)
+	for i := range picked {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
 }
 
 // readTags fills the track's tags from the file's embedded metadata (Vorbis comments, Opus tags, FLAC, ID3v2,
@@ -540,4 +695,29 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return corpus.WriteFileAtomic(path, append(b, '\n'))
+}
+
+// LoadModels loads MSD_musicnn and MTT_musicnn (from the musicnn wheel that `make models` installs) and, with
+// text, all-MiniLM-L6-v2 for SetText (left out, with a note returned, when it is not installed) into the
+// options, on backend b (nil: backends.New("")).
+func (o *ScanOptions) LoadModels(b compute.Backend, text bool) (note string, err error) {
+	if o.MSD, err = musicnn.Load("MSD_musicnn", "", b); err != nil {
+		return "", err
+	}
+	if o.MTT, err = musicnn.Load("MTT_musicnn", "", b); err != nil {
+		return "", err
+	}
+	if !text {
+		return "", nil
+	}
+	dir, err := textenc.Locate()
+	if err != nil {
+		return fmt.Sprintf("no MiniLM model, no %s features: %v", SetText, err), nil
+	}
+	tm, err := textenc.Load(dir, b)
+	if err != nil {
+		return "", err
+	}
+	o.Text = tm
+	return "", nil
 }

@@ -6,37 +6,20 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf16"
 
+	"github.com/musicrep/musicrep/musicrep/audio/audiotest"
+
+	"github.com/musicrep/musicrep/musicrep/audio"
 	"github.com/musicrep/musicrep/musicrep/musicnn"
 )
 
 // writeWAV writes a 16 kHz mono PCM16 WAV of a tone.
 func writeWAV(t *testing.T, path string, seconds, freq float64) {
-	t.Helper()
-	n := int(seconds * 16000)
-	b := make([]byte, 44+2*n)
-	copy(b, "RIFF")
-	binary.LittleEndian.PutUint32(b[4:], uint32(36+2*n))
-	copy(b[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(b[16:], 16)
-	binary.LittleEndian.PutUint16(b[20:], 1)
-	binary.LittleEndian.PutUint16(b[22:], 1)
-	binary.LittleEndian.PutUint32(b[24:], 16000)
-	binary.LittleEndian.PutUint32(b[28:], 32000)
-	binary.LittleEndian.PutUint16(b[32:], 2)
-	binary.LittleEndian.PutUint16(b[34:], 16)
-	copy(b[36:], "data")
-	binary.LittleEndian.PutUint32(b[40:], uint32(2*n))
-	for i := range n {
-		v := 0.3 * math.Sin(2*math.Pi*freq*float64(i)/16000) * (1 + 0.5*math.Sin(float64(i)/800))
-		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(int16(v*20000)))
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	audiotest.WriteToneWAV(t, path, seconds, freq, true)
 }
 
 func mustModel(t *testing.T, name string) *musicnn.Model {
@@ -191,5 +174,95 @@ func TestReadTags(t *testing.T) {
 	readTags(none, &tr)
 	if tr.TagsNote == "" || tr.Title != "" {
 		t.Errorf("a WAV without tags: %+v", tr)
+	}
+}
+
+func TestSelectBalanced(t *testing.T) {
+	for _, c := range []struct {
+		labels []string
+		n      int
+		want   []int
+	}{
+		// b has 3 files, a and c 2, d 1: b's first two, then a's (ties by name), then path order.
+		{[]string{"a", "b", "c", "b", "d", "a", "b", "c"}, 4, []int{0, 1, 3, 5}},
+		{[]string{"a", "b", "c", "b", "d", "a", "b", "c"}, 6, []int{0, 1, 2, 3, 5, 7}},
+		// An odd n: the last file in path order among those not picked.
+		{[]string{"a", "b", "c", "b", "d", "a", "b", "c"}, 5, []int{0, 1, 2, 3, 5}},
+		// No label shared: the first n in path order; unlabelled files are not a label.
+		{[]string{"", "", "x", "y"}, 2, []int{0, 1}},
+		{[]string{"a", "b"}, 5, []int{0, 1}},
+	} {
+		if got := SelectBalanced(c.labels, c.n); !slices.Equal(got, c.want) {
+			t.Errorf("SelectBalanced(%q, %d) = %v, want %v", c.labels, c.n, got, c.want)
+		}
+	}
+}
+
+// TestScanSubset scans 1 of 2 files, its first 3.5 s, then the whole folder: the excerpts are marked, their
+// features are musicnn's on the first 3.5 s, and the whole-file scan analyses them again.
+func TestScanSubset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs musicnn on the Go backend")
+	}
+	msd, mtt := mustModel(t, "MSD_musicnn"), mustModel(t, "MTT_musicnn")
+	dir := t.TempDir()
+	writeWAV(t, filepath.Join(dir, "a.wav"), 7, 440)
+	writeWAV(t, filepath.Join(dir, "b.wav"), 2, 220)
+	lib := filepath.Join(t.TempDir(), "lib")
+	opt := ScanOptions{Dir: dir, Out: lib, MSD: msd, MTT: mtt, Workers: 2, MaxFiles: 1, MaxSeconds: 3.5}
+	rep, err := Scan(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tracks != 1 || rep.Analysed != 1 || rep.Found != 2 || rep.Selected != 1 ||
+		math.Abs(rep.AudioSeconds-3.5) > 1e-3 {
+		t.Fatalf("subset scan: %+v", rep)
+	}
+	l, err := Open(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Tracks) != 1 || l.Tracks[0].Path != "a.wav" || math.Abs(l.Tracks[0].Duration-7) > 1e-3 ||
+		math.Abs(l.Tracks[0].ExcerptSeconds-3.5) > 1e-3 || l.Tracks[0].Patches != 1 {
+		t.Errorf("tracks: %+v", l.Tracks)
+	}
+	if l.Info == nil || l.Info.Found != 2 || l.Info.Selected != 1 || l.Info.MaxSeconds != 3.5 ||
+		!strings.Contains(l.Info.Describe(), "first 3.5 s") {
+		t.Errorf("scan.json: %+v", l.Info)
+	}
+	// The reference: musicnn on the first 3.5 s of the signal, in memory.
+	x, err := audio.Load(filepath.Join(dir, "a.wav"), musicnn.SampleRate) // 16 kHz: no resampling
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := musicnn.AnalyzeSignal("a", x[:56000], []*musicnn.Model{msd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := l.Sets[SetMusicnn].Row(0)
+	for j, v := range ref.Results[0].Embedding {
+		if math.Abs(float64(got[j]-v)) > 1e-5 {
+			t.Fatalf("musicnn[%d] of the excerpt = %v, in-memory reference %v", j, got[j], v)
+		}
+	}
+	rep, err = Scan(context.Background(), ScanOptions{Dir: dir, Out: lib, MSD: msd, MTT: mtt, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tracks != 2 || rep.Analysed != 2 || rep.Cached != 0 {
+		t.Errorf("whole-file scan after the excerpt scan: %+v; want 2 analysed, none from the excerpt cache", rep)
+	}
+	if l, err = Open(lib); err != nil {
+		t.Fatal(err)
+	}
+	if l.Tracks[0].ExcerptSeconds != 0 || l.Tracks[0].Patches != 2 || l.Info.MaxSeconds != 0 || l.Info.Selected != 2 {
+		t.Errorf("whole-file scan: %+v, %+v", l.Tracks[0], l.Info)
+	}
+	rep, err = Scan(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Cached != 1 || rep.Analysed != 0 {
+		t.Errorf("excerpt scan again: %+v; want both from the cache", rep)
 	}
 }

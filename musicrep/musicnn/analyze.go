@@ -27,13 +27,18 @@ type TrackResult struct {
 
 // Track is the analysis of one audio file.
 type Track struct {
-	Path     string
-	Seconds  float64 // duration of the decoded signal at 16 kHz
-	Frames   int64
-	Patches  int
-	Padded   bool      // shorter than one patch: the frames were repeated to fill it
-	MelStats []float32 // per-band mean then standard deviation of the log-mel values, 2 × 96
-	Results  []TrackResult
+	Path    string
+	Seconds float64 // duration of the analysed signal at 16 kHz
+	// Excerpt is true when only the first seconds of the file were analysed (AnalyzeExcerpt stopped before the
+	// end); FileSeconds is then the whole file's duration (the container's declared length, or counted by
+	// decoding the rest when it does not declare one), else Seconds.
+	Excerpt     bool
+	FileSeconds float64
+	Frames      int64
+	Patches     int
+	Padded      bool      // shorter than one patch: the frames were repeated to fill it
+	MelStats    []float32 // per-band mean then standard deviation of the log-mel values, 2 × 96
+	Results     []TrackResult
 }
 
 // ErrNoAudio is wrapped by the error of a file that decodes to fewer samples than one frame.
@@ -44,63 +49,121 @@ var ErrNoAudio = errors.New("no audio: the file decodes to an empty signal")
 // patches and the kept taggrams (50 values per 3 s per model), whatever the file's length. The context is
 // checked between blocks of samples.
 func AnalyzeFile(ctx context.Context, path string, models []*Model) (*Track, error) {
+	return AnalyzeExcerpt(ctx, path, models, 0)
+}
+
+// errExcerptDone stops the decoding of a file once the excerpt is analysed.
+var errExcerptDone = errors.New("musicnn: excerpt done")
+
+// AnalyzeExcerpt is AnalyzeFile on the first seconds of the file only (the whole file when seconds <= 0 or the
+// file is shorter): decoding stops there, so a long file costs no more than its excerpt. Track.Excerpt says
+// whether the file went on past the excerpt, Track.FileSeconds how long it is.
+func AnalyzeExcerpt(ctx context.Context, path string, models []*Model, seconds float64) (*Track, error) {
 	a := newAnalysis(path, models)
+	limit := int64(-1)
+	if seconds > 0 {
+		limit = int64(math.Round(seconds * SampleRate))
+	}
+	var pushed int64
 	push := func(x []float32) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if limit >= 0 && pushed+int64(len(x)) > limit {
+			x = x[:limit-pushed]
+			pushed = limit
+			if err := a.push(x); err != nil {
+				return err
+			}
+			return errExcerptDone
+		}
+		pushed += int64(len(x))
 		return a.push(x)
 	}
-	if err := StreamFile(path, push); err != nil {
+	fileSeconds, excerpt, err := streamFile(path, push)
+	if err != nil {
 		return nil, err
 	}
-	return a.finish()
+	t, err := a.finish()
+	if err != nil {
+		return nil, err
+	}
+	t.Excerpt, t.FileSeconds = excerpt, t.Seconds
+	if excerpt {
+		t.FileSeconds = fileSeconds
+	}
+	return t, nil
 }
 
 // StreamFile decodes a file, mixes it down to mono and resamples it to 16 kHz (librosa.load(path, sr=16000)),
 // handing the signal to push block by block.
 func StreamFile(path string, push func([]float32) error) error {
+	_, _, err := streamFile(path, push)
+	return err
+}
+
+// streamFile is StreamFile; when push returns errExcerptDone it stops decoding and returns excerpt = true and the
+// file's duration in seconds (declared by the container, or counted by decoding the rest without resampling).
+func streamFile(path string, push func([]float32) error) (fileSeconds float64, excerpt bool, err error) {
 	s, err := audio.Open(path)
 	if err != nil {
-		return err
+		return 0, false, err
 	}
 	defer s.Close()
 	var rs *audio.Resampler
 	if s.SampleRate() != SampleRate {
 		if rs, err = audio.NewResampler(s.SampleRate(), SampleRate, audio.DefaultResamplerOptions()); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return 0, false, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	in := make([]float32, 32768)
 	var out []float32
+	var frames int64 // decoded at the file's rate
 	for {
 		n, rerr := s.ReadMono(in)
+		frames += int64(n)
 		if n > 0 {
 			block := in[:n]
 			for i, v := range block {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					return fmt.Errorf("%s: sample %d is %v: the signal must be finite", path, i, v)
+					return 0, false, fmt.Errorf("%s: sample %d is %v: the signal must be finite", path, i, v)
 				}
 			}
 			if rs != nil {
 				out = rs.Process(out[:0], block)
 				block = out
 			}
-			if err := push(block); err != nil {
-				return err
+			if err := push(block); errors.Is(err, errExcerptDone) {
+				if d := s.DeclaredFrames(); d >= 0 {
+					return float64(d) / float64(s.SampleRate()), true, nil
+				}
+				for !errors.Is(rerr, io.EOF) { // no declared length: count the rest
+					if rerr != nil {
+						return 0, false, rerr
+					}
+					n, rerr = s.ReadMono(in)
+					frames += int64(n)
+				}
+				return float64(frames) / float64(s.SampleRate()), true, nil
+			} else if err != nil {
+				return 0, false, err
 			}
 		}
 		if errors.Is(rerr, io.EOF) {
 			break
 		}
 		if rerr != nil {
-			return rerr
+			return 0, false, rerr
 		}
 	}
 	if rs != nil {
-		return push(rs.Flush(out[:0]))
+		if err := push(rs.Flush(out[:0])); errors.Is(err, errExcerptDone) {
+			return float64(frames) / float64(s.SampleRate()), true, nil
+		} else if err != nil {
+			return 0, false, err
+		}
 	}
-	return nil
+	return float64(frames) / float64(s.SampleRate()), false, nil
 }
 
 // AnalyzeSignal runs the models on a 16 kHz mono signal already in memory.

@@ -131,6 +131,38 @@ func Load(name, dir string, backend compute.Backend) (*Model, error) {
 	return m, nil
 }
 
+// Variables returns the shapes of the checkpoint variables the graph reads, by checkpoint name
+// ("conv2d/kernel", "batch_normalization_3/moving_mean", …).
+func (s Spec) Variables() map[string][]int { return s.variables() }
+
+// ReadWeights reads the named model's checkpoint variables (Spec.Variables) from dir (empty: Locate(name)),
+// checking their shapes: the initial values of a trainable musicnn encoder.
+func ReadWeights(name, dir string) (map[string]*tensors.Tensor, error) {
+	spec, err := SpecByName(name)
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		if dir, err = Locate(name); err != nil {
+			return nil, err
+		}
+	}
+	w, err := ReadBundle(dir + string(filepath.Separator))
+	if err != nil {
+		return nil, fmt.Errorf("musicnn %s: %w", name, err)
+	}
+	out := map[string]*tensors.Tensor{}
+	for n, shape := range spec.variables() {
+		t, ok := w[n]
+		if !ok || t.Data == nil || fmt.Sprint(t.Shape) != fmt.Sprint(shape) {
+			return nil, fmt.Errorf("musicnn %s (%s): variable %q missing or not float32 %v: not a %s checkpoint?", name,
+				dir, n, shape, name)
+		}
+		out[n] = tensors.FromFlatDataAndDimensions(t.Data, shape...)
+	}
+	return out, nil
+}
+
 // variable shapes the graph reads, by checkpoint name.
 func (s Spec) variables() map[string][]int {
 	v := map[string][]int{}
@@ -212,13 +244,24 @@ func (m *Model) loadWeights(w map[string]*Tensor) error {
 // penultimate features [B, D] and, for musicnn models, the pooled features [B, 1506].
 func (m *Model) graph(scope *model.Scope, x *Node) []*Node {
 	g := x.Graph()
-	v := func(name string) *Node {
+	return Network(m.Spec, x, func(name string) *Node {
 		variable := scope.Store().GetVariable("/" + name)
 		if variable == nil {
 			panic(fmt.Sprintf("musicnn: variable %s missing from the store", name))
 		}
 		return variable.ValueGraph(g)
-	}
+	})
+}
+
+// Network is musicnn's network in inference mode (batch normalisation with the moving statistics, no dropout):
+// patches x [B, T, 96] (T = PatchFrames for musicnn's own input) to the taggram [B, labels] (sigmoid), the
+// penultimate features [B, D] and, for musicnn models, the pooled features [B, 1506]. v returns the value of
+// the checkpoint variable of the given name (as Variables lists them): the Model reads its frozen store, a
+// trainable encoder (package joint, joint_audio_encoder=musicnn) its own variables initialised from the
+// checkpoint. For musicnn models, v may return nil for "dense_1/kernel" (the tag layer): the taggram output is
+// then nil.
+func Network(spec Spec, x *Node, v func(name string) *Node) []*Node {
+	g := x.Graph()
 	// Batch normalisation over the last axis, inference mode: γ·(x − μ)/√(σ² + ε) + β.
 	bn := func(x *Node, i int) *Node {
 		name := "batch_normalization"
@@ -237,7 +280,7 @@ func (m *Model) graph(scope *model.Scope, x *Node) []*Node {
 	}
 	in := InsertAxes(x, -1) // [B, 187, 96, 1]
 	in = bn(in, 0)
-	if m.Spec.Arch == ArchVGG {
+	if spec.Arch == ArchVGG {
 		h := in
 		pools := [][2]int{{4, 1}, {2, 2}, {2, 2}, {2, 2}, {4, 4}}
 		strides := [][2]int{{2, 2}, {2, 2}, {2, 2}, {2, 2}, {4, 4}}
@@ -254,7 +297,20 @@ func (m *Model) graph(scope *model.Scope, x *Node) []*Node {
 
 	// Front-end: each block is conv → ReLU → batch norm → max over the frequency axis → [B, 187, filters].
 	block := func(name string, bnIndex int, pad [][2]int) *Node {
-		return ReduceMax(bn(conv(in, name, pad), bnIndex), 2)
+		if !backends.IsGo(g.Backend()) {
+			return ReduceMax(bn(conv(in, name, pad), bnIndex), 2)
+		}
+		// Go backend: the same block channels-first, [filters, B, 187, 96 or fewer] (see convChannelsFirst).
+		name0 := "batch_normalization"
+		if bnIndex > 0 {
+			name0 = fmt.Sprintf("batch_normalization_%d", bnIndex)
+		}
+		inv := Mul(v(name0+"/gamma"), Rsqrt(AddScalar(v(name0+"/moving_variance"), bnEpsilon)))
+		shift := Sub(v(name0+"/beta"), Mul(v(name0+"/moving_mean"), inv))
+		y := convChannelsFirst(in, v(name+"/kernel"), pad[0], pad[1])
+		y = activation.Relu(Add(y, firstAxis(v(name+"/bias"), 4)))
+		y = Add(Mul(y, firstAxis(inv, 4)), firstAxis(shift, 4))
+		return TransposeAllAxes(ReduceMax(y, 3), 1, 2, 0) // [filters, B, 187] → [B, 187, filters]
 	}
 	f74 := block("conv2d", 1, [][2]int{{3, 3}, {0, 0}})
 	f77 := block("conv2d_1", 2, [][2]int{{3, 3}, {0, 0}})
@@ -288,8 +344,13 @@ func (m *Model) graph(scope *model.Scope, x *Node) []*Node {
 	flat = bn(flat, 9)
 	dense := activation.Relu(nn.Dense(flat, v("dense/kernel"), v("dense/bias"), compute.DenseLayoutInputOutputs))
 	penultimate := bn(dense, 10)
-	logits := nn.Dense(penultimate, v("dense_1/kernel"), v("dense_1/bias"), compute.DenseLayoutInputOutputs)
-	return []*Node{Sigmoid(logits), penultimate, Concatenate([]*Node{maxPool, meanPool}, 1)}
+	pooled := Concatenate([]*Node{maxPool, meanPool}, 1)
+	kernel := v("dense_1/kernel")
+	if kernel == nil { // the caller has no tag layer: features only
+		return []*Node{nil, penultimate, pooled}
+	}
+	logits := nn.Dense(penultimate, kernel, v("dense_1/bias"), compute.DenseLayoutInputOutputs)
+	return []*Node{Sigmoid(logits), penultimate, pooled}
 }
 
 // convMatmul is TF's conv2d with stride 1 (x [B, H, W, C], kernel [kh, kw, C, O], zero padding padH and padW
@@ -298,7 +359,7 @@ func (m *Model) graph(scope *model.Scope, x *Node) []*Node {
 // its matrix product (measured: the musicnn graph with Convolve did not finish 4 patches in 10 minutes here).
 func convMatmul(x, kernel *Node, padH, padW [2]int) *Node {
 	g := x.Graph()
-	if g.Backend().Name() != "go" {
+	if !backends.IsGo(g.Backend()) {
 		// XLA has its own convolution kernels; its compiler handles the unfolded form poorly (measured: 5 s per
 		// batch on xla:cpu, against 3.3 s for the Go backend's matrix product).
 		return Convolve(x, kernel).PaddingPerDim([][2]int{padH, padW}).Done()
@@ -326,6 +387,49 @@ func convMatmul(x, kernel *Node, padH, padW [2]int) *Node {
 	}
 	y := MatMul(Reshape(im, b*h*w, kh*kw*c), Reshape(kernel, kh*kw*c, o))
 	return Reshape(y, b, h, w, o)
+}
+
+// convChannelsFirst is convMatmul for one input channel (x [B, H, W, 1], kernel [kh, kw, 1, O]) with the
+// output channels first, [O, B, h, w], for the pure-Go backend: the kh·kw shifted copies of the input are stacked
+// on a new first axis, so each is copied whole, and kernelᵀ [O, kh·kw] times them [kh·kw, B·h·w] is a plain
+// matrix product. convMatmul's concatenation along the channel axis (of size 1) copies one value at a time:
+// 35–40 % of the model's time with the front-end's 7×38 and 7×67 filters (BENCHMARKS.md).
+func convChannelsFirst(x, kernel *Node, padH, padW [2]int) *Node {
+	g := x.Graph()
+	if padH != [2]int{} || padW != [2]int{} {
+		x = Pad(x, Scalar(g, x.DType(), 0), compute.PadAxis{}, compute.PadAxis{Start: padH[0], End: padH[1]},
+			compute.PadAxis{Start: padW[0], End: padW[1]}, compute.PadAxis{})
+	}
+	xd, kd := x.Shape().Dimensions, kernel.Shape().Dimensions
+	b := xd[0]
+	kh, kw, o := kd[0], kd[1], kd[3]
+	h, w := xd[1]-kh+1, xd[2]-kw+1
+	if xd[3] != 1 || kd[2] != 1 || h < 1 || w < 1 {
+		panic(fmt.Sprintf("musicnn: channels-first convolution of %v by kernel %v", xd, kd))
+	}
+	x = Reshape(x, b, xd[1], xd[2])
+	rows := make([]*Node, 0, kh*kw)
+	for dh := range kh {
+		for dw := range kw {
+			rows = append(rows, Reshape(Slice(x, AxisRange(), AxisRange(dh, dh+h), AxisRange(dw, dw+w)), 1, b*h*w))
+		}
+	}
+	im := rows[0]
+	if len(rows) > 1 {
+		im = Concatenate(rows, 0) // [kh·kw, B·h·w], rows in (dh, dw) order as the kernel's
+	}
+	y := MatMul(Transpose(Reshape(kernel, kh*kw, o), 0, 1), im) // [O, B·h·w]
+	return Reshape(y, o, b, h, w)
+}
+
+// firstAxis reshapes a vector to rank axes, the vector on the first one, for broadcasting.
+func firstAxis(vec *Node, rank int) *Node {
+	dims := make([]int, rank)
+	for i := range dims {
+		dims[i] = 1
+	}
+	dims[0] = vec.Shape().Dimensions[0]
+	return Reshape(vec, dims...)
 }
 
 // lastAxis reshapes a vector to rank axes, the vector on the last one, for broadcasting.

@@ -41,11 +41,13 @@ type Series struct {
 	X, Y []float64
 }
 
-// Point is one point of a Scatter: Group selects its colour and legend entry; Tooltip is shown on hover.
+// Point is one point of a Scatter: Group selects its colour and legend entry; Tooltip is shown on hover; Label,
+// when set, is written next to the point (e.g. a number that a table beside the chart refers to).
 type Point struct {
 	X, Y    float64
 	Group   string
 	Tooltip string
+	Label   string
 }
 
 const (
@@ -237,6 +239,10 @@ func Scatter(points []Point, o Options) string {
 		}
 		fmt.Fprintf(&f.b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s" fill-opacity="0.8"><title>%s</title></circle>`,
 			f.tx(p.X), f.ty(p.Y), Color(idx[p.Group]), esc(p.Tooltip))
+		if p.Label != "" {
+			fmt.Fprintf(&f.b, `<text x="%.1f" y="%.1f" font-size="10" fill="#333"><title>%s</title>%s</text>`,
+				f.tx(p.X)+5, f.ty(p.Y)-4, esc(p.Tooltip), esc(p.Label))
+		}
 	}
 	if len(groups) > 1 {
 		f.legend(labels)

@@ -42,9 +42,16 @@ func TestCharts(t *testing.T) {
 	if c := wellFormed(t, line); c["polyline"] != 2 {
 		t.Errorf("line plot has %d polylines", c["polyline"])
 	}
-	pts := []Point{{1, 2, "Rock", "x"}, {2, 3, "Rock", "y"}, {0, 0, "Pop", "z <&>"}}
-	if c := wellFormed(t, Scatter(pts, Options{})); c["circle"] != 3 || c["title"] != 3 {
-		t.Errorf("scatter has %d circles, %d tooltips", c["circle"], c["title"])
+	pts := []Point{{X: 1, Y: 2, Group: "Rock", Tooltip: "x"}, {X: 2, Y: 3, Group: "Rock", Tooltip: "y"},
+		{X: 0, Y: 0, Group: "Pop", Tooltip: "z <&>"}}
+	c0 := wellFormed(t, Scatter(pts, Options{}))
+	if c0["circle"] != 3 || c0["title"] != 3 {
+		t.Errorf("scatter has %d circles, %d tooltips", c0["circle"], c0["title"])
+	}
+	pts[2].Label = "3 & <4>" // one more text, with its own tooltip
+	if c := wellFormed(t, Scatter(pts, Options{})); c["circle"] != 3 || c["title"] != 4 || c["text"] != c0["text"]+1 {
+		t.Errorf("labelled scatter has %d circles, %d tooltips, %d texts (%d unlabelled)", c["circle"], c["title"],
+			c["text"], c0["text"])
 	}
 	if c := wellFormed(t, BarChart([]string{"a", "b"}, []float64{3, 0}, Options{})); c["rect"] != 3 {
 		t.Errorf("bar chart has %d rects", c["rect"])

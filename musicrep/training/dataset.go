@@ -24,6 +24,10 @@ const (
 	// TokenInput is a padded sequence of token ids per track stored as floats ([n, Dim], 0 = padding), read
 	// through an embedding table (Dataset.TagTable).
 	TokenInput InputKind = "tokens"
+	// PatchInput is one of musicnn's 3 s input patches per track, flattened ([n, Dim] with Dim = 187 frames × 96
+	// bands, musicnn's own front-end), drawn at random among the track's patches in training: what the joint
+	// model's musicnn audio encoder (joint_audio_encoder=musicnn) reads.
+	PatchInput InputKind = "musicnn-patches"
 )
 
 // Input describes one modality of a dataset.

@@ -3,12 +3,15 @@
 //
 //	model=binding                  fused MLP on feature files, margin pair loss on labelled pairs
 //	model=joint                    per-modality encoders (MLP, or the audio CNN with joint_audio_encoder=cnn,
+//	                               the pretrained musicnn network fine-tuned with joint_audio_encoder=musicnn,
 //	                               or a tag encoder) into one space + fusion, masked InfoNCE/NT-Xent
 //	model=cmir-<variant>           contrastive-mir: audio CNN with the tag and CF encoders (NT-Xent) or with
 //	                               the prediction heads (MSE/BCE baselines)
 //
-// A run reads a Dataset: feature files with labelled pairs (Data: the Fairouz seed, or any features a user
-// supplies) or a Melon-layout dataset (cmir.Data: mel crops, CF vectors, genre tag ids). The dataset says which
+// A run reads a Dataset: feature files with labelled pairs (Data: the Fairouz seed, any features a user
+// supplies, or a scanned library's feature sets, pipeline.LibraryData) or a Melon-layout dataset (cmir.Data: mel
+// crops, CF vectors, genre tag ids; cmir.AudioFeatures with frozen audio vectors such as musicnn's, or
+// cmir.MusicnnPatches with musicnn's input patches as its audio). The dataset says which
 // modalities it has, of which kind (InputKind: vectors, mel crops, token ids) and which tracks have each (presence
 // masks); the model picks encoders from package encoder for them and combines losses from package objective.
 //

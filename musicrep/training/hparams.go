@@ -101,8 +101,11 @@ var Declared = []Hyperparameter{
 	{joint.ParamHidden, 512, "joint: hidden width of the encoders and the fusion MLP"},
 	{joint.ParamDropout, 0.1, "joint: dropout inside the encoders"},
 	{joint.ParamFusion, joint.FusionAttention, "joint: fusion weights, attention or mean"},
-	{joint.ParamAudioEncoder, joint.AudioEncoderMLP, "joint: audio encoder, mlp (frozen features) or cnn " +
-		"(contrastive-mir's CNN on mel crops of a Melon-layout dataset; shaped by the cmir_ CNN keys)"},
+	{joint.ParamAudioEncoder, joint.AudioEncoderMLP, "joint: audio encoder, mlp (frozen features, e.g. a library's " +
+		"or -musicnn's musicnn features), cnn (contrastive-mir's CNN on mel crops of a Melon-layout dataset; shaped " +
+		"by the cmir_ CNN keys) or musicnn (pretrained MSD_musicnn on musicnn patches, -musicnn-patches: weights " +
+		"initialised from the checkpoint and fine-tuned, batch norm in inference mode with its moving statistics " +
+		"frozen)"},
 	{joint.ParamTagEncoder, TagEncoderAuto, "joint: tags encoder, mlp (word-vector features), attention or mean " +
 		"(tag ids); auto = attention for tag ids, mlp for vectors"},
 	{joint.ParamTagHeads, 4, "joint: heads of the attention tag encoder"},

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -95,6 +96,31 @@ func modelKinds() []modelKind {
 		}
 		return d
 	}
+	// The Melon-layout dataset with frozen audio feature vectors (as cmir.SongMusicnn's musicnn features): here
+	// 24-d vectors of the song's top genre plus noise, read by the joint model's dense audio encoder.
+	frozen := func(t *testing.T) training.Dataset {
+		d, err := melonData()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(3, 3))
+		e := &musicrep.Embeddings{Name: "synthetic frozen audio features", Dim: 24}
+		for _, s := range d.Songs {
+			e.IDs = append(e.IDs, strconv.Itoa(s.ID))
+			for j := range 24 {
+				v := 0.5 * rng.NormFloat64()
+				if j%8 == s.Top {
+					v += 2
+				}
+				e.Data = append(e.Data, float32(v))
+			}
+		}
+		a, err := cmir.WithAudioFeatures(d, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
 	const cnn = "cmir_widths=2,2,4,4,4,4,4;cmir_hidden=8;"
 	return []modelKind{
 		{"binding", "model=binding;batch_size=16;binding_contraction=1;binding_expansion=2;binding_embedding_dim=8;binding_dropout=0.2", features},
@@ -103,6 +129,8 @@ func modelKinds() []modelKind {
 		{"cmir-baseline-mf-gnr", "model=cmir-baseline-mf-gnr;batch_size=16;" + cnn, mel},
 		{"joint-cnn", "model=joint;joint_audio_encoder=cnn;joint_modalities=audio,cf,tags;joint_dim=8;joint_hidden=16;" +
 			"joint_batch_size=16;" + cnn, mel},
+		{"joint-frozen-audio", "model=joint;joint_modalities=audio,cf,tags;joint_dim=8;joint_hidden=16;" +
+			"joint_batch_size=16", frozen},
 	}
 }
 
@@ -145,7 +173,7 @@ func TestModelKindsLearn(t *testing.T) {
 			if !(last < first) {
 				t.Errorf("loss did not fall: %v", res.EpochLosses)
 			}
-			if strings.HasPrefix(k.name, "cmir") || k.name == "joint-cnn" {
+			if strings.HasPrefix(k.name, "cmir") || k.name == "joint-cnn" || k.name == "joint-frozen-audio" {
 				// Datasets with a validation split: a loss per epoch and the best checkpoint kept.
 				if len(res.ValLosses) != 6 || res.Best == "" || res.BestEpoch < 1 {
 					t.Errorf("validation: losses %v, best %q at epoch %d", res.ValLosses, res.Best, res.BestEpoch)

@@ -20,6 +20,7 @@ import (
 	"github.com/musicrep/musicrep/musicrep/binding"
 	"github.com/musicrep/musicrep/musicrep/index"
 	"github.com/musicrep/musicrep/musicrep/joint"
+	"github.com/musicrep/musicrep/musicrep/musicnn"
 	"github.com/musicrep/musicrep/musicrep/objective"
 )
 
@@ -372,11 +373,23 @@ func newJointTask(store *model.Store, ds Dataset) (*jointTask, error) {
 		return nil, err
 	}
 	arch.TagTable = table
+	if i := arch.Index(musicrep.Audio); i >= 0 && arch.MusicnnInput(i) {
+		// The pretrained weights the encoder starts from (a resumed run's checkpoint overrides them).
+		if arch.MusicnnInit, err = musicnn.ReadWeights(joint.MusicnnModel, ""); err != nil {
+			return nil, fmt.Errorf("%s=%s starts from the pretrained %s: %w", joint.ParamAudioEncoder,
+				joint.AudioEncoderMusicnn, joint.MusicnnModel, err)
+		}
+	}
 	if err := arch.Validate(); err != nil {
 		return nil, err
 	}
 	for i, m := range arch.Modalities {
 		in, _ := input(ds, m)
+		if (in.Kind == PatchInput) != arch.MusicnnInput(i) {
+			return nil, fmt.Errorf("the %s input of %s is %s, and %s=%s: the musicnn audio encoder reads musicnn "+
+				"patches (-musicnn-patches on a Melon-layout dataset with its audio), and musicnn patches need it",
+				m, ds.Describe(), in.Kind, joint.ParamAudioEncoder, arch.AudioEncoder)
+		}
 		if in.Kind == MelInput && !arch.CNNInput(i) {
 			return nil, fmt.Errorf("the %s input of %s is log-mel crops: set %s=%s to read them with the CNN", m,
 				ds.Describe(), joint.ParamAudioEncoder, joint.AudioEncoderCNN)
@@ -459,7 +472,7 @@ func (t *jointTask) modalities() []musicrep.Modality { return t.arch.Modalities 
 
 func (t *jointTask) compatKeys() []string {
 	return []string{ParamModel, joint.ParamModalities, joint.ParamDim, joint.ParamHidden, joint.ParamDropout,
-		joint.ParamFusion, joint.ParamTagEncoder, joint.ParamTagHeads, ParamJointLoss, ParamJointTemperature, ParamJointPairs, ParamJointFusionWeight,
+		joint.ParamFusion, joint.ParamAudioEncoder, joint.ParamTagEncoder, joint.ParamTagHeads, ParamJointLoss, ParamJointTemperature, ParamJointPairs, ParamJointFusionWeight,
 		ParamJointMarginWeight, ParamJointModalityDropout, ParamJointBatchSize, ParamJointSelfWeight,
 		ParamJointInputDropout, ParamJointNeighbourWeight, ParamJointNeighbours, ParamLearningRate, ParamShuffle,
 		ParamSeed}

@@ -5,6 +5,7 @@
 # installed with --no-deps (its metadata pins numpy < 1.17), hash-checked (models/requirements-musicnn.txt).
 # Usage: scripts/golden/musicnn-golden.sh [--out DIR] [--patches N] FILE...
 #   default: the three wesnoth-1.16-music recordings of the committed golden files.
+#        scripts/golden/musicnn-golden.sh --setup-only   only build the virtualenv (bench/scan.sh uses it)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 venv="$root/.venv-golden"
@@ -16,6 +17,7 @@ if ! "$venv/bin/python" -c 'import musicnn, tensorflow, tf_keras, librosa' 2>/de
 	"$venv/bin/pip" install -q tensorflow-cpu==2.21.0 tf-keras==2.21.0 librosa==0.11.0
 	"$venv/bin/pip" install -q --no-deps --require-hashes -r "$root/models/requirements-musicnn.txt"
 fi
+[[ "${1:-}" == --setup-only ]] && exit 0
 export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2 CUDA_VISIBLE_DEVICES=
 export MUSICNN_GOLDEN_COMMAND="scripts/golden/musicnn-golden.sh${*:+ $*}"
 args=("$@")
