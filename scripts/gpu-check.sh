@@ -52,7 +52,7 @@ die() { printf '[gpu-check] ERROR: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------------------------------
 stage() {
 	command -v go >/dev/null || die "stage needs Go (it builds the binaries the GPU machine runs)"
-	export GOTOOLCHAIN=${GOTOOLCHAIN:-local} GOFLAGS=${GOFLAGS:--buildvcs=false} GOEXPERIMENT=${GOEXPERIMENT:-simd}
+	export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3} GOFLAGS=${GOFLAGS:--buildvcs=false} GOEXPERIMENT=${GOEXPERIMENT:-simd}
 	export CGO_ENABLED=1
 	local data
 	data=${MUSICREP_DATA:-$ROOT/../shared/data}
