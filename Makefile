@@ -19,7 +19,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan clean
+.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -42,7 +42,7 @@ test: toolchain-check fmt-check vet data-check docker-lint unit fuzz-smoke unit-
 toolchain-check:
 	@v=$(GO_TOOLCHAIN); bad=0; \
 	grep -qx "toolchain $$v" go.mod || { echo "toolchain-check: go.mod's toolchain line is not $$v"; bad=1; }; \
-	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh \
+	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh bench/scaling.sh \
 		scripts/gpu-check.sh tests/browser/run-notebook.mjs; do \
 		grep -q "$$v" $$f || { echo "toolchain-check: $$f does not name $$v"; bad=1; }; done; \
 	for f in docker/Dockerfile docker/Dockerfile.cuda; do \
@@ -124,6 +124,12 @@ bench-text:
 ## (BENCHMARKS.md; bench/scan.sh → out/bench/scan/; uses .venv-golden from scripts/golden/musicnn-golden.sh).
 bench-scan: models audio-setup
 	bash bench/scan.sh
+
+## bench-scaling: the scaling curves (BENCHMARKS.md): binding training throughput vs batch size (Go, xla:cpu,
+## PyTorch) and top-10 search vs catalogue size (musicrep Flat/IVF vs FAISS), peak RSS per point, SVG plots
+## (bench/scaling.sh → out/bench/scaling/; BENCH_SCALING_PUBLISH=1 copies the plots to bench/plots/).
+bench-scaling: xla-setup
+	bash bench/scaling.sh
 
 clean:
 	rm -rf bin out

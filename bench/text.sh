@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/text.sh — the benchmarks added with the joint model (`make bench-text`; recorded in BENCHMARKS.md §3–4):
-#   3. all-MiniLM-L6-v2 sentence encoding: musicrep/textenc (GoMLX, pure-Go backend, GOEXPERIMENT=simd) vs
+#   3. all-MiniLM-L6-v2 sentence encoding: musicrep/textenc (GoMLX: pure-Go backend, GOEXPERIMENT=simd, and
+#      xla:cpu, built with -tags xla after scripts/setup-xla.sh cpu) vs
 #      sentence-transformers on PyTorch (CPU, 2 threads), the same 32 template texts (BenchmarkEncode,
 #      scripts/golden/minilm_bench.py); median of BENCH_REPS repetitions each;
 #   4. the Go backend's execution mode: binding-model training (BenchmarkTrainEpoch, SIMD build) with the ops run
@@ -23,12 +24,17 @@ if ! "$VENV/bin/python" -c 'import sentence_transformers' 2>/dev/null; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r scripts/golden/requirements-minilm.txt
 fi
 GOEXPERIMENT=simd go test -c -o "$OUT/bin/textenc.test" ./musicrep/textenc
+scripts/setup-xla.sh cpu
+CGO_ENABLED=1 GOEXPERIMENT=simd go test -tags xla -c -o "$OUT/bin/textenc-xla.test" ./musicrep/textenc
 GOEXPERIMENT=simd go test -c -o "$OUT/bin/training.test" ./musicrep/training
 { echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"; echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"; go version; } >"$OUT/env.txt"
 
 log "3. MiniLM: musicrep/textenc BenchmarkEncode × $REPS"
 (cd musicrep/textenc && MUSICREP_REQUIRE_MODELS=1 GOMLX_BACKEND=go "../../$OUT/bin/textenc.test" -test.run '^$' \
   -test.bench '^BenchmarkEncode$' -test.benchtime 3x -test.count "$REPS") | tee "$OUT/minilm_go.txt" >&2
+log "3. MiniLM: musicrep/textenc BenchmarkEncode on xla:cpu × $REPS"
+(cd musicrep/textenc && MUSICREP_REQUIRE_MODELS=1 GOMLX_BACKEND=xla:cpu "../../$OUT/bin/textenc-xla.test" -test.run '^$' \
+  -test.bench '^BenchmarkEncode$' -test.benchtime 3x -test.count "$REPS") | tee "$OUT/minilm_xla.txt" >&2
 log "3. MiniLM: sentence-transformers × $REPS"
 "$VENV/bin/python" scripts/golden/minilm_bench.py --threads 2 --reps "$REPS" | tee "$OUT/minilm_torch.json" >&2
 for mode in go go:ops_parallel; do
@@ -42,10 +48,11 @@ out = sys.argv[1]
 def go_metric(path, unit):
     vals = [float(m.group(1)) for m in re.finditer(r'([\d.]+) ' + re.escape(unit), open(path).read())]
     return vals
-go_ns = go_metric(f"{out}/minilm_go.txt", "ns/op")
 torch = json.loads(open(f"{out}/minilm_torch.json").read().strip().splitlines()[-1])
-print("MiniLM, 32 template texts per call (seconds): Go median %.3f (min %.3f, max %.3f, n=%d)" % (
-    statistics.median(go_ns) / 1e9, min(go_ns) / 1e9, max(go_ns) / 1e9, len(go_ns)))
+for name in ["go", "xla"]:
+    ns = go_metric(f"{out}/minilm_{name}.txt", "ns/op")
+    print("MiniLM, 32 template texts per call (seconds): %s median %.3f (min %.3f, max %.3f, n=%d)" % (
+        name, statistics.median(ns) / 1e9, min(ns) / 1e9, max(ns) / 1e9, len(ns)))
 print("  sentence-transformers:", torch)
 for mode in ["go", "go_ops_parallel"]:
     v = go_metric(f"{out}/train_{mode}.txt", "pairs/s")

@@ -32,6 +32,8 @@ func cmdCmir(ctx context.Context, args []string) error {
 	variants := fs.String("variants", "contrastive,baseline-mf,baseline-gnr", "comma-separated: contrastive, "+
 		"contrastive-gnr, contrastive-mf, baseline-mf, baseline-gnr, baseline-mf-gnr")
 	cfFactors := fs.Int("cf-factors", 300, "BPR factors of the CF modality")
+	cfThreads := fs.Int("cf-threads", 1, "BPR goroutines: 1 is deterministic for -seed; more run Hogwild SGD "+
+		"(faster on several cores, not reproducible run to run); -1: all cores")
 	seed := fs.Uint64("seed", 1, "seed of the split, CF and genre vectors")
 	results := fs.String("results", filepath.Join("evaluation", "results"), "where to write NAME.json and NAME.md")
 	fresh := fs.Bool("fresh", false, "discard existing checkpoints instead of resuming")
@@ -81,6 +83,9 @@ func cmdCmir(ctx context.Context, args []string) error {
 	if *cfFactors < 1 {
 		return fmt.Errorf("-cf-factors %d: BPR needs at least 1 factor (the paper: 300)", *cfFactors)
 	}
+	if *cfThreads == 0 || *cfThreads < -1 {
+		return fmt.Errorf("-cf-threads %d: give 1 (deterministic), more for Hogwild, or -1 for all cores", *cfThreads)
+	}
 	if _, err := training.NewStore(*preset, "model=cmir-contrastive"); err != nil {
 		return fmt.Errorf("-preset %q: %w", *preset, err)
 	}
@@ -122,7 +127,7 @@ func cmdCmir(ctx context.Context, args []string) error {
 		}
 	}
 	opt := cmir.ReportOptions{Dataset: *dataset, Name: *name, Preset: *preset, Epochs: *epochs, BatchSize: *batch,
-		Variants: vs, Seed: *seed, CFFactors: *cfFactors, ResultsRoot: *results, Fresh: *fresh, Backend: b,
+		Variants: vs, Seed: *seed, CFFactors: *cfFactors, CFThreads: *cfThreads, ResultsRoot: *results, Fresh: *fresh, Backend: b,
 		Progress: os.Stderr, Stream: *stream, MaxSongs: *maxSongs, LearningRates: rates, CompareWith: *compare,
 		Joint: *jointRow, MusicnnCache: *musicnnCache, MusicnnWorkers: *musicnnWorkers, MusicnnFinetune: *finetune}
 	if mn != nil {

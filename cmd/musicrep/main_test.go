@@ -214,6 +214,7 @@ func TestCLIErrors(t *testing.T) {
 		{"negative validation share", []string{"train", "-name", "x", "-heldout", "-val-fraction", "-0.1", "-data", data}, "-val-fraction"},
 		{"cmir negative batch", []string{"cmir", "-dataset", "nowhere", "-batch", "-1"}, "-batch -1"},
 		{"cmir no CF factors", []string{"cmir", "-dataset", "nowhere", "-cf-factors", "0"}, "-cf-factors 0"},
+		{"cmir no CF threads", []string{"cmir", "-dataset", "nowhere", "-cf-threads", "0"}, "-cf-threads 0"},
 		{"cmir unknown preset", []string{"cmir", "-dataset", "nowhere", "-preset", "nonsense"}, `-preset "nonsense"`},
 		{"cmir duplicate variant", []string{"cmir", "-dataset", "nowhere", "-variants", "contrastive,contrastive"}, "listed twice"},
 		{"embed-audio negative k", []string{"embed-audio", "-checkpoint", "x", "-k", "-3", "a.ogg"}, "-k -3"},

@@ -71,6 +71,7 @@ type PrepareOptions struct {
 	Seed      uint64
 	CFFactors int // BPR factors (300 as contrastive-mir; fewer for small data)
 	CFEpochs  int // BPR epochs (50)
+	CFThreads int // BPR goroutines (cf.Options.Threads): 0 or 1 sequential and deterministic, more Hogwild
 	Progress  io.Writer
 	// SongsOnly loads the songs (spectrograms, genres) and stops: no split, CF or genre vectors (for search).
 	SongsOnly bool
@@ -235,7 +236,7 @@ func Prepare(ds *melon.Dataset, opt PrepareOptions) (*Data, error) {
 	logf("cmir: %d songs (%d train / %d val / %d test), %d genre codes, %d playlists; BPR (%d factors, %d epochs)",
 		len(d.Songs), len(d.Train), len(d.Val), len(d.Test), len(d.Vocab), len(d.Playlists), opt.CFFactors, opt.CFEpochs)
 	if d.CF, err = cf.Train(cfLists, len(d.CFIndex), cf.Options{Factors: opt.CFFactors, Epochs: opt.CFEpochs,
-		Seed: opt.Seed, Progress: opt.Progress}); err != nil {
+		Seed: opt.Seed, Threads: opt.CFThreads, Progress: opt.Progress}); err != nil {
 		return nil, err
 	}
 	vecs := d.CF.ItemVectors()

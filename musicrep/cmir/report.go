@@ -35,6 +35,7 @@ type ReportOptions struct {
 	Variants       []objective.Variant // default: the full contrastive model and the two baselines
 	Seed           uint64
 	CFFactors      int // default 300
+	CFThreads      int // BPR goroutines (cf.Options.Threads): 0 or 1 sequential and deterministic, more Hogwild
 	CheckpointRoot string
 	ResultsRoot    string
 	Fresh          bool
@@ -237,8 +238,8 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		return nil, err
 	}
 	logf("cmir: %s", ds.Stats())
-	data, err := Prepare(ds, PrepareOptions{Seed: opt.Seed, CFFactors: opt.CFFactors, Progress: opt.Progress,
-		Stream: opt.Stream, MaxSongs: opt.MaxSongs})
+	data, err := Prepare(ds, PrepareOptions{Seed: opt.Seed, CFFactors: opt.CFFactors, CFThreads: opt.CFThreads,
+		Progress: opt.Progress, Stream: opt.Stream, MaxSongs: opt.MaxSongs})
 	if err != nil {
 		return nil, err
 	}

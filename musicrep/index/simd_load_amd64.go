@@ -1,10 +1,10 @@
-//go:build goexperiment.simd && amd64 && go1.27
+//go:build goexperiment.simd && amd64
 
 package index
 
 import "simd/archsimd"
 
-// Go 1.27's archsimd loads and stores through slices; Go 1.26's through array pointers (simd_load_go126.go).
+// Loads and stores of 16 float32 lanes through slices (Go 1.27's archsimd; Go 1.26's took array pointers).
 
 func load16(s []float32) archsimd.Float32x16 { return archsimd.LoadFloat32x16(s[:16]) }
 
