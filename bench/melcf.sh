@@ -2,7 +2,8 @@
 # bench/melcf.sh — the audio front-end and collaborative filtering against the Python libraries a user would
 # otherwise run (BENCHMARKS.md), BENCH_REPS repetitions of each, outputs in out/bench/melcf/ (git-ignored):
 #   mel  musicrep/audio BenchmarkMelFile (decode Ogg Vorbis + resample to 16 kHz + 48-band log-mel of the centred
-#        29.1 s, one 35 s 44.1 kHz stereo file) vs librosa 0.11 doing the same (scripts/golden/mel_bench.py);
+#        29.1 s, one 35 s 44.1 kHz stereo file) vs librosa 0.11 doing the same (scripts/golden/mel_bench.py); both
+#        report wall and CPU time; bench/mel.sh runs the two interleaved, which a shared machine needs;
 #   cf   BPR on the generated Melon playlists (out/melon-medium, 20 % of each train playlist held out, 64 factors,
 #        50 epochs, 1 and 2 threads): bench/cfmelon vs the implicit package (bench/cf_melon.py), and on the planted
 #        data of musicrep/cf/testdata (BenchmarkBPRSynthetic vs implicit's fit time in scripts/golden/cf.py). BPR
@@ -29,7 +30,8 @@ done
 
 if [[ " $PARTS " == *" mel "* ]]; then
 	log "mel: musicrep"
-	go test ./musicrep/audio -run '^$' -bench '^BenchmarkMelFile$' -benchtime 10x -count "$REPS" | tee "$OUT/mel_go.txt" >&2
+	# -cpu 1: one thread, as librosa's (the front-end is sequential; this keeps the garbage collector on it too).
+	go test ./musicrep/audio -run '^$' -bench '^BenchmarkMelFile$' -benchtime 10x -count "$REPS" -cpu 1 | tee "$OUT/mel_go.txt" >&2
 	log "mel: librosa"
 	.venv-mel/bin/python scripts/golden/mel_bench.py --reps $((REPS * 3)) | tee "$OUT/mel_librosa.txt" >&2
 fi

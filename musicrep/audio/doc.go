@@ -7,8 +7,9 @@
 // [Open] and [Decode] read WAV (PCM 8/16/24/32-bit integer, IEEE float 32/64, WAVE_FORMAT_EXTENSIBLE), Ogg Vorbis,
 // Ogg Opus, FLAC and MP3 (MPEG-1/2/2.5 Layer III). The format is found by content sniffing (magic bytes); the file
 // extension is only a hint used when the content is ambiguous. All decoders are pure Go: the Ogg framing, WAV and
-// the MP3 frame scan are in this package; the codecs are github.com/jfreymuth/vorbis, github.com/pion/opus,
-// github.com/mewkiz/flac and github.com/hajimehoshi/go-mp3. Decoded samples follow libsndfile's conventions (what
+// the MP3 frame scan are in this package; the codecs are github.com/jfreymuth/vorbis (as a faster copy with
+// bit-identical output, internal/vorbis), github.com/pion/opus, github.com/mewkiz/flac and
+// github.com/hajimehoshi/go-mp3. Decoded samples follow libsndfile's conventions (what
 // librosa.load reads through soundfile): integers are scaled by 1/2^(bits-1), Ogg streams are trimmed to their
 // granule positions (Opus pre-skip removed; the first audio page's granule places the start, a header page's 0
 // never does, as libvorbisfile reads streams whose first audio packets share the setup header's page), MP3 encoder
@@ -26,7 +27,10 @@
 // [Resampler] is a streaming band-limited polyphase resampler: a Kaiser-windowed sinc, linear phase, with a
 // configurable passband, stopband and attenuation ([ResamplerOptions]). The defaults imitate soxr's "HQ" preset
 // that librosa.load uses (pass band to 0.913 of the output Nyquist frequency, stop band from 1.0, 120 dB): see
-// resample.go for the design and mel_golden_test.go for the agreement with librosa.
+// resample.go for the design and mel_golden_test.go for the agreement with librosa. Built with GOEXPERIMENT=simd on
+// an AVX2 or AVX-512 CPU, its inner products run as SIMD fused multiply-adds (dot_simd_amd64.go); the summation
+// order differs from the scalar build's, which moves log-mel outputs by at most ~0.003 dB (~0.0003 dB above
+// −100 dB) on the test fixtures.
 //
 // # Mel spectrogram
 //

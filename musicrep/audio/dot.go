@@ -1,9 +1,18 @@
 package audio
 
-// dot is the resampler's inner product (len(x) ≥ len(h)): four partial sums in a fixed order, so results do not
-// depend on how the input was chunked. (An archsimd AVX2 version measured no faster here with Go 1.26's
-// GOEXPERIMENT=simd, so there is none.)
-func dot(h, x []float32) float32 {
+// dotKernel is the resampler's inner product: the AVX-512 or AVX2 one when this binary was built with
+// GOEXPERIMENT=simd and the CPU has them (dot_simd_amd64.go), else dotScalar. Each gives the same result for the
+// same (h, x) whatever the call's context, so the resampler stays chunk-invariant; they differ from each other in
+// the last bits (summation order, fused multiply-adds), well within the goldens' tolerances (mel_golden_test.go).
+var dotKernel = dotScalar
+
+// dotKernelName says which inner product the resampler uses: "avx512", "avx2" or "scalar".
+var dotKernelName = "scalar"
+
+func dot(h, x []float32) float32 { return dotKernel(h, x) }
+
+// dotScalar is the plain-Go inner product (len(x) ≥ len(h)): four partial sums in a fixed order.
+func dotScalar(h, x []float32) float32 {
 	x = x[:len(h)]
 	var s0, s1, s2, s3 float32
 	i := 0

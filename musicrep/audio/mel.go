@@ -209,7 +209,8 @@ type melAnalyzer struct {
 	opt    MelOptions
 	window []float64
 	fb     *melFilterbank
-	fft    *fourier.FFT
+	pfft   *powerFFT    // power-of-two frame sizes
+	fft    *fourier.FFT // other sizes
 	frame  []float64
 	coeffs []complex128
 	power  []float64
@@ -227,12 +228,15 @@ func newMelAnalyzer(opt MelOptions) *melAnalyzer {
 		opt:    opt,
 		window: make([]float64, n),
 		fb:     newMelFilterbank(opt.SampleRate, n, opt.Bands, opt.FMin, fmax),
-		fft:    fourier.NewFFT(n),
+		pfft:   newPowerFFT(n),
 		frame:  make([]float64, n),
 		coeffs: make([]complex128, n/2+1),
 		power:  make([]float64, n/2+1),
 		dbMul:  10 * opt.DBScale,
 		floor:  opt.FloorPower,
+	}
+	if a.pfft == nil {
+		a.fft = fourier.NewFFT(n)
 	}
 	denom := float64(n)
 	if opt.Window == HannSymmetric {
@@ -261,9 +265,13 @@ func (a *melAnalyzer) analyze(x []float32, offset, n, t int, out []float32, stri
 		}
 		a.frame[i] = float64(x[j-offset]) * a.window[i]
 	}
-	a.fft.Coefficients(a.coeffs, a.frame)
-	for k, c := range a.coeffs {
-		a.power[k] = real(c)*real(c) + imag(c)*imag(c)
+	if a.pfft != nil {
+		a.pfft.power(a.frame, a.power)
+	} else {
+		a.fft.Coefficients(a.coeffs, a.frame)
+		for k, c := range a.coeffs {
+			a.power[k] = real(c)*real(c) + imag(c)*imag(c)
+		}
 	}
 	for b, w := range a.fb.w {
 		p := a.power[a.fb.lo[b] : a.fb.lo[b]+len(w)]

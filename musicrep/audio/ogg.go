@@ -8,7 +8,7 @@ import (
 	"io"
 	"math"
 
-	"github.com/jfreymuth/vorbis"
+	"github.com/musicrep/musicrep/musicrep/audio/internal/vorbis"
 	"github.com/pion/opus"
 )
 
