@@ -3,7 +3,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
 GO ?= go
-export GOTOOLCHAIN ?= local
+# Go 1.27.3: GoMLX v0.28.16 needs Go >= 1.27 (go.mod). An older installed go (Debian's machines here have 1.26.8,
+# with GOTOOLCHAIN=local in its go.env) fetches this toolchain once from the module proxy into the module cache.
+# The same version is named in go.mod's toolchain line, scripts/lab-env.sh, scripts/setup-lab.sh, bench/*.sh,
+# scripts/gpu-check.sh, the Dockerfiles' GO_VERSION and tests/browser; `make toolchain-check` (part of make test)
+# fails when one of them differs.
+GO_TOOLCHAIN := go1.27.3
+export GOTOOLCHAIN ?= $(GO_TOOLCHAIN)
 export GOFLAGS ?= -buildvcs=false
 # The pure-Go backend's SIMD (AVX2/AVX-512) matmul kernels: 2.2x faster training here (BENCHMARKS.md); results
 # differ from a non-SIMD build in the last bits (summation order), each build is deterministic.
@@ -13,7 +19,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling bench-mel clean
+.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling bench-mel clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -30,7 +36,20 @@ build:
 ## $$MUSICREP_DATA; includes an end-to-end CLI run), the XLA CPU backend against the pure-Go one (mk/xla.mk),
 ## every notebook executed headless (small settings under CI) and notebook 03 run through the JupyterLab UI in
 ## headless Chromium, the fuzz targets briefly, and the GPU check's stand-in run on xla:cpu (mk/gpu.mk).
-test: fmt-check vet data-check docker-lint unit fuzz-smoke unit-xla gpu-check-dry notebooks notebooks-xla browser-test
+test: toolchain-check fmt-check vet data-check docker-lint unit fuzz-smoke unit-xla gpu-check-dry notebooks notebooks-xla browser-test
+
+## toolchain-check: every file that names the Go toolchain names $(GO_TOOLCHAIN), and the go command runs it.
+toolchain-check:
+	@v=$(GO_TOOLCHAIN); bad=0; \
+	grep -qx "toolchain $$v" go.mod || { echo "toolchain-check: go.mod's toolchain line is not $$v"; bad=1; }; \
+	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh bench/scaling.sh bench/mel.sh \
+		scripts/gpu-check.sh tests/browser/run-notebook.mjs; do \
+		grep -q "$$v" $$f || { echo "toolchain-check: $$f does not name $$v"; bad=1; }; done; \
+	for f in docker/Dockerfile docker/Dockerfile.cuda; do \
+		grep -qx "ARG GO_VERSION=$${v#go}" $$f || { echo "toolchain-check: $$f's GO_VERSION is not $${v#go}"; bad=1; }; done; \
+	got=$$($(GO) env GOVERSION); [ "$$got" = "$$v" ] || [ "$$GOTOOLCHAIN" != "$$v" ] || \
+		{ echo "toolchain-check: go runs $$got, want $$v"; bad=1; }; \
+	exit $$bad
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -29,7 +29,7 @@ if [ "$QUICK" = 1 ]; then
 fi
 BUILD_REPS=${BENCH_BUILD_REPS:-$REPS}
 
-export GOTOOLCHAIN=${GOTOOLCHAIN:-local} GOFLAGS=${GOFLAGS:--buildvcs=false}
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3} GOFLAGS=${GOFLAGS:--buildvcs=false}
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2 GOMAXPROCS=2
 GO=${GO:-go}
 log() { echo "[bench/index $(date +%H:%M:%S)] $*" >&2; }

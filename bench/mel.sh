@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 OUT=${BENCH_OUT:-out/bench/mel}
 mkdir -p "$OUT"
 REPS=${BENCH_REPS:-5}
-export GOTOOLCHAIN=${GOTOOLCHAIN:-local} GOFLAGS=${GOFLAGS:--buildvcs=false} GOEXPERIMENT=${GOEXPERIMENT:-simd}
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3} GOFLAGS=${GOFLAGS:--buildvcs=false} GOEXPERIMENT=${GOEXPERIMENT:-simd}
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 if ! .venv-mel/bin/python -c 'import librosa' 2>/dev/null; then
 	/usr/bin/python3 -m venv .venv-mel

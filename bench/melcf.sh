@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 OUT=${BENCH_OUT:-out/bench/melcf}
 mkdir -p "$OUT"
 REPS=${BENCH_REPS:-5}
-export GOTOOLCHAIN=${GOTOOLCHAIN:-local} GOFLAGS=${GOFLAGS:--buildvcs=false} GOEXPERIMENT=${GOEXPERIMENT:-simd}
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3} GOFLAGS=${GOFLAGS:--buildvcs=false} GOEXPERIMENT=${GOEXPERIMENT:-simd}
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 log() { echo "[melcf $(date +%H:%M:%S)] $* (load $(cut -d' ' -f1 /proc/loadavg))" >&2; }
 PARTS=${BENCH_PARTS:-mel cf}

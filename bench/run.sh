@@ -37,7 +37,7 @@ export MUSICREP_DATA=$(cd "$DATA" && pwd)
 PUB=$MUSICREP_DATA/fairouz/reference/published_joint_c2e4_51k.json
 POS=$MUSICREP_DATA/fairouz/positives_negatives_more_negatives.json
 
-export GOTOOLCHAIN=${GOTOOLCHAIN:-local} GOFLAGS=${GOFLAGS:--buildvcs=false} GOMLX_BACKEND=go
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3} GOFLAGS=${GOFLAGS:--buildvcs=false} GOMLX_BACKEND=go
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2
 GO=${GO:-go}
 

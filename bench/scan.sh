@@ -29,7 +29,7 @@ MUSIC=${SCAN_MUSIC:-/usr/share/games/wesnoth/1.16/data/core/music}
 read -r -a NAMES <<<"${SCAN_FILES:-battle-epic.ogg love_theme.ogg underground.ogg loyalists.ogg heroes_rite.ogg}"
 mkdir -p "$OUT/bin" "$OUT/files"
 OUT=$(cd "$OUT" && pwd)
-export GOTOOLCHAIN=${GOTOOLCHAIN:-local} GOFLAGS=${GOFLAGS:--buildvcs=false} GOEXPERIMENT=${GOEXPERIMENT:-simd}
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3} GOFLAGS=${GOFLAGS:--buildvcs=false} GOEXPERIMENT=${GOEXPERIMENT:-simd}
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 export TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2 CUDA_VISIBLE_DEVICES=
 log() { echo "[scan-bench $(date +%H:%M:%S)] $* (load $(cut -d' ' -f1 /proc/loadavg))" >&2; }

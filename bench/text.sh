@@ -14,7 +14,7 @@ OUT=${BENCH_OUT:-out/bench-text}
 REPS=${BENCH_REPS:-5}
 VENV=${BENCH_GOLDEN_VENV:-.venv-golden}
 mkdir -p "$OUT/bin"
-export GOTOOLCHAIN=${GOTOOLCHAIN:-local} GOFLAGS=${GOFLAGS:--buildvcs=false}
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3} GOFLAGS=${GOFLAGS:--buildvcs=false}
 export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 log() { echo "[bench-text $(date +%H:%M:%S)] $*" >&2; }
 scripts/setup-models.sh text

@@ -20,7 +20,7 @@ if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
 	PATH="/usr/local/go/bin:$PATH"
 fi
 export PATH="$LAB_BIN:$LAB_VENV/bin:$PATH"
-export GOTOOLCHAIN=local
+export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
 export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
 export PYDEVD_DISABLE_FILE_VALIDATION=1
 # Our kernel spec first, ahead of any gonb kernel a user installed in ~/.local/share/jupyter.

@@ -5,7 +5,8 @@
 #                                            gopls skipped with MUSICREP_LAB_GOPLS=0)
 #   .venv/                                   JupyterLab 4 + nbconvert/nbclient, pinned in requirements-lab.txt
 #   .venv/share/jupyter/kernels/gonb/        the GoNB kernel spec for that Jupyter, with .cache/bin on PATH,
-#                                            GOTOOLCHAIN=local and GOMLX_BACKEND=go in the kernel's environment
+#                                            GOTOOLCHAIN (go1.27.3 unless set, lab-env.sh) and GOMLX_BACKEND=go in
+#                                            the kernel's environment
 #                                            (MUSICREP_LAB_BACKEND=xla:cpu|xla:cuda for an XLA kernel)
 # With --browser, also what the browser test needs:
 #   tests/browser/node_modules               `npm ci` (playwright-core, no browser download)
@@ -22,7 +23,7 @@ for arg in "$@"; do
 	case "$arg" in
 	--browser) want_browser=1 ;;
 	-h | --help)
-		sed -n '2,14p' "$0"
+		sed -n '2,15p' "$0"
 		exit 0
 		;;
 	*) lab_die "unknown argument: $arg" ;;
@@ -89,12 +90,12 @@ lab_backend="${MUSICREP_LAB_BACKEND:-go}"
 cuda_libs="$(cat "$MUSICREP_ROOT/.pjrt/cuda-ld-library-path" 2>/dev/null || true)"
 want_spec="$("$LAB_VENV/bin/python" - "$MUSICREP_ROOT/scripts/gonb-kernel.sh" "$LAB_BIN" "$go_dir" "$lab_backend" "$cuda_libs" \
 	"$MUSICREP_ROOT/.pjrt" <<'PY'
-import json, sys
+import json, os, sys
 kernel, bin_dir, go_dir, backend, cuda_libs, pjrt_dir = sys.argv[1:7]
 env = {
     # ${PATH} is substituted by jupyter_client with the launching process' PATH.
     "PATH": f"{bin_dir}:{go_dir}:${{PATH}}",
-    "GOTOOLCHAIN": "local",
+    "GOTOOLCHAIN": os.environ["GOTOOLCHAIN"],
     "GOMLX_BACKEND": backend,
 }
 if backend.startswith("xla"):

@@ -47,11 +47,11 @@ func XLAUnderTest() string {
 // else Default. It returns an error, never panics, when the backend is not compiled in or fails to start.
 //
 // The pure-Go backend runs graph nodes one at a time ("ops_sequential"; each matmul still uses every core)
-// unless the configuration names an ops_* option: in compute v0.1.6 its default, running independent nodes
-// in parallel, deadlocks when more large matmuls run at once than the worker pool has workers (each waits in
-// workerspool.Saturate for workers the others hold). The joint model's independent per-modality encoders hit
-// this on a 2-core machine (training hung with every worker parked in Saturate; goroutine dump taken
-// 2026-11-22).
+// unless the configuration names an ops_* option. Its default, running independent nodes in parallel, deadlocked
+// in compute v0.1.6 when more large matmuls ran at once than the worker pool had workers (the joint model's
+// per-modality encoders hung training on a 2-core machine, 2026-11-22); compute v0.1.14 (GoMLX v0.28.16) fixed
+// that (TestGoParallelNoDeadlock), and the sequential default stays because it measured no slower for musicrep's
+// models on 2 cores (BENCHMARKS.md).
 func New(config string) (backend compute.Backend, err error) {
 	if config == "" {
 		config = os.Getenv(EnvVar)
@@ -188,7 +188,7 @@ func withOption(config, option string) string {
 }
 
 // IsGo reports whether b is the pure-Go backend. Compare backends with it, not with b.Name(): the Go backend
-// registers as "go" but its Name() is "Go Backend" (compute v0.1.6), so a test of Name() == "go" is never true
+// registers as "go" but its Name() is "Go Backend" (compute v0.1.6 and v0.1.14), so a test of Name() == "go" is never true
 // (it sent musicnn's convolutions down the Go backend's generic convolution, 25× slower than its matrix product).
 func IsGo(b compute.Backend) bool {
 	t := reflect.TypeOf(b)

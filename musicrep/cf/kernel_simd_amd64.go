@@ -24,11 +24,11 @@ func init() {
 
 // ld loads the 8 floats at byte offset off from p; the caller has checked that they lie inside the row.
 func ld(p unsafe.Pointer, off uintptr) archsimd.Float32x8 {
-	return archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, off)))
+	return archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(p, off)))
 }
 
 func st(v archsimd.Float32x8, p unsafe.Pointer, off uintptr) {
-	v.Store((*[8]float32)(unsafe.Add(p, off)))
+	v.StoreArray((*[8]float32)(unsafe.Add(p, off)))
 }
 
 func simdStep(u, vi, vj []float32, bi, bj *float32, lr, reg, a float32) float32 {
@@ -51,7 +51,7 @@ func simdStep(u, vi, vj []float32, bi, bj *float32, lr, reg, a float32) float32 
 	}
 	s := a0.Add(a1)
 	var h [4]float32
-	s.GetLo().Add(s.GetHi()).Store(&h)
+	s.GetLo().Add(s.GetHi()).StoreArray(&h)
 	archsimd.ClearAVXUpperBits()
 	dot := (h[0] + h[1]) + (h[2] + h[3])
 	for f := n &^ 7; f < n; f++ {

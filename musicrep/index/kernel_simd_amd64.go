@@ -16,10 +16,6 @@ func init() {
 	}
 }
 
-func load16(s []float32) archsimd.Float32x16 { return archsimd.LoadFloat32x16((*[16]float32)(s[:16])) }
-
-func store16(v archsimd.Float32x16, s []float32) { v.Store((*[16]float32)(s[:16])) }
-
 // epilogue turns the two accumulators of one row into keys (norms - 2*dot, one rounding) and the mask.
 func epilogue(a, b, n0, n1, m2 archsimd.Float32x16, thr float32, keys []float32) uint32 {
 	t := archsimd.BroadcastFloat32x16(thr)

@@ -36,13 +36,31 @@ func validationLoss(backend compute.Backend, store *model.Store, tk task, v vali
 		return nil, nil // no validation split
 	}
 	var numInputs int
-	exec, err := model.NewExec(backend, store, func(scope *model.Scope, in []*Node) *Node {
-		return tk.lossFn(in[numInputs:], tk.modelFn(scope, nil, in[:numInputs]))
-	})
+	newExec := func() (*model.Exec, error) {
+		return model.NewExec(backend, store, func(scope *model.Scope, in []*Node) *Node {
+			return tk.lossFn(in[numInputs:], tk.modelFn(scope, nil, in[:numInputs]))
+		})
+	}
+	exec, err := newExec()
 	if err != nil {
 		return nil, err
 	}
+	// A backend that prefers constants for variables (the pure-Go backend since GoMLX v0.28.16 / compute v0.1.14)
+	// gets, in a graph not marked as training, every initialised variable embedded as a constant when the graph is
+	// compiled: a validation executable kept across epochs would go on scoring the first epoch's weights (seen as
+	// the same validation loss after every epoch, and caught by TestModelKindsResumeExactly). There, a new
+	// executable is built for each validation pass; XLA takes the variables as parameters and keeps its compiled
+	// graph.
+	fresh := backend.Capabilities().PreferConstantsForVariables
+	first := true
 	return func() (float64, error) {
+		if fresh && !first {
+			exec.Finalize()
+			if exec, err = newExec(); err != nil {
+				return 0, err
+			}
+		}
+		first = false
 		var sum float64
 		var count int
 		for i := range n {

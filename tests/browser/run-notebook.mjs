@@ -139,7 +139,7 @@ class Lab {
       JUPYTER_CONFIG_DIR: dir("config"),
       JUPYTERLAB_SETTINGS_DIR: settings,
       JUPYTERLAB_WORKSPACES_DIR: dir("workspaces"),
-      GOTOOLCHAIN: "local",
+      GOTOOLCHAIN: process.env.GOTOOLCHAIN || "go1.27.3",
       GOMLX_BACKEND: process.env.GOMLX_BACKEND || "go",
       PYDEVD_DISABLE_FILE_VALIDATION: "1",
     };
