@@ -57,6 +57,8 @@ func cmdCmir(ctx context.Context, args []string) error {
 	finetune := fs.Bool("musicnn-finetune", false, "with -joint: also train the joint model with the pretrained "+
 		"MSD_musicnn network as its audio encoder, fine-tuned on musicnn's input patches of the songs' audio "+
 		"(joint_audio_encoder=musicnn; slow on a CPU)")
+	finetuneSet := fs.String("musicnn-finetune-set", "", "with -musicnn-finetune: settings of the fine-tuned row's "+
+		"joint model only, after -joint's (e.g. \"num_epochs=3\": a shorter budget than the other joint rows)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -69,6 +71,14 @@ func cmdCmir(ctx context.Context, args []string) error {
 	if *jointRow != "" {
 		if _, err := training.NewStore("", cmir.JointSettings(*jointRow)); err != nil {
 			return fmt.Errorf("-joint %q: %w", *jointRow, err)
+		}
+	}
+	if *finetuneSet != "" {
+		if !*finetune {
+			return fmt.Errorf("-musicnn-finetune-set %q sets the fine-tuned row: give -musicnn-finetune too", *finetuneSet)
+		}
+		if _, err := training.NewStore("", cmir.FinetuneSettings(*jointRow+";"+*finetuneSet)); err != nil {
+			return fmt.Errorf("-musicnn-finetune-set %q: %w", *finetuneSet, err)
 		}
 	}
 	// Range checks before any data is read or CF is fitted.
@@ -124,7 +134,8 @@ func cmdCmir(ctx context.Context, args []string) error {
 	opt := cmir.ReportOptions{Dataset: *dataset, Name: *name, Preset: *preset, Epochs: *epochs, BatchSize: *batch,
 		Variants: vs, Seed: *seed, CFFactors: *cfFactors, ResultsRoot: *results, Fresh: *fresh, Backend: b,
 		Progress: os.Stderr, Stream: *stream, MaxSongs: *maxSongs, LearningRates: rates, CompareWith: *compare,
-		Joint: *jointRow, MusicnnCache: *musicnnCache, MusicnnWorkers: *musicnnWorkers, MusicnnFinetune: *finetune}
+		Joint: *jointRow, MusicnnCache: *musicnnCache, MusicnnWorkers: *musicnnWorkers, MusicnnFinetune: *finetune,
+		MusicnnFinetuneSet: *finetuneSet}
 	if mn != nil {
 		opt.Musicnn = mn[0]
 	}
