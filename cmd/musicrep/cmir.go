@@ -59,11 +59,18 @@ func cmdCmir(ctx context.Context, args []string) error {
 		"(joint_audio_encoder=musicnn; slow on a CPU)")
 	finetuneSet := fs.String("musicnn-finetune-set", "", "with -musicnn-finetune: settings of the fine-tuned row's "+
 		"joint model only, after -joint's (e.g. \"num_epochs=3\": a shorter budget than the other joint rows)")
+	finetunePatches := fs.Int("musicnn-finetune-patches", 0, "with -musicnn-finetune: embed each song for the "+
+		"fine-tuned row from its central N musicnn patches only (0: all; a 29.1 s song has 9), to bound the full "+
+		"network's forward passes on a CPU; training still draws from all patches")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dataset == "" {
 		return fmt.Errorf("give the dataset with -dataset DIR (make one with musicrep melon-generate)")
+	}
+	if *finetunePatches < 0 || (*finetunePatches > 0 && !*finetune) {
+		return fmt.Errorf("-musicnn-finetune-patches %d: give a positive number of patches with -musicnn-finetune "+
+			"(or 0 for all)", *finetunePatches)
 	}
 	if *musicnnWorkers < 1 || *musicnnWorkers > 64 {
 		return fmt.Errorf("-musicnn-workers %d: must be between 1 and 64", *musicnnWorkers)
@@ -135,7 +142,7 @@ func cmdCmir(ctx context.Context, args []string) error {
 		Variants: vs, Seed: *seed, CFFactors: *cfFactors, ResultsRoot: *results, Fresh: *fresh, Backend: b,
 		Progress: os.Stderr, Stream: *stream, MaxSongs: *maxSongs, LearningRates: rates, CompareWith: *compare,
 		Joint: *jointRow, MusicnnCache: *musicnnCache, MusicnnWorkers: *musicnnWorkers, MusicnnFinetune: *finetune,
-		MusicnnFinetuneSet: *finetuneSet}
+		MusicnnFinetuneSet: *finetuneSet, MusicnnFinetunePatches: *finetunePatches}
 	if mn != nil {
 		opt.Musicnn = mn[0]
 	}

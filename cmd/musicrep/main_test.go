@@ -233,6 +233,8 @@ func TestCLIErrors(t *testing.T) {
 			"-musicnn-finetune-set", "num_epochs=1"}, "give -musicnn-finetune too"},
 		{"cmir finetune settings unknown", []string{"cmir", "-dataset", "nowhere", "-joint", "default",
 			"-musicnn-finetune", "-musicnn-finetune-set", "num_epoch=1"}, "num_epoch"},
+		{"cmir finetune patches without finetune", []string{"cmir", "-dataset", "nowhere", "-joint", "default",
+			"-musicnn-finetune-patches", "1"}, "with -musicnn-finetune"},
 		{"two musicnn audio inputs", []string{"train", "-name", "x", "-dataset", "nowhere", "-musicnn", "-musicnn-patches"}, "give one"},
 		{"library and dataset", []string{"train", "-name", "x", "-dataset", "nowhere", "-library", "lib"}, "not both"},
 		{"binding on a library", []string{"train", "-name", "x", "-library", "nowhere", "-set", "model=binding"}, "model=joint"},

@@ -68,6 +68,10 @@ type ReportOptions struct {
 	// and Joint (e.g. "num_epochs=3": a shorter budget than the other joint rows, the full network's backward
 	// pass per patch being slow on a CPU); the report's description records the settings used.
 	MusicnnFinetuneSet string
+	// MusicnnFinetunePatches > 0 embeds each song for the fine-tuned row from its central MusicnnFinetunePatches
+	// patches only (CentralPatches; 0: all), bounding the full network's forward passes on a CPU; training still
+	// draws from all of a song's patches.
+	MusicnnFinetunePatches int
 	// CompareWith is a report JSON of another run over the same test songs and playlists (e.g. the same dataset
 	// with the test songs rendered with another soundfont): rows of the same name get paired bootstrap
 	// differences (this run − that one) of genre accuracy and continuation HR@10.
@@ -450,7 +454,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		if m.musicnn {
 			e, err = JointAudioFeatureEmbeddings(opt.Backend, weights, mn, m.name)
 		} else if m.finetune {
-			e, err = JointMusicnnEmbeddings(opt.Backend, weights, patches, m.name)
+			e, err = JointMusicnnEmbeddings(opt.Backend, weights, patches, m.name, opt.MusicnnFinetunePatches)
 		} else {
 			var emb *Embedder
 			if m.variant != "" {
@@ -544,6 +548,11 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			"contrastive objective, batch normalisation in inference mode with the checkpoint's moving statistics "+
 			"frozen) on musicnn's 3 s input patches of the songs' centred %.1f s (one random patch per song and "+
 			"step); its song embedding is the mean of its patch embeddings.", JointFinetuneRowName, MusicnnSeconds)
+		if opt.MusicnnFinetunePatches > 0 {
+			rep.Description += fmt.Sprintf(" Its song embedding is the mean over the song's central %d patch(es) "+
+				"only (the frozen musicnn rows: all patches), to bound the full network's forward passes on a CPU; "+
+				"training drew from all patches.", opt.MusicnnFinetunePatches)
+		}
 		if opt.MusicnnFinetuneSet != "" {
 			rep.Description += fmt.Sprintf(" That row's own settings, applied after the other joint rows': %s.",
 				opt.MusicnnFinetuneSet)
