@@ -59,11 +59,20 @@ func cmdCmir(ctx context.Context, args []string) error {
 	finetune := fs.Bool("musicnn-finetune", false, "with -joint: also train the joint model with the pretrained "+
 		"MSD_musicnn network as its audio encoder, fine-tuned on musicnn's input patches of the songs' audio "+
 		"(joint_audio_encoder=musicnn; slow on a CPU)")
+	finetuneSet := fs.String("musicnn-finetune-set", "", "with -musicnn-finetune: settings of the fine-tuned row's "+
+		"joint model only, after -joint's (e.g. \"num_epochs=3\": a shorter budget than the other joint rows)")
+	finetunePatches := fs.Int("musicnn-finetune-patches", 0, "with -musicnn-finetune: embed each song for the "+
+		"fine-tuned row from its central N musicnn patches only (0: all; a 29.1 s song has 9), to bound the full "+
+		"network's forward passes on a CPU; training still draws from all patches")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dataset == "" {
 		return fmt.Errorf("give the dataset with -dataset DIR (make one with musicrep melon-generate)")
+	}
+	if *finetunePatches < 0 || (*finetunePatches > 0 && !*finetune) {
+		return fmt.Errorf("-musicnn-finetune-patches %d: give a positive number of patches with -musicnn-finetune "+
+			"(or 0 for all)", *finetunePatches)
 	}
 	if *musicnnWorkers < 1 || *musicnnWorkers > 64 {
 		return fmt.Errorf("-musicnn-workers %d: must be between 1 and 64", *musicnnWorkers)
@@ -71,6 +80,14 @@ func cmdCmir(ctx context.Context, args []string) error {
 	if *jointRow != "" {
 		if _, err := training.NewStore("", cmir.JointSettings(*jointRow)); err != nil {
 			return fmt.Errorf("-joint %q: %w", *jointRow, err)
+		}
+	}
+	if *finetuneSet != "" {
+		if !*finetune {
+			return fmt.Errorf("-musicnn-finetune-set %q sets the fine-tuned row: give -musicnn-finetune too", *finetuneSet)
+		}
+		if _, err := training.NewStore("", cmir.FinetuneSettings(*jointRow+";"+*finetuneSet)); err != nil {
+			return fmt.Errorf("-musicnn-finetune-set %q: %w", *finetuneSet, err)
 		}
 	}
 	// Range checks before any data is read or CF is fitted.
@@ -129,7 +146,8 @@ func cmdCmir(ctx context.Context, args []string) error {
 	opt := cmir.ReportOptions{Dataset: *dataset, Name: *name, Preset: *preset, Epochs: *epochs, BatchSize: *batch,
 		Variants: vs, Seed: *seed, CFFactors: *cfFactors, CFThreads: *cfThreads, ResultsRoot: *results, Fresh: *fresh, Backend: b,
 		Progress: os.Stderr, Stream: *stream, MaxSongs: *maxSongs, LearningRates: rates, CompareWith: *compare,
-		Joint: *jointRow, MusicnnCache: *musicnnCache, MusicnnWorkers: *musicnnWorkers, MusicnnFinetune: *finetune}
+		Joint: *jointRow, MusicnnCache: *musicnnCache, MusicnnWorkers: *musicnnWorkers, MusicnnFinetune: *finetune,
+		MusicnnFinetuneSet: *finetuneSet, MusicnnFinetunePatches: *finetunePatches}
 	if mn != nil {
 		opt.Musicnn = mn[0]
 	}

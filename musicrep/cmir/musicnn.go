@@ -435,9 +435,21 @@ func (p *MusicnnPatches) Provenance() map[string]string {
 	return map[string]string{"audio_features": fmt.Sprintf("musicnn patches of the centred %.1f s", MusicnnSeconds)}
 }
 
+// CentralPatches is the range [start, start+count) of the central max of n patches (all n when max is 0 or at
+// least n; when n − max is odd, the one more patch left out is on the right).
+func CentralPatches(n, max int) (start, count int) {
+	if max <= 0 || max >= n {
+		return 0, n
+	}
+	return (n - max) / 2, max
+}
+
 // JointMusicnnEmbeddings places every song in a joint model's shared space from its audio alone with the musicnn
-// audio encoder (joint_audio_encoder=musicnn, inference mode): the mean of the song's patch embeddings.
-func JointMusicnnEmbeddings(backend compute.Backend, store *model.Store, p *MusicnnPatches, name string) (*musicrep.Embeddings, error) {
+// audio encoder (joint_audio_encoder=musicnn, inference mode): the mean of the song's patch embeddings, over its
+// central maxPatches patches (CentralPatches; 0: all of them), a bound on the cost of the full network's
+// forward pass on a CPU.
+func JointMusicnnEmbeddings(backend compute.Backend, store *model.Store, p *MusicnnPatches, name string,
+	maxPatches int) (*musicrep.Embeddings, error) {
 	arch, err := joint.ArchitectureFromStore(store)
 	if err != nil {
 		return nil, err
@@ -455,7 +467,8 @@ func JointMusicnnEmbeddings(backend compute.Backend, store *model.Store, p *Musi
 	out := &musicrep.Embeddings{Name: name, Source: "joint model's musicnn audio encoder", Dim: arch.Dim}
 	for si, s := range p.Songs {
 		all := p.Patches[si]
-		n := len(all) / musicnn.PatchValues
+		start, n := CentralPatches(len(all)/musicnn.PatchValues, maxPatches)
+		all = all[start*musicnn.PatchValues : (start+n)*musicnn.PatchValues]
 		res, err := exec.Exec(tensors.FromFlatDataAndDimensions(all, n, musicnn.PatchValues))
 		if err != nil {
 			return nil, fmt.Errorf("cmir: song %d: %w", s.ID, err)

@@ -160,3 +160,15 @@ func TestMusicnnAudioModality(t *testing.T) {
 		t.Errorf("report markdown:\n%s", md)
 	}
 }
+
+func TestCentralPatches(t *testing.T) {
+	for _, tc := range []struct{ n, max, start, count int }{
+		{9, 0, 0, 9}, {9, 9, 0, 9}, {9, 12, 0, 9}, {9, 1, 4, 1}, {9, 3, 3, 3}, {9, 2, 3, 2}, {10, 1, 4, 1},
+		{10, 4, 3, 4}, {1, 1, 0, 1}, {2, 1, 0, 1},
+	} {
+		start, count := CentralPatches(tc.n, tc.max)
+		if start != tc.start || count != tc.count {
+			t.Errorf("CentralPatches(%d, %d) = %d, %d; want %d, %d", tc.n, tc.max, start, count, tc.start, tc.count)
+		}
+	}
+}

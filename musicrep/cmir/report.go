@@ -65,6 +65,14 @@ type ReportOptions struct {
 	// fine-tuned on musicnn's input patches of the songs (joint_audio_encoder=musicnn; SongPatches), scored from
 	// the mean of its patch embeddings. It needs the dataset's audio and the musicnn weights.
 	MusicnnFinetune bool
+	// MusicnnFinetuneSet holds settings of the fine-tuned row's joint model only, applied after the derived ones
+	// and Joint (e.g. "num_epochs=3": a shorter budget than the other joint rows, the full network's backward
+	// pass per patch being slow on a CPU); the report's description records the settings used.
+	MusicnnFinetuneSet string
+	// MusicnnFinetunePatches > 0 embeds each song for the fine-tuned row from its central MusicnnFinetunePatches
+	// patches only (CentralPatches; 0: all), bounding the full network's forward passes on a CPU; training still
+	// draws from all of a song's patches.
+	MusicnnFinetunePatches int
 	// CompareWith is a report JSON of another run over the same test songs and playlists (e.g. the same dataset
 	// with the test songs rendered with another soundfont): rows of the same name get paired bootstrap
 	// differences (this run − that one) of genre accuracy and continuation HR@10.
@@ -84,6 +92,12 @@ const JointFinetuneRowName = "joint (musicnn fine-tuned, shared space)"
 // encoder on the frozen musicnn features instead of the CNN.
 func JointMusicnnSettings(extra string) string {
 	return strings.Replace(JointSettings(extra), "joint_audio_encoder=cnn", "joint_audio_encoder=mlp", 1)
+}
+
+// FinetuneSettings is the joint model of the JointFinetuneRowName row: JointSettings with the musicnn audio
+// encoder (joint_audio_encoder=musicnn) instead of the CNN.
+func FinetuneSettings(extra string) string {
+	return strings.Replace(JointSettings(extra), "joint_audio_encoder=cnn", "joint_audio_encoder=musicnn", 1)
 }
 
 // JointSettings is the joint model ReportOptions.Joint asks for: model=joint with the CNN audio encoder over the
@@ -136,6 +150,14 @@ type Comparison struct {
 	Diff   Interval `json:"this_minus_other"`
 }
 
+// RowDifference is a paired difference of two rows of the same report (Row minus Other, same resamples).
+type RowDifference struct {
+	Row    string   `json:"row"`
+	Other  string   `json:"other"`
+	Metric string   `json:"metric"`
+	Diff   Interval `json:"row_minus_other"`
+}
+
 // Report is the task table.
 type Report struct {
 	results.Header
@@ -144,7 +166,17 @@ type Report struct {
 	Description string       `json:"description"`
 	Rows        []Row        `json:"rows"`
 	Comparisons []Comparison `json:"comparisons,omitempty"`
-	Notes       []string     `json:"notes"`
+	// Differences between the musicnn rows, when the report has both rows of a pair: the joint model on frozen
+	// musicnn features minus those features alone, and the fine-tuned joint model minus each of them.
+	Differences []RowDifference `json:"differences,omitempty"`
+	Notes       []string        `json:"notes"`
+}
+
+// differencePairs are the pairs of rows whose paired differences a report lists (Report.Differences).
+var differencePairs = [][2]string{
+	{JointMusicnnRowName, MusicnnRowName},
+	{JointFinetuneRowName, JointMusicnnRowName},
+	{JointFinetuneRowName, MusicnnRowName},
 }
 
 // rawRowName is the name of the raw mel statistics row (RawMelStats), the reference of Row.VsRaw.
@@ -183,6 +215,24 @@ func (r *Report) addIntervals(seed uint64, compareWith string) error {
 				return err
 			}
 			row.VsRaw[m] = d
+		}
+	}
+	byName := map[string]*Samples{}
+	for _, row := range r.Rows {
+		byName[row.Name] = row.Samples
+	}
+	r.Differences = nil
+	for _, p := range differencePairs {
+		a, b := byName[p[0]], byName[p[1]]
+		if a == nil || b == nil {
+			continue
+		}
+		for _, m := range metrics {
+			d, err := PairedDifference(a, b, m, seed)
+			if err != nil {
+				return fmt.Errorf("cmir: %s − %s: %w", p[0], p[1], err)
+			}
+			r.Differences = append(r.Differences, RowDifference{Row: p[0], Other: p[1], Metric: m, Diff: d})
 		}
 	}
 	if compareWith == "" {
@@ -330,8 +380,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		}
 		if patches != nil {
 			models = append(models, trained{name: JointFinetuneRowName, finetune: true,
-				settings: strings.Replace(JointSettings(derived+";"+opt.Joint), "joint_audio_encoder=cnn",
-					"joint_audio_encoder=musicnn", 1)})
+				settings: FinetuneSettings(derived + ";" + opt.Joint + ";" + opt.MusicnnFinetuneSet)})
 		}
 	}
 	var audio encoder.AudioConfig
@@ -406,7 +455,7 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 		if m.musicnn {
 			e, err = JointAudioFeatureEmbeddings(opt.Backend, weights, mn, m.name)
 		} else if m.finetune {
-			e, err = JointMusicnnEmbeddings(opt.Backend, weights, patches, m.name)
+			e, err = JointMusicnnEmbeddings(opt.Backend, weights, patches, m.name, opt.MusicnnFinetunePatches)
 		} else {
 			var emb *Embedder
 			if m.variant != "" {
@@ -500,6 +549,15 @@ func RunReport(ctx context.Context, opt ReportOptions) (*Report, error) {
 			"contrastive objective, batch normalisation in inference mode with the checkpoint's moving statistics "+
 			"frozen) on musicnn's 3 s input patches of the songs' centred %.1f s (one random patch per song and "+
 			"step); its song embedding is the mean of its patch embeddings.", JointFinetuneRowName, MusicnnSeconds)
+		if opt.MusicnnFinetunePatches > 0 {
+			rep.Description += fmt.Sprintf(" Its song embedding is the mean over the song's central %d patch(es) "+
+				"only (the frozen musicnn rows: all patches), to bound the full network's forward passes on a CPU; "+
+				"training drew from all patches.", opt.MusicnnFinetunePatches)
+		}
+		if opt.MusicnnFinetuneSet != "" {
+			rep.Description += fmt.Sprintf(" That row's own settings, applied after the other joint rows': %s.",
+				opt.MusicnnFinetuneSet)
+		}
 	}
 	if mn != nil {
 		rep.Description += fmt.Sprintf(" The %q row is the pretrained musicnn tagger's features, frozen (%s; musicnn's "+
@@ -621,6 +679,16 @@ func (r *Report) Markdown() string {
 				sig = "excludes 0"
 			}
 			fmt.Fprintf(&b, "- %s, %s: %s (%s)\n", c.Row, c.Metric, c.Diff, sig)
+		}
+	}
+	if len(r.Differences) > 0 {
+		b.WriteString("\nPaired differences between rows (same resamples):\n\n")
+		for _, d := range r.Differences {
+			sig := "not significant"
+			if d.Diff.Excludes0() {
+				sig = "excludes 0"
+			}
+			fmt.Fprintf(&b, "- %s − %s, %s: %s (%s)\n", d.Row, d.Other, d.Metric, d.Diff, sig)
 		}
 	}
 	for _, n := range r.Notes {
