@@ -58,13 +58,10 @@ func clustered(rng *rand.Rand, n, dim, c int, noise float64) []float32 {
 	return v
 }
 
-// withKernels runs f once per available kernel set (scalar always; AVX-512 when compiled in and supported).
+// withKernels runs f once per available kernel set (scalar always; AVX-512 and AVX2 when compiled in and supported).
 func withKernels(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	sets := []kernelSet{scalarKernels}
-	if kernels.name != scalarKernels.name {
-		sets = append(sets, kernels)
-	}
+	sets := append([]kernelSet{scalarKernels}, simdKernelSets...)
 	saved := kernels
 	defer func() { kernels = saved }()
 	for _, ks := range sets {

@@ -34,12 +34,16 @@ type kernelSet struct {
 // scalarKernels are plain Go; they run everywhere.
 var scalarKernels = kernelSet{name: "scalar", k4: scalarKernel4, k2: scalarKernel2, k1: scalarKernel1}
 
-// kernels is the set in use: the SIMD one when this binary was built with GOEXPERIMENT=simd and the CPU has
-// AVX-512 (kernel_simd_amd64.go), else scalarKernels.
+// kernels is the set in use: with GOEXPERIMENT=simd on amd64, the AVX-512 set when the CPU has AVX-512
+// (kernel_simd_amd64.go), else the AVX2 + FMA set when it has those (kernel_avx2_amd64.go); else scalarKernels.
 var kernels = scalarKernels
 
-// KernelName says which distance kernels this binary uses: "avx512" (built with GOEXPERIMENT=simd on an AVX-512
-// CPU) or "scalar". Results are identical either way; only the speed differs.
+// simdKernelSets lists every SIMD kernel set this binary has and this CPU runs (the tests check each against the
+// scalar one).
+var simdKernelSets []kernelSet
+
+// KernelName says which distance kernels this binary uses: "avx512" or "avx2" (built with GOEXPERIMENT=simd, on a
+// CPU with AVX-512, or with AVX2 and FMA) or "scalar". Results are identical either way; only the speed differs.
 func KernelName() string { return kernels.name }
 
 // scalarRow computes the keys and mask of one query row against one group.

@@ -12,6 +12,7 @@ var simdKernels = kernelSet{name: "avx512", k4: simdKernel4, k2: simdKernel2, k1
 
 func init() {
 	if archsimd.X86.AVX512() {
+		simdKernelSets = append(simdKernelSets, simdKernels)
 		kernels = simdKernels
 	}
 }
