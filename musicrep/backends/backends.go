@@ -50,8 +50,9 @@ func XLAUnderTest() string {
 // unless the configuration names an ops_* option. Its default, running independent nodes in parallel, deadlocked
 // in compute v0.1.6 when more large matmuls ran at once than the worker pool had workers (the joint model's
 // per-modality encoders hung training on a 2-core machine, 2026-11-22); compute v0.1.14 (GoMLX v0.28.16) fixed
-// that (TestGoParallelNoDeadlock), and the sequential default stays because it measured no slower for musicrep's
-// models on 2 cores (BENCHMARKS.md).
+// that (TestGoParallelNoDeadlock). The sequential default stays until the whole suite has run under the parallel
+// mode: on 2 cores the parallel mode measured no faster under load, but 1.37× faster for binding-model training on
+// a quiet machine (BENCHMARKS.md, the second record).
 func New(config string) (backend compute.Backend, err error) {
 	if config == "" {
 		config = os.Getenv(EnvVar)
