@@ -178,13 +178,8 @@ def part_search(args, res):
         log(f"search n={n}: faiss flat and ivf")
         index = faiss.IndexFlatL2(DIM)
         index.add(xb)
-        index.search(xq, K)
-        ts = []
-        for _ in range(args.reps):
-            t0 = time.perf_counter()
-            _, fi = index.search(xq, K)
-            ts.append(time.perf_counter() - t0)
-        point["FAISS flat"] = {"qps": med([NQ / t for t in ts]), "recall": recall(fi, truth)}
+        qps, fi = faiss_search(index, xq, args.reps)
+        point["FAISS flat"] = {"qps": qps, "recall": recall(fi, truth)}
         del index
         t0 = time.perf_counter()
         q = faiss.IndexFlatL2(DIM)
@@ -193,17 +188,23 @@ def part_search(args, res):
         index.add(xb)
         build = time.perf_counter() - t0
         index.nprobe = NPROBE
-        index.search(xq, K)
-        ts = []
-        for _ in range(args.reps):
-            t0 = time.perf_counter()
-            _, fi = index.search(xq, K)
-            ts.append(time.perf_counter() - t0)
-        point["FAISS ivf"] = {"qps": med([NQ / t for t in ts]), "recall": recall(fi, truth), "build_s": build}
+        qps, fi = faiss_search(index, xq, args.reps)
+        point["FAISS ivf"] = {"qps": qps, "recall": recall(fi, truth), "build_s": build}
         del index, xb
         loads.append(load1())
         point["load1"] = med(loads)
         save(args, res)
+
+
+def faiss_search(index, xq, reps):
+    """One untimed search, then reps timed ones: (queries/s summary, the last result's ids)."""
+    index.search(xq, K)
+    ts, ids = [], None
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        _, ids = index.search(xq, K)
+        ts.append(time.perf_counter() - t0)
+    return med([len(xq) / t for t in ts]), ids
 
 
 def recall(ids, truth):
