@@ -19,7 +19,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-opsmode bench-scaling bench-mel clean
+.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scan-curve bench-opsmode bench-scaling bench-mel clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -136,6 +136,12 @@ bench-scan: models audio-setup
 ## (bench/scaling.sh → out/bench/scaling/; BENCH_SCALING_PUBLISH=1 copies the plots to bench/plots/).
 bench-scaling: xla-setup
 	bash bench/scaling.sh
+
+## bench-scan-curve: `musicrep library scan` (Go backend, xla:cpu) and librosa + musicnn on TensorFlow CPU on the
+## first 1, 4, 16 and 41 (all) wesnoth-1.16-music recordings: audio-s/s, files/s, CPU time, peak RSS, SVG plots
+## (bench/scaling.sh with BENCH_SCALING_PARTS=scan → out/bench/scaling/; BENCH_SCAN_COUNTS, BENCH_SCAN_TF=0).
+bench-scan-curve: models audio-setup xla-setup
+	BENCH_SCALING_PARTS=scan bash bench/scaling.sh
 
 ## bench-mel: the audio front-end (decode + resample + log-mel, BenchmarkMelFile) vs librosa, interleaved, wall and
 ## CPU time with 95 % intervals of the ratio (BENCHMARKS.md §F; bench/mel.sh → out/bench/mel/; BENCH_REPS rounds,
