@@ -275,19 +275,29 @@ def part_scan(args, res):
                     usage["tf_audio_s"] = r["audio_seconds"]
                 if rep >= 0:
                     runs[t].append(usage)
+                    # Saved after every run, so an interrupted run keeps the repetitions it finished (the table
+                    # gives each cell's number of runs).
+                    scan_point(point, runs, n, loads)
+                    rows[str(n)] = point
+                    save(args, res)
         shutil.rmtree(lib, ignore_errors=True)
-        for t, rs in runs.items():
-            wall = [r["wall_s"] for r in rs]
-            point[t] = {"wall_s": med(wall), "cpu_s": med([r["cpu_s"] for r in rs]),
-                        "peak_rss_mb": max(r["peak_rss_mb"] for r in rs),
-                        "files_per_s": n / statistics.median(wall),
-                        "audio_s_per_s": point["audio_s"] / statistics.median(wall),
-                        "audio_s_per_s_range": [point["audio_s"] / max(wall), point["audio_s"] / min(wall)]}
-            if t == "tf":
-                point[t]["tf_audio_s"] = rs[0]["tf_audio_s"]
-        point["load1"] = med(loads)
-        rows[str(n)] = point
         save(args, res)
+
+
+def scan_point(point, runs, n, loads):
+    """Fills point[tool] with the summary of the runs done so far."""
+    for t, rs in runs.items():
+        if not rs:
+            continue
+        wall = [r["wall_s"] for r in rs]
+        point[t] = {"wall_s": med(wall), "cpu_s": med([r["cpu_s"] for r in rs]),
+                    "peak_rss_mb": max(r["peak_rss_mb"] for r in rs), "n": len(rs),
+                    "files_per_s": n / statistics.median(wall),
+                    "audio_s_per_s": point["audio_s"] / statistics.median(wall),
+                    "audio_s_per_s_range": [point["audio_s"] / max(wall), point["audio_s"] / min(wall)]}
+        if t == "tf":
+            point[t]["tf_audio_s"] = rs[0]["tf_audio_s"]
+    point["load1"] = med(loads)
 
 
 def faiss_search(index, xq, reps):
@@ -365,7 +375,7 @@ def render(res, out):
         series = {SCAN_NAMES[t]: [] for t in tools}
         rss = {SCAN_NAMES[t]: [] for t in tools}
         md += [f"## `musicrep library scan` throughput vs file count (wesnoth-1.16-music, first N files by name; "
-               f"{setup.get('threads', '?')} workers / threads; medians of {res.get('reps')}, whole commands)", "",
+               f"{setup.get('threads', '?')} workers / threads; medians of n runs, whole commands)", "",
                "| files | audio s | " + " | ".join(SCAN_NAMES[t] for t in tools) +
                (" | Go ÷ TF | xla ÷ TF" if "tf" in tools else "") + " | load |",
                "|---:|---:|" + "---|" * len(tools) + ("---:|---:|" if "tf" in tools else "") + "---:|"]
@@ -379,7 +389,8 @@ def render(res, out):
                 lo, hi = q["audio_s_per_s_range"]
                 series[SCAN_NAMES[t]].append((int(n), q["audio_s_per_s"], lo, hi))
                 rss[SCAN_NAMES[t]].append((int(n), q["peak_rss_mb"]))
-                cells.append(f"{q['wall_s']['median']:.1f} s ({q['wall_s']['min']:.1f}–{q['wall_s']['max']:.1f}); "
+                cells.append(f"{q['wall_s']['median']:.1f} s ({q['wall_s']['min']:.1f}–{q['wall_s']['max']:.1f}, "
+                             f"n={q.get('n', len(q['wall_s']['values']))}); "
                              f"**{q['audio_s_per_s']:.1f} audio-s/s**; {q['files_per_s']:.3f} files/s; "
                              f"CPU {q['cpu_s']['median']:.1f} s; {q['peak_rss_mb']:,.0f} MB")
             ratio = ""
