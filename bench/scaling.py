@@ -284,6 +284,21 @@ def part_scan(args, res):
         save(args, res)
 
 
+T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228]  # two-sided 95 % t, 1–10 df
+
+
+def paired_ci(ref, cell):
+    """" [lo, hi]": the 95 % t interval of the geometric mean of ref÷cell wall-time ratios, paired by repetition
+    (empty for fewer than 2 pairs)."""
+    pairs = list(zip(ref["wall_s"]["values"], cell["wall_s"]["values"]))
+    if len(pairs) < 2:
+        return ""
+    logs = [math.log(a / b) for a, b in pairs]
+    half = T95[min(len(logs) - 2, len(T95) - 1)] * statistics.stdev(logs) / math.sqrt(len(logs))
+    lo, hi = math.exp(statistics.mean(logs) - half), math.exp(statistics.mean(logs) + half)
+    return f" [{lo:.2f}, {hi:.2f}{'; not significant' if lo <= 1 <= hi else ''}]"
+
+
 def scan_point(point, runs, n, loads):
     """Fills point[tool] with the summary of the runs done so far."""
     for t, rs in runs.items():
@@ -377,7 +392,7 @@ def render(res, out):
         md += [f"## `musicrep library scan` throughput vs file count (wesnoth-1.16-music, first N files by name; "
                f"{setup.get('threads', '?')} workers / threads; medians of n runs, whole commands)", "",
                "| files | audio s | " + " | ".join(SCAN_NAMES[t] for t in tools) +
-               (" | Go ÷ TF | xla ÷ TF" if "tf" in tools else "") + " | load |",
+               (" | Go ÷ TF, wall (CPU) | xla ÷ TF, wall (CPU)" if "tf" in tools else "") + " | load |",
                "|---:|---:|" + "---|" * len(tools) + ("---:|---:|" if "tf" in tools else "") + "---:|"]
         for n, p in sorted(res["scan"].items(), key=lambda kv: int(kv[0])):
             cells = []
@@ -396,12 +411,16 @@ def render(res, out):
             ratio = ""
             if "tf" in tools:
                 ref = p.get("tf", {}).get("wall_s", {}).get("median")
-                ratio = "".join(f" | {ref / p[t]['wall_s']['median']:.2f}×" if ref and t in p else " | –"
-                                for t in ("go", "xla"))
+                cref = p.get("tf", {}).get("cpu_s", {}).get("median")
+                ratio = "".join(f" | {ref / p[t]['wall_s']['median']:.2f}×{paired_ci(p['tf'], p[t])} "
+                                f"({cref / p[t]['cpu_s']['median']:.2f}×)"
+                                if ref and t in p else " | –" for t in ("go", "xla"))
             md.append(f"| {n} | {p['audio_s']:,.0f} | " + " | ".join(cells) + ratio +
                       f" | {p['load1']['median']:.1f} |")
         md += ["", "Wall time median (min–max); audio-s/s and files/s from the median wall time; ratios: TensorFlow's "
-               "median wall time ÷ musicrep's (> 1: musicrep faster).", ""]
+               "median wall time ÷ musicrep's (> 1: musicrep faster) with a 95 % t interval of the geometric mean of the "
+               "per-repetition ratios (the commands of one repetition ran back to back), in brackets the ratio of CPU "
+               "times (user + system, less dependent on other load).", ""]
         with open(os.path.join(out, "scan.svg"), "w") as f:
             f.write(svgplot.line_chart(series, "Library scan: audio seconds per second vs file count",
                                        "files scanned", "audio seconds per second (wall)", logy=False,
