@@ -51,11 +51,11 @@ func XLAUnderTest() string {
 // "go:ops_sequential" (with -backend or GOMLX_BACKEND) runs nodes one at a time always (each matrix product still
 // uses every core), "go:ops_parallel" in parallel always. Both give bit-identical results
 // (TestModelKindsOpsModesAgree trains every model kind under each), and the suite passed with every execution
-// forced parallel (2026-12-07); the parallel mode trains the binding model faster (BENCHMARKS.md, "The Go
-// backend's parallel default"). Until then musicrep forced ops_sequential: the parallel mode deadlocked in compute
-// v0.1.6 when more large matrix products ran at once than the worker pool had workers (the joint model's
-// per-modality encoders hung training on a 2-core machine, 2026-11-22); compute v0.1.14 (GoMLX v0.28.16) fixed
-// that (TestGoParallelNoDeadlock).
+// forced parallel (2026-12-07). On 2 cores, interleaved, neither mode was faster on binding training, MiniLM or
+// musicnn (BENCHMARKS.md, "The Go backend's parallel default"). Until then musicrep forced ops_sequential: the
+// parallel mode deadlocked in compute v0.1.6 when more large matrix products ran at once than the worker pool had
+// workers (the joint model's per-modality encoders hung training on a 2-core machine, 2026-11-22); compute v0.1.14
+// (GoMLX v0.28.16) fixed that (TestGoParallelNoDeadlock).
 func New(config string) (backend compute.Backend, err error) {
 	if config == "" {
 		config = os.Getenv(EnvVar)
