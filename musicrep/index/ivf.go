@@ -418,12 +418,12 @@ func (x *IVF) search(queries []float32, nq, k, nprobe int, exclude func(q, i int
 					h := &heaps[v][i]
 					all = append(all, h.h...)
 					if h.full() {
-						bound = min(bound, h.h[0].key)
+						bound = min(bound, h.h[0].key())
 					}
 				}
 				if len(all) > capacity {
 					sortCands(all)
-					bound = min(bound, all[capacity].key)
+					bound = min(bound, all[capacity].key())
 					all = all[:capacity]
 				}
 				for j, l := range probes[i*nprobe : (i+1)*nprobe] {
@@ -462,7 +462,7 @@ func (x *IVF) probe(sc *scanner, block []float32, m, nprobe int, probes []int32)
 		h := &hs[i]
 		bound := float32(math.Inf(1))
 		if h.full() {
-			bound = h.h[0].key
+			bound = h.h[0].key()
 		}
 		out, _ = sc.finalize(c, block[i*dim:(i+1)*dim], i, h.h, bound, nprobe, whole, nil, nil, out[:0])
 		for j, nb := range out {
