@@ -9,12 +9,13 @@ import "golang.org/x/sys/cpu"
 // a third of the machine's FMA peak: Go's register allocator copied the eight accumulators every iteration and
 // kept bounds checks in the loop. The assembly keeps every tile in registers (16 YMM registers: 8 accumulators,
 // the block loads and the broadcast query elements):
+//   - 6 rows: each block as a 6 × 16 tile (12 accumulators; per dimension 2 loads, 6 broadcasts, 12 FMAs),
 //   - 4 rows: each block as a 4 × 16 tile (per dimension 2 loads, 4 broadcasts, 8 FMAs),
 //   - 2 rows: 2 × 32 (4 loads, 2 broadcasts, 8 FMAs),
 //   - 1 row: 1 × 32 with the dimensions split in two interleaved halves.
 //
 // Each ends with VZEROUPPER.
-var avx2Kernels = kernelSet{name: "avx2", k4: avx2Kernel4, k2: avx2Kernel2, k1: avx2Kernel1}
+var avx2Kernels = kernelSet{name: "avx2", k6: avx2Kernel6, k4: avx2Kernel4, k2: avx2Kernel2, k1: avx2Kernel1}
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -32,6 +33,9 @@ func init() {
 // masks one per row. The Go wrappers check the lengths, so the assembly reads and writes only inside them.
 //
 //go:noescape
+func avx2Tile6(q *float32, dim int, grp, norms, thr, keys *float32, masks *uint32)
+
+//go:noescape
 func avx2Tile4(q *float32, dim int, grp, norms, thr, keys *float32, masks *uint32)
 
 //go:noescape
@@ -39,6 +43,11 @@ func avx2Tile2(q *float32, dim int, grp, norms, thr, keys *float32, masks *uint3
 
 //go:noescape
 func avx2Tile1(q *float32, dim int, grp, norms, thr, keys *float32, masks *uint32)
+
+func avx2Kernel6(q []float32, dim int, grp, norms, thr, keys []float32, masks []uint32) {
+	checkTile(6, q, dim, grp, norms, thr, keys, masks)
+	avx2Tile6(&q[0], dim, &grp[0], &norms[0], &thr[0], &keys[0], &masks[0])
+}
 
 func avx2Kernel4(q []float32, dim int, grp, norms, thr, keys []float32, masks []uint32) {
 	checkTile(4, q, dim, grp, norms, thr, keys, masks)

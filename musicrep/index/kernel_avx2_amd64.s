@@ -331,3 +331,99 @@ sumc:
 	VMOVSD X5, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func avx2Tile6(q *float32, dim int, grp *float32, norms *float32, thr *float32, keys *float32, masks *uint32)
+//
+// Six query rows against one group: each block in turn as a 6 × 16 tile (12 accumulators; per dimension 2 loads,
+// 6 broadcasts, 12 fused multiply-adds: more arithmetic per byte of the block than the 4-row tile, and enough
+// independent accumulators to cover the multiply-add latency).
+TEXT ·avx2Tile6(SB), NOSPLIT, $0-56
+	MOVQ dim+8(FP), CX
+	MOVQ CX, DX
+	SHLQ $2, DX              // DX = row stride in bytes
+	LEAQ (DX)(DX*2), R8      // 3 rows
+	LEAQ (DX)(DX*4), R14     // 5 rows
+	MOVQ grp+16(FP), BX
+	MOVQ norms+24(FP), R12
+	MOVQ thr+32(FP), R9
+	MOVQ keys+40(FP), DI
+	MOVQ masks+48(FP), R10
+	MOVQ $0, R13             // block number
+
+block6:
+	MOVQ q+0(FP), SI
+	MOVQ dim+8(FP), CX
+	ZERO8
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ CX, CX
+	JZ epi6
+
+loop6:
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	VBROADCASTSS (SI), Y14
+	VBROADCASTSS (SI)(DX*1), Y15
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS (SI)(DX*2), Y14
+	VBROADCASTSS (SI)(R8*1), Y15
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VBROADCASTSS (SI)(DX*4), Y14
+	VBROADCASTSS (SI)(R14*1), Y15
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VFMADD231PS Y12, Y15, Y10
+	VFMADD231PS Y13, Y15, Y11
+	ADDQ $4, SI
+	ADDQ $64, BX
+	DECQ CX
+	JNZ loop6
+
+epi6:
+	MINUS2
+	TESTQ R13, R13
+	JNZ second6
+	EPI(Y0, Y1, 0, 0, 0)
+	MOVL AX, 0(R10)
+	EPI(Y2, Y3, 0, 4, 128)
+	MOVL AX, 4(R10)
+	EPI(Y4, Y5, 0, 8, 256)
+	MOVL AX, 8(R10)
+	EPI(Y6, Y7, 0, 12, 384)
+	MOVL AX, 12(R10)
+	EPI(Y8, Y9, 0, 16, 512)
+	MOVL AX, 16(R10)
+	EPI(Y10, Y11, 0, 20, 640)
+	MOVL AX, 20(R10)
+	MOVQ $1, R13
+	JMP block6               // BX already points at the second block
+
+second6:
+	EPI(Y0, Y1, 64, 0, 64)
+	SHLL $16, AX
+	ORL AX, 0(R10)
+	EPI(Y2, Y3, 64, 4, 192)
+	SHLL $16, AX
+	ORL AX, 4(R10)
+	EPI(Y4, Y5, 64, 8, 320)
+	SHLL $16, AX
+	ORL AX, 8(R10)
+	EPI(Y6, Y7, 64, 12, 448)
+	SHLL $16, AX
+	ORL AX, 12(R10)
+	EPI(Y8, Y9, 64, 16, 576)
+	SHLL $16, AX
+	ORL AX, 16(R10)
+	EPI(Y10, Y11, 64, 20, 704)
+	SHLL $16, AX
+	ORL AX, 20(R10)
+	VZEROUPPER
+	RET

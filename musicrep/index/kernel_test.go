@@ -7,17 +7,17 @@ import (
 	"testing"
 )
 
-// TestKernelsAgainstFloat64 calls every kernel set's 4-, 2- and 1-row kernels directly on random groups (including
-// padding slots) and checks each key against the float64 value |x|² − 2<q,x> within keyErrorBound, that each mask
-// bit is exactly key <= threshold, and that nothing is written past the rows' keys and masks.
+// TestKernelsAgainstFloat64 calls every kernel set's 6-, 4-, 2- and 1-row kernels directly on random groups
+// (including padding slots) and checks each key against the float64 value |x|² − 2<q,x> within keyErrorBound,
+// that each mask bit is exactly key <= threshold, and that nothing is written past the rows' keys and masks.
 func TestKernelsAgainstFloat64(t *testing.T) {
 	sets := append([]kernelSet{scalarKernels}, simdKernelSets...)
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, ks := range sets {
 		for _, dim := range []int{1, 2, 3, 8, 17, 64, 128, 129} {
-			for _, rows := range []int{1, 2, 4} {
+			for _, rows := range []int{1, 2, 4, 6} {
 				t.Run(fmt.Sprintf("%s/d%d/r%d", ks.name, dim, rows), func(t *testing.T) {
-					kern := map[int]groupKernel{1: ks.k1, 2: ks.k2, 4: ks.k4}[rows]
+					kern := map[int]groupKernel{1: ks.k1, 2: ks.k2, 4: ks.k4, 6: ks.k6}[rows]
 					s := newStore(dim, groupWidth)
 					n := groupWidth - 3 // the last three slots stay padding
 					v := make([]float32, dim)

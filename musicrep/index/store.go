@@ -140,11 +140,13 @@ func (sc *scanner) ensureHeaps(n, capacity int) []candHeap {
 
 // scanRows scans groups [g0, g1) of s for nr <= maxRows query rows (q holds them contiguously, nr*dim),
 // offering every admitted vector to heaps hs[r]. ids maps positions to indices (nil: the position is the
-// index); qidx[r] is the query number passed to exclude. nr must be 1, 2 or 4.
+// index); qidx[r] is the query number passed to exclude. nr must be 1, 2, 4 or 6.
 func (sc *scanner) scanRows(s *store, q []float32, nr int, g0, g1 int, hs []*candHeap, ids []int32, qidx []int,
 	exclude func(q, i int) bool) {
 	var kern groupKernel
 	switch nr {
+	case 6:
+		kern = kernels.k6
 	case 4:
 		kern = kernels.k4
 	case 2:
@@ -152,7 +154,7 @@ func (sc *scanner) scanRows(s *store, q []float32, nr int, g0, g1 int, hs []*can
 	case 1:
 		kern = kernels.k1
 	default:
-		panic("index: scanRows: nr must be 1, 2 or 4")
+		panic("index: scanRows: nr must be 1, 2, 4 or 6")
 	}
 	dim := s.dim
 	for g := g0; g < g1; g++ {
@@ -186,8 +188,8 @@ func (sc *scanner) scanRows(s *store, q []float32, nr int, g0, g1 int, hs []*can
 	}
 }
 
-// scanMany scans groups [g0, g1) for nrows query rows lying one after another in q, in kernel calls of 4, 2
-// and 1 rows.
+// scanMany scans groups [g0, g1) for nrows query rows lying one after another in q, in kernel calls of 6, 4,
+// 2 and 1 rows.
 func (sc *scanner) scanMany(s *store, q []float32, nrows int, g0, g1 int, hs []*candHeap, ids []int32, qidx []int,
 	exclude func(q, i int) bool) {
 	dim := s.dim
@@ -201,6 +203,8 @@ func (sc *scanner) scanMany(s *store, q []float32, nrows int, g0, g1 int, hs []*
 // rowsPerCall is the number of query rows of the next kernel call when rest rows remain.
 func rowsPerCall(rest int) int {
 	switch {
+	case rest >= 6:
+		return 6
 	case rest >= 4:
 		return 4
 	case rest >= 2:
