@@ -332,7 +332,8 @@ func (x *IVF) search(queries []float32, nq, k, nprobe int, exclude func(q, i int
 	dim := x.dim
 	workers := runtime.GOMAXPROCS(0)
 	capacity := heapCapacity(k)
-	qb := min(nq, ivfQueryBlock, max(256, (32<<20)/(16*capacity))) // heaps (16-byte candidates): at most ~32 MB per goroutine
+	// Heaps of 16-byte candidates: at most ~32 MB per goroutine.
+	qb := min(nq, ivfQueryBlock, max(256, (32<<20)/(16*capacity)))
 	scanners := make([]*scanner, workers)
 	heaps := make([][]candHeap, workers) // per worker, one heap per query of the block
 	for w := range scanners {
