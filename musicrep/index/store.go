@@ -339,6 +339,16 @@ const (
 	minRangeGroups = 64
 )
 
+// queryBlock is the number of queries per work item of searchStore: at most about maxQueryBlock, a whole number
+// of 6-row kernel calls, and a number of items that the workers share evenly (822 queries on 2 workers: 210, 210,
+// 210 and 192 rather than 256, 256, 256 and 54, which left one worker 512 queries and the other 310).
+func queryBlock(nq, workers int) int {
+	items := (nq + maxQueryBlock - 1) / maxQueryBlock
+	items = (items + workers - 1) / workers * workers
+	qb := (nq + items - 1) / items
+	return (qb + maxRows - 1) / maxRows * maxRows
+}
+
 // searchStore finds, for each of the nq rows of queries, the k nearest vectors of s (exact, see finalize),
 // parallel over runtime.GOMAXPROCS(0) goroutines, and calls emit(q, neighbours) once per query from those
 // goroutines (neighbours is reused after emit returns). fallbacks counts the queries that needed the fallback.
@@ -352,7 +362,7 @@ func searchStore(s *store, queries []float32, k int, exclude func(q, i int) bool
 		return
 	}
 	workers := runtime.GOMAXPROCS(0)
-	qb := min(maxQueryBlock, max(maxRows, (nq+workers-1)/workers))
+	qb := queryBlock(nq, workers)
 	nBlocks := (nq + qb - 1) / qb
 	ng := s.groups()
 	nRanges := 1
