@@ -35,16 +35,18 @@ type kernelSet struct {
 var scalarKernels = kernelSet{name: "scalar", k6: scalarKernel6, k4: scalarKernel4, k2: scalarKernel2,
 	k1: scalarKernel1}
 
-// kernels is the set in use: with GOEXPERIMENT=simd on amd64, the AVX-512 set when the CPU has AVX-512
-// (kernel_simd_amd64.go), else the AVX2 + FMA set when it has those (kernel_avx2_amd64.go); else scalarKernels.
+// kernels is the set in use on amd64: the AVX-512 set when the binary is built with GOEXPERIMENT=simd and the CPU
+// has AVX-512 (kernel_simd_amd64.go), else the AVX2 + FMA assembly set when the CPU has those
+// (kernel_avx2_amd64.s; not with the purego build tag); else scalarKernels.
 var kernels = scalarKernels
 
 // simdKernelSets lists every SIMD kernel set this binary has and this CPU runs (the tests check each against the
 // scalar one).
 var simdKernelSets []kernelSet
 
-// KernelName says which distance kernels this binary uses: "avx512" or "avx2" (built with GOEXPERIMENT=simd, on a
-// CPU with AVX-512, or with AVX2 and FMA) or "scalar". Results are identical either way; only the speed differs.
+// KernelName says which distance kernels this binary uses: "avx512" (built with GOEXPERIMENT=simd, on a CPU with
+// AVX-512), "avx2" (on a CPU with AVX2 and FMA) or "scalar". Results are identical either way; only the speed
+// differs.
 func KernelName() string { return kernels.name }
 
 // scalarRow computes the keys and mask of one query row against one group.
