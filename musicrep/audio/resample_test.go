@@ -164,3 +164,19 @@ func TestDotKernel(t *testing.T) {
 	}
 	t.Logf("dot kernel: %s", dotKernelName)
 }
+
+// The two-output inner product gives, for each output, the same bits as the one-output one.
+func TestDot2Kernel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n <= 540; n++ {
+		h, x, y := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range h {
+			h[i], x[i], y[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		gx, gy := dot2Kernel(h, x, y)
+		if wx, wy := dot(h, x), dot(h, y); math.Float32bits(gx) != math.Float32bits(wx) ||
+			math.Float32bits(gy) != math.Float32bits(wy) {
+			t.Fatalf("%s, n=%d: dot2 gave %g, %g; dot %g, %g", dotKernelName, n, gx, gy, wx, wy)
+		}
+	}
+}
