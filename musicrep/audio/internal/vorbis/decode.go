@@ -165,25 +165,34 @@ func (d *Decoder) inverseCoupling(mapping *mapping, residueVectors [][]float32) 
 	for i := mapping.couplingSteps; i > 0; i-- {
 		magnitudeVector := residueVectors[mapping.magnitude[i-1]]
 		angleVector := residueVectors[mapping.angle[i-1]]
-		for j := range magnitudeVector {
-			m := magnitudeVector[j]
-			a := angleVector[j]
-			if m > 0 {
-				if a > 0 {
-					a = m - a // musicrep: upstream's "m, a = m, m-a", which go vet flags as a self-assignment
-				} else {
-					a, m = m, m+a
-				}
+		uncouple(magnitudeVector, angleVector)
+	}
+}
+
+// uncouple is the body of upstream's coupling loop (musicrep: a function of its own, so that an AVX2 version,
+// decode_simd_amd64.go, can take its place).
+var uncouple = uncoupleScalar
+
+func uncoupleScalar(magnitudeVector, angleVector []float32) {
+	angleVector = angleVector[:len(magnitudeVector)]
+	for j := range magnitudeVector {
+		m := magnitudeVector[j]
+		a := angleVector[j]
+		if m > 0 {
+			if a > 0 {
+				a = m - a // musicrep: upstream's "m, a = m, m-a", which go vet flags as a self-assignment
 			} else {
-				if a > 0 {
-					a = m + a // upstream: "m, a = m, m+a"
-				} else {
-					a, m = m, m-a
-				}
+				a, m = m, m+a
 			}
-			magnitudeVector[j] = m
-			angleVector[j] = a
+		} else {
+			if a > 0 {
+				a = m + a // upstream: "m, a = m, m+a"
+			} else {
+				a, m = m, m-a
+			}
 		}
+		magnitudeVector[j] = m
+		angleVector[j] = a
 	}
 }
 

@@ -16,6 +16,9 @@ type imdctLookup struct {
 	// musicrep: for imdctAVX2's last steps: Bs is B with each pair swapped; CD holds, per 4 values of k < n/8,
 	// four 8-float vectors of C's pairs (c0, c1): (c1, c1), (c0, −c0), (−c1, c1), (c0, c0).
 	Bs, CD []float32
+	// musicrep: for imdctPreAVX2, per 4 values of j < n/8, six 8-float vectors of pairs (one pair per j):
+	// (−a0, −a1), (−a1, a0), (a2, a3), (a3, −a2), (a4, a4), (a5, −a5) with imdctPre's a0 … a5 of that j.
+	PA []float32
 }
 
 func generateIMDCTLookup(n int, l *imdctLookup) {
@@ -39,6 +42,25 @@ func generateIMDCTLookup(n int, l *imdctLookup) {
 	l.Bs = make([]float32, n/2)
 	for k := 0; k < n/4; k++ {
 		l.Bs[2*k], l.Bs[2*k+1] = l.B[2*k+1], l.B[2*k]
+	}
+	l.PA = make([]float32, 0, 12*n/8)
+	for j0 := 0; j0+4 <= n/8; j0 += 4 {
+		var v [6][8]float32
+		for q := 0; q < 4; q++ {
+			j := j0 + q
+			a0, a1 := l.A[n/2-2*j-1], l.A[n/2-2*j-2]
+			a2, a3 := l.A[n/4-2*j-1], l.A[n/4-2*j-2]
+			a4, a5 := l.A[n/2-4-4*j], l.A[n/2-3-4*j]
+			v[0][2*q], v[0][2*q+1] = -a0, -a1
+			v[1][2*q], v[1][2*q+1] = -a1, a0
+			v[2][2*q], v[2][2*q+1] = a2, a3
+			v[3][2*q], v[3][2*q+1] = a3, -a2
+			v[4][2*q], v[4][2*q+1] = a4, a4
+			v[5][2*q], v[5][2*q+1] = a5, -a5
+		}
+		for i := range v {
+			l.PA = append(l.PA, v[i][:]...)
+		}
 	}
 	l.CD = make([]float32, 0, 4*n/4)
 	for k0 := 0; k0+4 <= n/8; k0 += 4 {

@@ -33,13 +33,18 @@ func imdctAVX2(t *imdctLookup, in, out []float32) {
 		return
 	}
 	imdctCheck(t, in, out)
-	imdctPre(t, in, out)
+	imdctPreAVX2(t, in, out)
 	po := unsafe.Pointer(unsafe.SliceData(out))
 	ld := int(ilog(n) - 1)
 	for l := 0; l < ld-3; l++ {
-		if n>>uint(l+3) >= 8 {
+		switch k0 := n >> uint(l+3); {
+		case k0 >= 8:
 			imdctStageAVX2(t, po, n, l)
-		} else {
+		case k0 == 4:
+			imdctStage4AVX2(t, po, n, l)
+		case k0 == 2:
+			imdctStage2AVX2(t, po, n)
+		default:
 			imdctStage(t, po, n, l)
 		}
 	}
@@ -72,6 +77,82 @@ func imdctStageAVX2(t *imdctLookup, po unsafe.Pointer, n, l int) {
 			st8(po, base, p1.Add(p3))
 			st8(po, base-k0, d.Mul(w0).Add(ds.Mul(w1)))
 		}
+	}
+}
+
+// imdctPreAVX2 is imdctPre four values of j at a time, in pairs (one pair per j). Per j, upstream computes
+// v0 = (−x3)·a0 + (−x1)·a1, v1 = (−x3)·a1 − (−x1)·a0, v2 = y0·a2 + y2·a3, v3 = y0·a3 − y2·a2 from x1 = in[4j+1],
+// x3 = in[4j+3], y0 = in[n2−4j−4], y2 = in[n2−4j−2], then out[n4+2j…] = (v2+v0, v3+v1) and
+// out[2j…] = ((v2−v0)·a4 + (v3−v1)·a5, (v3−v1)·a4 − (v2−v0)·a5). Here (v0, v1) = x3·(−a0, −a1) + x1·(−a1, a0) and
+// (v2, v3) = y0·(a2, a3) + y2·(a3, −a2), the same values bit for bit ((−x)·a = x·(−a) = −(x·a) exactly, and
+// p − q = p + (−q)); x1, x3, y0, y2 are gathered from in with 128-bit and in-lane shuffles (no arithmetic).
+// Index ranges: j < n8 in steps of 4; in indices [4j, 4j+16) and [n2−4j−16, n2−4j) lie in [0, n2); out indices
+// [2j, 2j+8) ⊂ [0, n4) and [n4+2j, n4+2j+8) ⊂ [n4, n2); PA holds 48 floats per step.
+func imdctPreAVX2(t *imdctLookup, in, out []float32) {
+	n := len(in) * 2
+	n2, n4, n8 := n/2, n/4, n/8
+	if len(t.PA) < 12*n8 {
+		panic("vorbis: imdct tables too short")
+	}
+	pi, po := unsafe.Pointer(unsafe.SliceData(in)), unsafe.Pointer(unsafe.SliceData(out))
+	pp := unsafe.Pointer(unsafe.SliceData(t.PA))
+	for j := 0; j < n8; j += 4 {
+		l0, l1 := ld8(pi, 4*j), ld8(pi, 4*j+8)    // blocks of 4: j, j+1 | j+2, j+3
+		a := l0.ConcatPermute128Scalars(0, 2, l1) // blocks j | j+2
+		b := l0.ConcatPermute128Scalars(1, 3, l1) // blocks j+1 | j+3
+		x3 := a.ConcatPermuteScalarsGrouped(3, 3, 7, 7, b)
+		x1 := a.ConcatPermuteScalarsGrouped(1, 1, 5, 5, b)
+		m0, m1 := ld8(pi, n2-4*j-16), ld8(pi, n2-4*j-8) // blocks j+3, j+2 | j+1, j
+		c := m1.ConcatPermute128Scalars(1, 3, m0)       // blocks j | j+2
+		d := m1.ConcatPermute128Scalars(0, 2, m0)       // blocks j+1 | j+3
+		y0 := c.ConcatPermuteScalarsGrouped(0, 0, 4, 4, d)
+		y2 := c.ConcatPermuteScalarsGrouped(2, 2, 6, 6, d)
+		w := 12 * j
+		p01 := x3.Mul(ld8(pp, w)).Add(x1.Mul(ld8(pp, w+8)))
+		p23 := y0.Mul(ld8(pp, w+16)).Add(y2.Mul(ld8(pp, w+24)))
+		q := p23.Sub(p01)
+		qs := q.ConcatPermuteScalarsGrouped(1, 0, 3, 2, q)
+		st8(po, n4+2*j, p23.Add(p01))
+		st8(po, 2*j, q.Mul(ld8(pp, w+32)).Add(qs.Mul(ld8(pp, w+40))))
+	}
+}
+
+// imdctStage4AVX2 is the stage with k0 = 4: each group of 8 floats [top−8, top) holds P3 (the pairs i3 of r = 1,
+// 0) in its low half and P1 (i1 of r = 1, 0) in its high half, so one vector is one group: the halves are
+// broadcast, combined as in imdctStageAVX2, and the results joined (P3's new values low, P1's high). Groups cover
+// [0, n2) in steps of 8.
+func imdctStage4AVX2(t *imdctLookup, po unsafe.Pointer, n, l int) {
+	n2 := n / 2
+	k1 := 1 << uint(l+3)
+	a00, a01, a10, a11 := t.A[0], t.A[1], t.A[k1], t.A[k1+1]
+	w0 := archsimd.LoadFloat32x8Array(&[8]float32{a10, a10, a00, a00, a10, a10, a00, a00})
+	w1 := archsimd.LoadFloat32x8Array(&[8]float32{a11, -a11, a01, -a01, a11, -a11, a01, -a01})
+	for base := 0; base+8 <= n2; base += 8 {
+		v := ld8(po, base)
+		x := v.ConcatPermute128Scalars(1, 1, v) // P1 | P1
+		y := v.ConcatPermute128Scalars(0, 0, v) // P3 | P3
+		d := x.Sub(y)
+		ds := d.ConcatPermuteScalarsGrouped(1, 0, 3, 2, d)
+		r := d.Mul(w0).Add(ds.Mul(w1))
+		st8(po, base, r.ConcatPermute128Scalars(0, 3, x.Add(y)))
+	}
+}
+
+// imdctStage2AVX2 is the last stage (k0 = 2, r = 0 only): each 4 floats [n2−4−4g, n2−4g) hold P3 (low pair) and P1
+// (high pair), so a vector holds two groups, one per 128-bit half.
+func imdctStage2AVX2(t *imdctLookup, po unsafe.Pointer, n int) {
+	n2 := n / 2
+	a0, a1 := t.A[0], t.A[1]
+	w0 := archsimd.BroadcastFloat32x8(a0)
+	w1 := archsimd.LoadFloat32x8Array(&[8]float32{a1, -a1, a1, -a1, a1, -a1, a1, -a1})
+	for base := 0; base+8 <= n2; base += 8 {
+		v := ld8(po, base)
+		x := v.ConcatPermuteScalarsGrouped(2, 3, 2, 3, v) // P1, P1
+		y := v.ConcatPermuteScalarsGrouped(0, 1, 0, 1, v) // P3, P3
+		d := x.Sub(y)
+		ds := d.ConcatPermuteScalarsGrouped(1, 0, 3, 2, d)
+		r := d.Mul(w0).Add(ds.Mul(w1))
+		st8(po, base, r.ConcatPermuteScalarsGrouped(0, 1, 6, 7, x.Add(y)))
 	}
 }
 
