@@ -333,11 +333,24 @@ func (s *Stream) ReadMono(dst []float32) (int, error) {
 // mean over a float32 axis of length 2 does, so stereo mixes match librosa bit for bit.
 func mixDown(dst, interleaved []float32, channels int) {
 	if channels == 2 {
-		for i := range dst {
-			dst[i] = (interleaved[2*i] + interleaved[2*i+1]) / 2
-		}
+		mixStereo(dst, interleaved)
 		return
 	}
+	mixDownGeneral(dst, interleaved, channels)
+}
+
+// mixStereo is mixDown for two channels: mixStereoScalar, or an AVX version with the same operations
+// (mix_simd_amd64.go).
+var mixStereo = mixStereoScalar
+
+func mixStereoScalar(dst, interleaved []float32) {
+	interleaved = interleaved[:2*len(dst)]
+	for i := range dst {
+		dst[i] = (interleaved[2*i] + interleaved[2*i+1]) / 2
+	}
+}
+
+func mixDownGeneral(dst, interleaved []float32, channels int) {
 	inv := 1 / float32(channels)
 	for i := range dst {
 		var sum float32
@@ -346,6 +359,17 @@ func mixDown(dst, interleaved []float32, channels int) {
 		}
 		dst[i] = sum * inv
 	}
+}
+
+// allFinite says whether no value of x is NaN or ±Inf (exponent bits all ones): a scalar loop, or an AVX2 one
+// (mix_simd_amd64.go).
+var allFinite = func(x []float32) bool {
+	for _, v := range x {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			return false
+		}
+	}
+	return true
 }
 
 // Audio is a decoded signal: interleaved float32 samples.
@@ -497,6 +521,9 @@ func streamMono(s *Stream, rate int, ropt ResamplerOptions, from, to int64, emit
 // checkFinite rejects NaN and ±Inf samples (a float WAV can hold them; they would poison every frame they touch).
 // offset is the index of x[0] in the signal, for the message.
 func checkFinite(x []float32, name string, offset int64) error {
+	if allFinite(x) {
+		return nil
+	}
 	for i, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("audio: %s: sample %d is %v: the signal must be finite", name, offset+int64(i), v)
