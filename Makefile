@@ -133,7 +133,8 @@ bench-scaling: xla-setup
 
 ## bench-mel: the audio front-end (decode + resample + log-mel, BenchmarkMelFile) vs librosa, interleaved, wall and
 ## CPU time with 95 % intervals of the ratio (BENCHMARKS.md §F; bench/mel.sh → out/bench/mel/; BENCH_REPS rounds,
-## BENCH_BASE=an older build's audio test binary adds it to each round; installs librosa into .venv-mel).
+## BENCH_BASE=an older build's audio test binary adds it to each round; one thread (the fair row) and two
+## (musicrep2t, decoding one chunk ahead; BENCH_TWO_THREADS=0 drops it); installs librosa into .venv-mel).
 bench-mel:
 	bash bench/mel.sh
 
