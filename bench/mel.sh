@@ -23,7 +23,7 @@ if ! .venv-mel/bin/python -c 'import librosa' 2>/dev/null; then
 	.venv-mel/bin/pip install -q --disable-pip-version-check -r scripts/golden/requirements-mel.txt
 fi
 go test -c -o "$OUT/audio.test" ./musicrep/audio
-{ grep -m1 'model name' /proc/cpuinfo; nproc; go version; date -u; git rev-parse HEAD; } >"$OUT/env.txt"
+{ grep -m1 'model name' /proc/cpuinfo; nproc --all; go version; date -u; git rev-parse HEAD; } >"$OUT/env.txt"
 : >"$OUT/runs.txt"
 load() { cut -d' ' -f1 /proc/loadavg; }
 gobench() { # name binary [GOMAXPROCS]
