@@ -19,7 +19,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling bench-mel clean
+.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling bench-mel bench-mel-stages clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -137,6 +137,12 @@ bench-scaling: xla-setup
 ## (musicrep2t, decoding one chunk ahead; BENCH_TWO_THREADS=0 drops it); installs librosa into .venv-mel).
 bench-mel:
 	bash bench/mel.sh
+
+## bench-mel-stages: the front-end's stages (whole, Vorbis decoding, resampling, mel) of this build against
+## BENCH_BASE=another build's audio test binary, interleaved, CPU time ratios with 95 % intervals (bench/mel_stages.sh
+## → out/bench/mel-stages/).
+bench-mel-stages:
+	bash bench/mel_stages.sh
 
 clean:
 	rm -rf bin out
