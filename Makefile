@@ -42,7 +42,7 @@ test: toolchain-check fmt-check vet data-check docker-lint unit fuzz-smoke unit-
 toolchain-check:
 	@v=$(GO_TOOLCHAIN); bad=0; \
 	grep -qx "toolchain $$v" go.mod || { echo "toolchain-check: go.mod's toolchain line is not $$v"; bad=1; }; \
-	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh bench/scaling.sh bench/mel.sh \
+	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh bench/scaling.sh bench/mel.sh bench/mel_stages.sh \
 		scripts/gpu-check.sh tests/browser/run-notebook.mjs; do \
 		grep -q "$$v" $$f || { echo "toolchain-check: $$f does not name $$v"; bad=1; }; done; \
 	for f in docker/Dockerfile docker/Dockerfile.cuda; do \
