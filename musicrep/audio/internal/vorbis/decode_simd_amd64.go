@@ -14,6 +14,8 @@ func init() {
 	if archsimd.X86.AVX2() {
 		uncouple = uncoupleAVX2
 		mulInPlace = mulInPlaceAVX2
+		addInterleaved2 = addInterleaved2AVX2
+		interleave2 = interleave2AVX2
 	}
 }
 
@@ -53,5 +55,50 @@ func mulInPlaceAVX2(s, w []float32) {
 	archsimd.ClearAVXUpperBits()
 	for ; i < n; i++ {
 		s[i] *= w[i]
+	}
+}
+
+// zip8 interleaves x and y (8 values each) into the 16 values x0, y0, x1, y1, …: in-lane shuffles, then the 128-bit
+// halves in order.
+func zip8(x, y archsimd.Float32x8) (archsimd.Float32x8, archsimd.Float32x8) {
+	t0 := x.ConcatPermuteScalarsGrouped(0, 1, 4, 5, y)  // x0 x1 y0 y1 | x4 x5 y4 y5
+	t1 := x.ConcatPermuteScalarsGrouped(2, 3, 6, 7, y)  // x2 x3 y2 y3 | x6 x7 y6 y7
+	t0 = t0.ConcatPermuteScalarsGrouped(0, 2, 1, 3, t0) // x0 y0 x1 y1 | x4 y4 x5 y5
+	t1 = t1.ConcatPermuteScalarsGrouped(0, 2, 1, 3, t1) // x2 y2 x3 y3 | x6 y6 x7 y7
+	return t0.ConcatPermute128Scalars(0, 2, t1), t0.ConcatPermute128Scalars(1, 3, t1)
+}
+
+func interleave2AVX2(dst, a, b []float32) {
+	n := len(a)
+	dst, b = dst[:2*n], b[:n]
+	pd, pa, pb := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(a)),
+		unsafe.Pointer(unsafe.SliceData(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		lo, hi := zip8(ld8(pa, i), ld8(pb, i))
+		st8(pd, 2*i, lo)
+		st8(pd, 2*i+8, hi)
+	}
+	archsimd.ClearAVXUpperBits()
+	for ; i < n; i++ {
+		dst[2*i], dst[2*i+1] = a[i], b[i]
+	}
+}
+
+// addInterleaved2AVX2 adds each a[i], b[i] to ov's value as the scalar loop does (src + ov, one rounding).
+func addInterleaved2AVX2(dst, a, b, ov []float32) {
+	n := len(a)
+	dst, b, ov = dst[:2*n], b[:n], ov[:2*n]
+	pd, pa, pb, po := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(a)),
+		unsafe.Pointer(unsafe.SliceData(b)), unsafe.Pointer(unsafe.SliceData(ov))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		lo, hi := zip8(ld8(pa, i), ld8(pb, i))
+		st8(pd, 2*i, lo.Add(ld8(po, 2*i)))
+		st8(pd, 2*i+8, hi.Add(ld8(po, 2*i+8)))
+	}
+	archsimd.ClearAVXUpperBits()
+	for ; i < n; i++ {
+		dst[2*i], dst[2*i+1] = a[i]+ov[2*i], b[i]+ov[2*i+1]
 	}
 }

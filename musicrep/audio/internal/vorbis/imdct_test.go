@@ -217,6 +217,25 @@ func TestElementwiseKernelsIdentical(t *testing.T) {
 			if !same(s1, s2) {
 				t.Fatalf("n=%d: mulInPlace %v, scalar %v", n, s2, s1)
 			}
+			ov := make([]float32, 2*n)
+			for i := range ov {
+				ov[i] = val()
+			}
+			want, got := make([]float32, 2*n), make([]float32, 2*n)
+			for i := range m {
+				want[2*i], want[2*i+1] = m[i]+ov[2*i], a[i]+ov[2*i+1]
+			}
+			addInterleaved2(got, m, a, ov)
+			if !same(want, got) {
+				t.Fatalf("n=%d: addInterleaved2 %v, scalar %v", n, got, want)
+			}
+			for i := range m {
+				want[2*i], want[2*i+1] = m[i], a[i]
+			}
+			interleave2(got, m, a)
+			if !same(want, got) {
+				t.Fatalf("n=%d: interleave2 %v, scalar %v", n, got, want)
+			}
 		}
 	}
 }
