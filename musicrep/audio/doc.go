@@ -50,6 +50,8 @@
 // the power FFT's stages run as vector code that performs the scalar code's floating-point operations in the
 // same order, so their outputs are bit-identical to the scalar build's (each kernel has a test against its scalar
 // version; the Vorbis decoder stays bit-identical to github.com/jfreymuth/vorbis). Only the resampler's inner
-// product itself (above) differs from the scalar build, in the last bits. BENCHMARKS.md §F compares the whole
+// product itself (above) differs from the scalar build, in the last bits. With GOAMD64=v3 or above the compiler
+// fuses scalar multiply-adds, so the IMDCT and FFT stages keep their scalar code there (the vector versions round
+// every product and would differ from it). BENCHMARKS.md §F compares the whole
 // front-end with librosa + soxr.
 package audio

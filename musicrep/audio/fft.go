@@ -23,7 +23,7 @@ type powerFFT struct {
 }
 
 // fftStages runs the radix-2 stages over the bit-reversed (re, im): fftStagesScalar, or fftStagesAVX2
-// (fft_simd_amd64.go, GOEXPERIMENT=simd), which does the same float64 operations four butterflies at a time.
+// (fft_simd_amd64.go, GOEXPERIMENT=simd, GOAMD64 below v3), which does the same float64 operations four butterflies at a time.
 var fftStages = fftStagesScalar
 
 func fftStagesScalar(f *powerFFT, re, im []float64) {

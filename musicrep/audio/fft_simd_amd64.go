@@ -1,4 +1,4 @@
-//go:build goexperiment.simd && amd64
+//go:build goexperiment.simd && amd64 && !amd64.v3
 
 package audio
 
@@ -7,6 +7,8 @@ import (
 	"unsafe"
 )
 
+// Not built with GOAMD64=v3 or above, where the compiler fuses the scalar stages' multiply-adds: the vector stages,
+// rounding every product, would then differ from them in the last bits.
 func init() {
 	if archsimd.X86.AVX2() {
 		fftStages = fftStagesAVX2

@@ -21,6 +21,14 @@ func init() {
 
 var zeros8 = archsimd.BroadcastFloat32x8(0)
 
+func ld8(p unsafe.Pointer, i int) archsimd.Float32x8 {
+	return archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(p, 4*i)))
+}
+
+func st8(p unsafe.Pointer, i int, v archsimd.Float32x8) {
+	v.StoreArray((*[8]float32)(unsafe.Add(p, 4*i)))
+}
+
 // uncoupleAVX2 is upstream's inverse coupling 8 values at a time, branch-free: with S = m+a and D = m−a, the four
 // cases (m > 0, a > 0) → (m, D); (m > 0, a ≤ 0) → (S, m); (m ≤ 0, a > 0) → (m, S); (m ≤ 0, a ≤ 0) → (D, m) are
 // selected by the two comparisons (false for NaN and ±0, as the scalar comparisons).

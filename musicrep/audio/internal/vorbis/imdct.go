@@ -109,8 +109,8 @@ func imdctW(n int, a []float32) ([]float32, []int) {
 	return w, off
 }
 
-// imdctKernel is the IMDCT in use: imdctAVX2 when the binary was built with GOEXPERIMENT=simd and the CPU has
-// AVX2 (imdct_simd_amd64.go), else imdctScalar. Both give bit-identical results (TestIMDCTKernelsIdentical).
+// imdctKernel is the IMDCT in use: imdctAVX2 when the binary was built with GOEXPERIMENT=simd (and GOAMD64 below
+// v3) and the CPU has AVX2 (imdct_simd_amd64.go), else imdctScalar. Both give bit-identical results (TestIMDCTKernelsIdentical).
 var imdctKernel = imdctScalar
 
 func imdct(t *imdctLookup, in, out []float32) { imdctKernel(t, in, out) }

@@ -1,4 +1,4 @@
-//go:build goexperiment.simd && amd64
+//go:build goexperiment.simd && amd64 && !amd64.v3
 
 package vorbis
 
@@ -12,18 +12,13 @@ import (
 // butterflies at a time: the same float32 additions, subtractions and multiplications on the same operands, each
 // rounded once (no fused multiply-adds), so its output is bit-identical to imdctScalar's
 // (TestIMDCTKernelsIdentical) and to the upstream module's (TestVorbisForkMatchesUpstream in musicrep/audio).
+// Not built with GOAMD64=v3 or above: there the compiler fuses the scalar code's multiply-adds (upstream's module
+// too), which this kernel, rounding every product, would no longer match bit for bit; that build keeps the scalar
+// IMDCT.
 func init() {
 	if archsimd.X86.AVX2() {
 		imdctKernel = imdctAVX2
 	}
-}
-
-func ld8(p unsafe.Pointer, i int) archsimd.Float32x8 {
-	return archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(p, 4*i)))
-}
-
-func st8(p unsafe.Pointer, i int, v archsimd.Float32x8) {
-	v.StoreArray((*[8]float32)(unsafe.Add(p, 4*i)))
 }
 
 func imdctAVX2(t *imdctLookup, in, out []float32) {
