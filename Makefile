@@ -19,7 +19,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scan-curve bench-opsmode bench-scaling bench-mel clean
+.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scan-curve bench-opsmode bench-scaling bench-mel bench-mel-stages clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -42,7 +42,7 @@ test: toolchain-check fmt-check vet data-check docker-lint unit fuzz-smoke unit-
 toolchain-check:
 	@v=$(GO_TOOLCHAIN); bad=0; \
 	grep -qx "toolchain $$v" go.mod || { echo "toolchain-check: go.mod's toolchain line is not $$v"; bad=1; }; \
-	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh bench/scaling.sh bench/mel.sh bench/opsmode.sh \
+	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh bench/scaling.sh bench/mel.sh bench/mel_stages.sh bench/opsmode.sh \
 		scripts/gpu-check.sh tests/browser/run-notebook.mjs; do \
 		grep -q "$$v" $$f || { echo "toolchain-check: $$f does not name $$v"; bad=1; }; done; \
 	for f in docker/Dockerfile docker/Dockerfile.cuda; do \
@@ -145,9 +145,16 @@ bench-scan-curve: models audio-setup xla-setup
 
 ## bench-mel: the audio front-end (decode + resample + log-mel, BenchmarkMelFile) vs librosa, interleaved, wall and
 ## CPU time with 95 % intervals of the ratio (BENCHMARKS.md §F; bench/mel.sh → out/bench/mel/; BENCH_REPS rounds,
-## BENCH_BASE=an older build's audio test binary adds it to each round; installs librosa into .venv-mel).
+## BENCH_BASE=an older build's audio test binary adds it to each round; one thread (the fair row) and two
+## (musicrep2t, decoding one chunk ahead; BENCH_TWO_THREADS=0 drops it); installs librosa into .venv-mel).
 bench-mel:
 	bash bench/mel.sh
+
+## bench-mel-stages: the front-end's stages (whole, Vorbis decoding, resampling, mel) of this build against
+## BENCH_BASE=another build's audio test binary, interleaved, CPU time ratios with 95 % intervals (bench/mel_stages.sh
+## → out/bench/mel-stages/).
+bench-mel-stages:
+	bash bench/mel_stages.sh
 
 clean:
 	rm -rf bin out

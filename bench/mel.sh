@@ -7,6 +7,9 @@
 # an older commit's: `git worktree add --detach /tmp/base COMMIT && (cd /tmp/base && GOEXPERIMENT=simd go test -c
 # -o /tmp/base.test ./musicrep/audio)`). Wall times (ms/op) and CPU times (cpu-ms/op: user + system of the process,
 # which other processes on a shared machine disturb less) are summarised as medians over the rounds at the end.
+# Each round also runs BenchmarkMelFile with GOMAXPROCS=2 (row musicrep2t: the decoder one chunk ahead in a second
+# goroutine, musicrep/audio monoChunks); librosa is single-threaded, so the fair headline is the GOMAXPROCS=1 row
+# (musicrep). BENCH_TWO_THREADS=0 leaves the two-thread run out.
 # Outputs in out/bench/mel/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,15 +23,16 @@ if ! .venv-mel/bin/python -c 'import librosa' 2>/dev/null; then
 	.venv-mel/bin/pip install -q --disable-pip-version-check -r scripts/golden/requirements-mel.txt
 fi
 go test -c -o "$OUT/audio.test" ./musicrep/audio
-{ grep -m1 'model name' /proc/cpuinfo; nproc; go version; date -u; git rev-parse HEAD; } >"$OUT/env.txt"
+{ grep -m1 'model name' /proc/cpuinfo; nproc --all; go version; date -u; git rev-parse HEAD; } >"$OUT/env.txt"
 : >"$OUT/runs.txt"
 load() { cut -d' ' -f1 /proc/loadavg; }
-gobench() { # name binary
-	(cd musicrep/audio && "$2" -test.run '^$' -test.bench '^BenchmarkMelFile$' -test.benchtime 5x -test.cpu 1) |
+gobench() { # name binary [GOMAXPROCS]
+	(cd musicrep/audio && "$2" -test.run '^$' -test.bench '^BenchmarkMelFile$' -test.benchtime 5x -test.cpu "${3:-1}") |
 		awk -v n="$1" -v l="$(load)" '/^BenchmarkMelFile/ {printf "%s wall_ms %.1f cpu_ms %s load %s\n", n, $3/1e6, ($6 == "cpu-ms/op" ? $5 : "nan"), l}'
 }
 for r in $(seq "$REPS"); do
 	gobench musicrep "$(pwd)/$OUT/audio.test" | tee -a "$OUT/runs.txt"
+	if [[ ${BENCH_TWO_THREADS:-1} == 1 ]]; then gobench musicrep2t "$(pwd)/$OUT/audio.test" 2 | tee -a "$OUT/runs.txt"; fi
 	if [[ -n ${BENCH_BASE:-} ]]; then gobench base "$BENCH_BASE" | tee -a "$OUT/runs.txt"; fi
 	l=$(load)
 	.venv-mel/bin/python scripts/golden/mel_bench.py --reps 5 |
@@ -46,11 +50,11 @@ def med(xs):
     xs = [x for x in xs if x == x]  # an older build without cpu-ms/op reports nan
     return statistics.median(xs) if xs else float("nan")
 for name, v in rows.items():
-    print("%-8s median of %d rounds: wall %.1f ms (%.1f–%.1f), CPU %.1f ms (%.1f–%.1f), load %.1f–%.1f" % (
+    print("%-10s median of %d rounds: wall %.1f ms (%.1f–%.1f), CPU %.1f ms (%.1f–%.1f), load %.1f–%.1f" % (
         name, len(v), med(x[0] for x in v), min(x[0] for x in v), max(x[0] for x in v), med(x[1] for x in v),
         min(x[1] for x in v), max(x[1] for x in v), min(x[2] for x in v), max(x[2] for x in v)))
 # Ratios of runs in the same round (same load), as geometric means with a 95 % t-interval over the rounds.
-pairs = [("musicrep", "librosa"), ("base", "librosa"), ("musicrep", "base")]
+pairs = [("musicrep", "librosa"), ("musicrep2t", "librosa"), ("base", "librosa"), ("musicrep", "base")]
 for a, b in pairs:
     if a not in rows or b not in rows:
         continue

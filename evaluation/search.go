@@ -14,7 +14,7 @@ func nearest(base []float32, dim int, queries []float32, k int, exclude func(q, 
 	if len(queries) == 0 {
 		return [][]index.Neighbor{}, nil
 	}
-	f, err := index.NewFlat(base, dim)
+	f, err := index.NewFlatShared(base, dim)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // Format is an audio file format that this package decodes.
@@ -333,11 +335,24 @@ func (s *Stream) ReadMono(dst []float32) (int, error) {
 // mean over a float32 axis of length 2 does, so stereo mixes match librosa bit for bit.
 func mixDown(dst, interleaved []float32, channels int) {
 	if channels == 2 {
-		for i := range dst {
-			dst[i] = (interleaved[2*i] + interleaved[2*i+1]) / 2
-		}
+		mixStereo(dst, interleaved)
 		return
 	}
+	mixDownGeneral(dst, interleaved, channels)
+}
+
+// mixStereo is mixDown for two channels: mixStereoScalar, or an AVX version with the same operations
+// (mix_simd_amd64.go).
+var mixStereo = mixStereoScalar
+
+func mixStereoScalar(dst, interleaved []float32) {
+	interleaved = interleaved[:2*len(dst)]
+	for i := range dst {
+		dst[i] = (interleaved[2*i] + interleaved[2*i+1]) / 2
+	}
+}
+
+func mixDownGeneral(dst, interleaved []float32, channels int) {
 	inv := 1 / float32(channels)
 	for i := range dst {
 		var sum float32
@@ -346,6 +361,17 @@ func mixDown(dst, interleaved []float32, channels int) {
 		}
 		dst[i] = sum * inv
 	}
+}
+
+// allFinite says whether no value of x is NaN or ±Inf (exponent bits all ones): a scalar loop, or an AVX2 one
+// (mix_simd_amd64.go).
+var allFinite = func(x []float32) bool {
+	for _, v := range x {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			return false
+		}
+	}
+	return true
 }
 
 // Audio is a decoded signal: interleaved float32 samples.
@@ -448,12 +474,13 @@ func streamMono(s *Stream, rate int, ropt ResamplerOptions, from, to int64, emit
 		}
 		rs.window(from, to)
 	}
-	in := make([]float32, 32768)
+	next, stop := monoChunks(s, 32768)
+	defer stop()
 	var out []float32
 	var read int64
 	for {
-		n, err := s.ReadMono(in)
-		if n > 0 {
+		in, err := next()
+		if n := len(in); n > 0 {
 			if err := checkFinite(in[:n], s.name, read); err != nil {
 				return read, err
 			}
@@ -494,9 +521,81 @@ func streamMono(s *Stream, rate int, ropt ResamplerOptions, from, to int64, emit
 	return read, nil
 }
 
+// monoChunks hands out s's mono samples (ReadMono) in chunks of up to size samples: next returns the next chunk,
+// valid until the following call, and the error ReadMono gave with it (io.EOF at the end); no call may follow an
+// error. With GOMAXPROCS > 1 a goroutine decodes one chunk ahead, so decoding overlaps the caller's work on the
+// previous chunk (resampling and the mel frames: the front-end's wall time on two cores, BENCHMARKS.md §F); the
+// chunks and their order are the same either way, so results are bit-identical (TestMelFileThreadsIdentical).
+// stop ends the goroutine and waits for it: call it before s is used again or closed. Memory: three chunks
+// instead of one.
+func monoChunks(s *Stream, size int) (next func() ([]float32, error), stop func()) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		buf := make([]float32, size)
+		return func() ([]float32, error) {
+			n, err := s.ReadMono(buf)
+			return buf[:n], err
+		}, func() {}
+	}
+	type chunk struct {
+		x   []float32
+		err error
+	}
+	full := make(chan chunk, 1)
+	free := make(chan []float32, 3)
+	for range 3 {
+		free <- make([]float32, size)
+	}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(full)
+		for {
+			var buf []float32
+			select {
+			case buf = <-free:
+			case <-quit:
+				return
+			}
+			n, err := s.ReadMono(buf)
+			select {
+			case full <- chunk{buf[:n], err}:
+			case <-quit:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var held []float32
+	next = func() ([]float32, error) {
+		if held != nil {
+			free <- held[:cap(held)] // never blocks: three buffers, three slots
+			held = nil
+		}
+		c, ok := <-full
+		if !ok {
+			return nil, io.EOF
+		}
+		held = c.x
+		return c.x, c.err
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			close(quit)
+			<-done
+		})
+	}
+	return next, stop
+}
+
 // checkFinite rejects NaN and ±Inf samples (a float WAV can hold them; they would poison every frame they touch).
 // offset is the index of x[0] in the signal, for the message.
 func checkFinite(x []float32, name string, offset int64) error {
+	if allFinite(x) {
+		return nil
+	}
 	for i, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("audio: %s: sample %d is %v: the signal must be finite", name, offset+int64(i), v)

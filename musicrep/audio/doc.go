@@ -40,5 +40,18 @@
 // floor (lin2db floors at −100 dB, doubled to −200). [MelFile] does the same from a file, and [MelFrames] hands
 // the frames out one at a time: both decode, resample and analyse as a stream, in memory bounded for any file
 // length (the centred segment's position comes from the length the container declares, checked against the
-// decoded length; only the segment is resampled). [LoadBlocks] streams the resampled mono signal itself.
+// decoded length; only the segment is resampled). [LoadBlocks] streams the resampled mono signal itself. With
+// GOMAXPROCS ≥ 2 these decode one block ahead in a second goroutine, with bit-identical results.
+//
+// # Speed
+//
+// Built with GOEXPERIMENT=simd on an AVX2 CPU, the Vorbis IMDCT, inverse coupling and windowing
+// (internal/vorbis), the stereo mixdown, the resampler's two-outputs-at-a-time inner products (dot2_amd64.s) and
+// the power FFT's stages run as vector code that performs the scalar code's floating-point operations in the
+// same order, so their outputs are bit-identical to the scalar build's (each kernel has a test against its scalar
+// version; the Vorbis decoder stays bit-identical to github.com/jfreymuth/vorbis). Only the resampler's inner
+// product itself (above) differs from the scalar build, in the last bits. With GOAMD64=v3 or above the compiler
+// fuses scalar multiply-adds, so the IMDCT and FFT stages keep their scalar code there (the vector versions round
+// every product and would differ from it). BENCHMARKS.md §F compares the whole
+// front-end with librosa + soxr.
 package audio

@@ -11,6 +11,11 @@ var dotKernelName = "scalar"
 
 func dot(h, x []float32) float32 { return dotKernel(h, x) }
 
+// dot2Kernel computes dot(h, x) and dot(h, y) in one pass over h (the resampler's phase-major blocks: two outputs
+// of the same filter phase). Each result is bit-identical to dotKernel's on the same operands: the same
+// accumulators, in the same order, per output (TestDot2Kernel).
+var dot2Kernel = func(h, x, y []float32) (float32, float32) { return dotKernel(h, x), dotKernel(h, y) }
+
 // dotScalar is the plain-Go inner product (len(x) ≥ len(h)): four partial sums in a fixed order.
 func dotScalar(h, x []float32) float32 {
 	x = x[:len(h)]

@@ -16,6 +16,7 @@ func init() {
 		dotKernel, dotKernelName = dotAVX512, "avx512"
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		dotKernel, dotKernelName = dotAVX2, "avx2"
+		dot2Kernel = dot2AVX2
 	}
 }
 
@@ -92,4 +93,25 @@ func sum8(v archsimd.Float32x8) float32 {
 	archsimd.ClearAVXUpperBits()
 	// The pairwise order of two AddPairs steps (Go 1.26's archsimd had them, 1.27's does not): the same sums.
 	return (out[0] + out[1]) + (out[2] + out[3])
+}
+
+// dot2FMA is in dot2_amd64.s.
+//
+//go:noescape
+func dot2FMA(h, x, y *float32, n int) (rx, ry float32)
+
+// dot2AVX2 is dotAVX2 on two inputs at once (dot2FMA, assembly), with dotAVX2's scalar tail: each result is
+// bit-identical to dotAVX2's.
+func dot2AVX2(h, x, y []float32) (float32, float32) {
+	n := len(h)
+	x, y = x[:n], y[:n]
+	if n == 0 {
+		return 0, 0
+	}
+	rx, ry := dot2FMA(&h[0], &x[0], &y[0], n)
+	if i := n &^ 7; i < n {
+		rx += dotScalar(h[i:], x[i:])
+		ry += dotScalar(h[i:], y[i:])
+	}
+	return rx, ry
 }

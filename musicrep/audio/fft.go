@@ -17,6 +17,31 @@ type powerFFT struct {
 	wr, wi []float64 // twiddles exp(-2πi·j/m), j < m/2
 	sr, si []float64 // split twiddles exp(-2πi·k/n), k ≤ m/2
 	re, im []float64 // work arrays of m values
+	// tr, ti hold the twiddles of each stage contiguously: those of the stage with half-size h (j < h) at h-1+j
+	// (for fftStagesAVX2).
+	tr, ti []float64
+}
+
+// fftStages runs the radix-2 stages over the bit-reversed (re, im): fftStagesScalar, or fftStagesAVX2
+// (fft_simd_amd64.go, GOEXPERIMENT=simd, GOAMD64 below v3), which does the same float64 operations four butterflies at a time.
+var fftStages = fftStagesScalar
+
+func fftStagesScalar(f *powerFFT, re, im []float64) {
+	m := f.m
+	for size := 2; size <= m; size <<= 1 {
+		half, step := size/2, m/size
+		for start := 0; start < m; start += size {
+			a, b := re[start:start+half], re[start+half:start+size]
+			c, d := im[start:start+half], im[start+half:start+size]
+			for j := range a {
+				wr, wi := f.wr[j*step], f.wi[j*step]
+				tr := wr*b[j] - wi*d[j]
+				ti := wr*d[j] + wi*b[j]
+				b[j], d[j] = a[j]-tr, c[j]-ti
+				a[j], c[j] = a[j]+tr, c[j]+ti
+			}
+		}
+	}
 }
 
 func newPowerFFT(n int) *powerFFT {
@@ -37,6 +62,13 @@ func newPowerFFT(n int) *powerFFT {
 		s, c := math.Sincos(-2 * math.Pi * float64(j) / float64(m))
 		f.wr[j], f.wi[j] = c, s
 	}
+	f.tr, f.ti = make([]float64, max(m-1, 0)), make([]float64, max(m-1, 0))
+	for half := 1; half < m; half <<= 1 {
+		step := m / (2 * half)
+		for j := range half {
+			f.tr[half-1+j], f.ti[half-1+j] = f.wr[j*step], f.wi[j*step]
+		}
+	}
 	for k := range f.sr {
 		s, c := math.Sincos(-2 * math.Pi * float64(k) / float64(n))
 		f.sr[k], f.si[k] = c, s
@@ -52,20 +84,7 @@ func (f *powerFFT) power(x, out []float64) {
 	for i, r := range f.rev {
 		re[r], im[r] = x[2*i], x[2*i+1]
 	}
-	for size := 2; size <= m; size <<= 1 {
-		half, step := size/2, m/size
-		for start := 0; start < m; start += size {
-			a, b := re[start:start+half], re[start+half:start+size]
-			c, d := im[start:start+half], im[start+half:start+size]
-			for j := range a {
-				wr, wi := f.wr[j*step], f.wi[j*step]
-				tr := wr*b[j] - wi*d[j]
-				ti := wr*d[j] + wi*b[j]
-				b[j], d[j] = a[j]-tr, c[j]-ti
-				a[j], c[j] = a[j]+tr, c[j]+ti
-			}
-		}
-	}
+	fftStages(f, re, im)
 	// X[k] = (Z[k] + conj(Z[m-k]))/2 − i·w^k·(Z[k] − conj(Z[m-k]))/2, w = exp(-2πi/n), Z[m] = Z[0].
 	out = out[:m+1]
 	out[0] = (re[0] + im[0]) * (re[0] + im[0])

@@ -64,6 +64,14 @@ func (s *melStream) finish() (int, error) {
 // MelSpectrogram(Decode(path).Mono(), rate, opt): see [MelFrames] for how.
 func MelFile(path string, opt MelOptions) (*Mel, error) {
 	var frameMajor []float32
+	if opt.SegmentSeconds > 0 && opt.check() == nil {
+		// The segment's frame count is known before the file is read: no regrowing (up to 16 MiB; a longer segment
+		// than the file is an error found later, so it must not cost its size here).
+		length := math.RoundToEven(opt.SegmentSeconds * float64(opt.SampleRate))
+		if values := (length/float64(opt.HopSize) + 1) * float64(opt.Bands); values <= 1<<22 {
+			frameMajor = make([]float32, 0, frameCount(int(length), opt.HopSize)*opt.Bands)
+		}
+	}
 	frames, err := MelFrames(path, opt, func(_ int, frame []float32) error {
 		frameMajor = append(frameMajor, frame...)
 		return nil
@@ -129,6 +137,9 @@ func melFrames(open func() (*Stream, error), opt MelOptions, fn func(t int, fram
 				segErr = err // reported once the whole file has decoded: a damaged file is reported as such
 			} else {
 				from, to = int64(start), int64(start+length)
+				if seg == nil {
+					seg = make([]float32, 0, frameCount(length, opt.HopSize)*opt.Bands)
+				}
 			}
 		}
 		seg = seg[:0]

@@ -187,3 +187,22 @@ func moveFirstAudioPackets(t *testing.T, b []byte, headerMagic string, k int) []
 	}
 	return out
 }
+
+// The slicing-by-8 Ogg CRC equals the byte-at-a-time definition for every length up to 100 and any start value.
+func TestOggCRCSlicing(t *testing.T) {
+	b := make([]byte, 100)
+	for i := range b {
+		b[i] = byte(i*131 + 7)
+	}
+	for n := 0; n <= len(b); n++ {
+		for _, start := range []uint32{0, 0xdeadbeef} {
+			want := start
+			for _, v := range b[:n] {
+				want = want<<8 ^ oggCRCTable[byte(want>>24)^v]
+			}
+			if got := oggCRC(start, b[:n]); got != want {
+				t.Fatalf("n=%d start %#x: %#08x, byte by byte %#08x", n, start, got, want)
+			}
+		}
+	}
+}

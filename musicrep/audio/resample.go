@@ -229,8 +229,14 @@ func (r *Resampler) phaseMajor(dst []float32, n int64) []float32 {
 		i := pos / l
 		p := int(pos - i*l)
 		h := r.table[p*r.taps : (p+1)*r.taps]
-		for j := j0; j < n; j += l {
-			// Output outCount+j: its input index is i + (j-j0)/l·M, the phase is p.
+		// Output outCount+j: its input index is i + (j-j0)/l·M, the phase is p; two outputs at a time.
+		j := j0
+		for ; j+l < n; j += 2 * l {
+			start := int(i + (j-j0)/l*m - int64(r.half) + 1 - r.bufStart)
+			next := start + int(m)
+			out[j], out[j+l] = dot2Kernel(h, r.buf[start:start+r.taps], r.buf[next:next+r.taps])
+		}
+		for ; j < n; j += l {
 			start := int(i + (j-j0)/l*m - int64(r.half) + 1 - r.bufStart)
 			out[j] = dot(h, r.buf[start:start+r.taps])
 		}

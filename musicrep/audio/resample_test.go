@@ -164,3 +164,50 @@ func TestDotKernel(t *testing.T) {
 	}
 	t.Logf("dot kernel: %s", dotKernelName)
 }
+
+// The two-output inner product gives, for each output, the same bits as the one-output one.
+func TestDot2Kernel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n <= 540; n++ {
+		h, x, y := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range h {
+			h[i], x[i], y[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		gx, gy := dot2Kernel(h, x, y)
+		if wx, wy := dot(h, x), dot(h, y); math.Float32bits(gx) != math.Float32bits(wx) ||
+			math.Float32bits(gy) != math.Float32bits(wy) {
+			t.Fatalf("%s, n=%d: dot2 gave %g, %g; dot %g, %g", dotKernelName, n, gx, gy, wx, wy)
+		}
+	}
+}
+
+// The stereo mixdown and the finiteness check in use (AVX2 under GOEXPERIMENT=simd) against the scalar loops.
+func TestMixKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n <= 40; n++ {
+		x := make([]float32, 2*n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		mixStereo(got, x)
+		mixStereoScalar(want, x)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: mix[%d] = %g, scalar %g", n, i, got[i], want[i])
+			}
+		}
+		if !allFinite(x) {
+			t.Fatalf("n=%d: finite samples reported non-finite", n)
+		}
+		for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+			for i := range x {
+				y := append([]float32(nil), x...)
+				y[i] = bad
+				if allFinite(y) {
+					t.Fatalf("n=%d: %v at %d not found", n, bad, i)
+				}
+			}
+		}
+	}
+}

@@ -99,7 +99,7 @@ func Nearest(ds *melon.Dataset, d *Data, e *musicrep.Embeddings, v []float32, k 
 	if slices.Equal(q, make([]float32, len(q))) {
 		return nil, nil, errors.New("cmir: the query vector is zero (no direction to compare by cosine)")
 	}
-	f, err := index.NewFlat(evaluation.Normalize(e.Data, e.Dim), e.Dim)
+	f, err := index.NewFlatShared(evaluation.Normalize(e.Data, e.Dim), e.Dim)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cmir: song embeddings %q: %w", e.Name, err)
 	}

@@ -8,18 +8,25 @@ func SquaredL2(a, b []float32) float64 {
 	if len(a) != len(b) {
 		panic("index: SquaredL2 of vectors of different lengths")
 	}
+	return squaredL2Kernel(a, b)
+}
+
+// squaredL2Kernel is squaredL2Go, or a SIMD version of the same arithmetic (bit-identical) where the CPU has one.
+var squaredL2Kernel = squaredL2Go
+
+func squaredL2Go(a, b []float32) float64 {
 	var acc [4]float64
 	body := len(a) - len(a)%4
 	for d := 0; d < body; d += 4 {
 		x, y := a[d:d+4:d+4], b[d:d+4:d+4]
 		for j := range 4 {
 			diff := float64(x[j]) - float64(y[j])
-			acc[j] += diff * diff
+			acc[j] += float64(diff * diff) // the conversion forbids fusing into a multiply-add (Go spec)
 		}
 	}
 	for d := body; d < len(a); d++ {
 		diff := float64(a[d]) - float64(b[d])
-		acc[0] += diff * diff
+		acc[0] += float64(diff * diff)
 	}
 	return (acc[0] + acc[1]) + (acc[2] + acc[3])
 }

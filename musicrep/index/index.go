@@ -22,8 +22,9 @@
 // candidates within a proven tolerance of the k-th key can be among the k nearest; their exact distances are
 // computed and sorted. When the heap cannot prove that nothing it dropped qualifies (many near-ties, e.g.
 // duplicated vectors), the query's scope is scanned again for every vector within the tolerance. The result
-// never depends on the float32 rounding, so it is the same with the AVX-512 or AVX2 kernels (GOEXPERIMENT=simd builds
-// on CPUs that have them) and the portable scalar ones, and so is an IVF built from the same seed.
+// never depends on the float32 rounding, so it is the same with the AVX-512 kernels (GOEXPERIMENT=simd builds on
+// CPUs that have it), the AVX2 + FMA assembly kernels (any amd64 build, on CPUs that have them) and the portable
+// scalar ones, and so is an IVF built from the same seed.
 //
 // Data problems (NaN or infinite values, empty input, a k or an NList out of range, corrupt files) are returned
 // as errors that say what to change. Searches are safe for concurrent use; an index is immutable once built.

@@ -332,7 +332,8 @@ func (x *IVF) search(queries []float32, nq, k, nprobe int, exclude func(q, i int
 	dim := x.dim
 	workers := runtime.GOMAXPROCS(0)
 	capacity := heapCapacity(k)
-	qb := min(nq, ivfQueryBlock, max(256, (32<<20)/(12*capacity))) // heaps: at most ~32 MB per goroutine
+	// Heaps of 16-byte candidates: at most ~32 MB per goroutine.
+	qb := min(nq, ivfQueryBlock, max(256, (32<<20)/(16*capacity)))
 	scanners := make([]*scanner, workers)
 	heaps := make([][]candHeap, workers) // per worker, one heap per query of the block
 	for w := range scanners {
@@ -418,12 +419,12 @@ func (x *IVF) search(queries []float32, nq, k, nprobe int, exclude func(q, i int
 					h := &heaps[v][i]
 					all = append(all, h.h...)
 					if h.full() {
-						bound = min(bound, h.h[0].key)
+						bound = min(bound, h.h[0].key())
 					}
 				}
 				if len(all) > capacity {
 					sortCands(all)
-					bound = min(bound, all[capacity].key)
+					bound = min(bound, all[capacity].key())
 					all = all[:capacity]
 				}
 				for j, l := range probes[i*nprobe : (i+1)*nprobe] {
@@ -462,7 +463,7 @@ func (x *IVF) probe(sc *scanner, block []float32, m, nprobe int, probes []int32)
 		h := &hs[i]
 		bound := float32(math.Inf(1))
 		if h.full() {
-			bound = h.h[0].key
+			bound = h.h[0].key()
 		}
 		out, _ = sc.finalize(c, block[i*dim:(i+1)*dim], i, h.h, bound, nprobe, whole, nil, nil, out[:0])
 		for j, nb := range out {

@@ -10,7 +10,7 @@ const (
 	blockWidth = 16
 	groupWidth = 2 * blockWidth
 	// maxRows is the largest number of queries one kernel call handles.
-	maxRows = 4
+	maxRows = 6
 )
 
 // groupKernel computes the float32 ranking keys of rows queries against one group of groupWidth packed vectors:
@@ -25,25 +25,28 @@ const (
 // all obey the error bound of keyErrorBound, on which the exactness of the search rests.
 type groupKernel func(q []float32, dim int, grp, norms, thr, keys []float32, masks []uint32)
 
-// kernelSet holds the kernels for 4, 2 and 1 query rows.
+// kernelSet holds the kernels for 6, 4, 2 and 1 query rows.
 type kernelSet struct {
-	name       string
-	k4, k2, k1 groupKernel
+	name           string
+	k6, k4, k2, k1 groupKernel
 }
 
 // scalarKernels are plain Go; they run everywhere.
-var scalarKernels = kernelSet{name: "scalar", k4: scalarKernel4, k2: scalarKernel2, k1: scalarKernel1}
+var scalarKernels = kernelSet{name: "scalar", k6: scalarKernel6, k4: scalarKernel4, k2: scalarKernel2,
+	k1: scalarKernel1}
 
-// kernels is the set in use: with GOEXPERIMENT=simd on amd64, the AVX-512 set when the CPU has AVX-512
-// (kernel_simd_amd64.go), else the AVX2 + FMA set when it has those (kernel_avx2_amd64.go); else scalarKernels.
+// kernels is the set in use on amd64: the AVX-512 set when the binary is built with GOEXPERIMENT=simd and the CPU
+// has AVX-512 (kernel_simd_amd64.go), else the AVX2 + FMA assembly set when the CPU has those
+// (kernel_avx2_amd64.s; not with the purego build tag); else scalarKernels.
 var kernels = scalarKernels
 
 // simdKernelSets lists every SIMD kernel set this binary has and this CPU runs (the tests check each against the
 // scalar one).
 var simdKernelSets []kernelSet
 
-// KernelName says which distance kernels this binary uses: "avx512" or "avx2" (built with GOEXPERIMENT=simd, on a
-// CPU with AVX-512, or with AVX2 and FMA) or "scalar". Results are identical either way; only the speed differs.
+// KernelName says which distance kernels this binary uses: "avx512" (built with GOEXPERIMENT=simd, on a CPU with
+// AVX-512), "avx2" (on a CPU with AVX2 and FMA) or "scalar". Results are identical either way; only the speed
+// differs.
 func KernelName() string { return kernels.name }
 
 // scalarRow computes the keys and mask of one query row against one group.
@@ -71,6 +74,12 @@ func scalarRow(q []float32, dim int, grp, norms []float32, thr float32, keys []f
 		}
 	}
 	return mask
+}
+
+func scalarKernel6(q []float32, dim int, grp, norms, thr, keys []float32, masks []uint32) {
+	for r := range 6 {
+		masks[r] = scalarRow(q[r*dim:], dim, grp, norms, thr[r], keys[r*groupWidth:])
+	}
 }
 
 func scalarKernel4(q []float32, dim int, grp, norms, thr, keys []float32, masks []uint32) {

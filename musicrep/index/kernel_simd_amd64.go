@@ -8,7 +8,7 @@ import "simd/archsimd"
 // 4- and 2-row kernels (broadcast query element, fused multiply-add with a block row), 1 x 2 for one row. Go's
 // register allocator uses 15 vector registers, so larger tiles spill (measured: 4 rows x 2 blocks ~90 GFLOP/s
 // per core on the EPYC (Zen 4) of the benchmark machine, 8 x 1 ~30, 8 x 2 ~40).
-var simdKernels = kernelSet{name: "avx512", k4: simdKernel4, k2: simdKernel2, k1: simdKernel1}
+var simdKernels = kernelSet{name: "avx512", k6: simdKernel6, k4: simdKernel4, k2: simdKernel2, k1: simdKernel1}
 
 func init() {
 	if archsimd.X86.AVX512() {
@@ -25,6 +25,13 @@ func epilogue(a, b, n0, n1, m2 archsimd.Float32x16, thr float32, keys []float32)
 	store16(ka, keys[0:16])
 	store16(kb, keys[16:32])
 	return uint32(ka.LessEqual(t).ToBits()) | uint32(kb.LessEqual(t).ToBits())<<16
+}
+
+// simdKernel6 is the 4-row kernel then the 2-row one (a 6-row tile of two blocks would need 12 accumulators of
+// 16 lanes and spill).
+func simdKernel6(q []float32, dim int, grp, norms, thr, keys []float32, masks []uint32) {
+	simdKernel4(q, dim, grp, norms, thr, keys, masks)
+	simdKernel2(q[4*dim:], dim, grp, norms, thr[4:], keys[4*groupWidth:], masks[4:])
 }
 
 func simdKernel4(q []float32, dim int, grp, norms, thr, keys []float32, masks []uint32) {

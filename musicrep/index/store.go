@@ -15,6 +15,9 @@ type store struct {
 	packed  []float32 // len(norms)*dim
 	norms   []float32 // squared norms, rounded to float32; +Inf for padding
 	maxNorm float64   // an upper bound of every stored vector's Euclidean norm
+	// rows, when not nil, is the same vectors row-major (a caller's matrix, not copied; position = row), read by
+	// exactDist: a packed vector's elements lie in dim different cache lines, a row's in dim/16.
+	rows []float32
 }
 
 // newStore returns a store of positions slots (rounded up to whole groups), all padding.
@@ -81,17 +84,26 @@ func (s *store) vector(pos int, dst []float32) []float32 {
 // exactDist is the squared L2 distance between q and the vector at pos, the reference every search result is
 // defined by (SquaredL2's summation, so results agree bit for bit with it).
 func (s *store) exactDist(q []float32, pos int) float64 {
-	dim := s.dim
-	col := s.packed[pos/blockWidth*blockWidth*dim+pos%blockWidth:]
+	if s.rows != nil {
+		return SquaredL2(q, s.rows[pos*s.dim:(pos+1)*s.dim])
+	}
+	return exactDistKernel(q, s.packed[pos/blockWidth*blockWidth*s.dim+pos%blockWidth:], s.dim)
+}
+
+// exactDistKernel computes SquaredL2(q[:dim], x) for the packed vector x whose element d is col[d*blockWidth]:
+// exactDistGo, or its SIMD version (bit-identical) where the CPU has one.
+var exactDistKernel = exactDistGo
+
+func exactDistGo(q []float32, col []float32, dim int) float64 {
 	var acc [4]float64
 	body := dim - dim%4
 	for d, qv := range q[:body] {
 		diff := float64(qv) - float64(col[d*blockWidth])
-		acc[d%4] += diff * diff
+		acc[d%4] += float64(diff * diff) // the conversion forbids fusing into a multiply-add (Go spec)
 	}
 	for d := body; d < dim; d++ {
 		diff := float64(q[d]) - float64(col[d*blockWidth])
-		acc[0] += diff * diff
+		acc[0] += float64(diff * diff)
 	}
 	return (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
@@ -128,11 +140,13 @@ func (sc *scanner) ensureHeaps(n, capacity int) []candHeap {
 
 // scanRows scans groups [g0, g1) of s for nr <= maxRows query rows (q holds them contiguously, nr*dim),
 // offering every admitted vector to heaps hs[r]. ids maps positions to indices (nil: the position is the
-// index); qidx[r] is the query number passed to exclude. nr must be 1, 2 or 4.
+// index); qidx[r] is the query number passed to exclude. nr must be 1, 2, 4 or 6.
 func (sc *scanner) scanRows(s *store, q []float32, nr int, g0, g1 int, hs []*candHeap, ids []int32, qidx []int,
 	exclude func(q, i int) bool) {
 	var kern groupKernel
 	switch nr {
+	case 6:
+		kern = kernels.k6
 	case 4:
 		kern = kernels.k4
 	case 2:
@@ -140,7 +154,7 @@ func (sc *scanner) scanRows(s *store, q []float32, nr int, g0, g1 int, hs []*can
 	case 1:
 		kern = kernels.k1
 	default:
-		panic("index: scanRows: nr must be 1, 2 or 4")
+		panic("index: scanRows: nr must be 1, 2, 4 or 6")
 	}
 	dim := s.dim
 	for g := g0; g < g1; g++ {
@@ -161,7 +175,7 @@ func (sc *scanner) scanRows(s *store, q []float32, nr int, g0, g1 int, hs []*can
 				if ids != nil {
 					id = int(ids[pos])
 				}
-				c := cand{key: sc.keys[r*groupWidth+j], id: int32(id), pos: int32(pos)}
+				c := newCand(sc.keys[r*groupWidth+j], int32(id), int32(pos))
 				if !h.admits(c) {
 					continue
 				}
@@ -174,8 +188,8 @@ func (sc *scanner) scanRows(s *store, q []float32, nr int, g0, g1 int, hs []*can
 	}
 }
 
-// scanMany scans groups [g0, g1) for nrows query rows lying one after another in q, in kernel calls of 4, 2
-// and 1 rows.
+// scanMany scans groups [g0, g1) for nrows query rows lying one after another in q, in kernel calls of 6, 4,
+// 2 and 1 rows.
 func (sc *scanner) scanMany(s *store, q []float32, nrows int, g0, g1 int, hs []*candHeap, ids []int32, qidx []int,
 	exclude func(q, i int) bool) {
 	dim := s.dim
@@ -189,6 +203,8 @@ func (sc *scanner) scanMany(s *store, q []float32, nrows int, g0, g1 int, hs []*
 // rowsPerCall is the number of query rows of the next kernel call when rest rows remain.
 func rowsPerCall(rest int) int {
 	switch {
+	case rest >= 6:
+		return 6
 	case rest >= 4:
 		return 4
 	case rest >= 2:
@@ -202,20 +218,38 @@ func rowsPerCall(rest int) int {
 // can be among the k nearest (see finalize).
 func heapCapacity(k int) int { return k + 3 + k/8 }
 
-// sortCands sorts by (key, index): insertion sort for the usual few dozen candidates.
-func sortCands(cs []cand) {
-	if len(cs) > 48 {
-		slices.SortFunc(cs, candCmp)
-		return
+// sortCands sorts by (key, index) (a strict order: indices are distinct). Heapsort with the comparison inlined
+// (one uint64 comparison): for the few dozen candidates of a query several times faster than slices.SortFunc,
+// whose comparison is an indirect call. When cands is the scan's max-heap, building the heap is a no-op.
+func sortCands(cands []cand) {
+	n := len(cands)
+	for i := n/2 - 1; i >= 0; i-- {
+		siftCand(cands, i, n)
 	}
-	for i := 1; i < len(cs); i++ {
-		c := cs[i]
-		j := i
-		for ; j > 0 && candLess(c, cs[j-1]); j-- {
-			cs[j] = cs[j-1]
+	for end := n - 1; end > 0; end-- {
+		cands[0], cands[end] = cands[end], cands[0]
+		siftCand(cands, 0, end)
+	}
+}
+
+// siftCand moves h[i] down the max-heap h[:n].
+func siftCand(h []cand, i, n int) {
+	x := h[i]
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
 		}
-		cs[j] = c
+		if r := c + 1; r < n && candLess(h[c], h[r]) {
+			c = r
+		}
+		if !candLess(x, h[c]) {
+			break
+		}
+		h[i] = h[c]
+		i = c
 	}
+	h[i] = x
 }
 
 // groupRange is a range [lo, hi) of groups of a store.
@@ -236,27 +270,29 @@ func (sc *scanner) finalize(s *store, q []float32, qi int, cands []cand, bound f
 	if len(cands) == 0 || k <= 0 {
 		return out, false
 	}
-	sortCands(cands)
 	kk := min(k, len(cands))
+	// Sorted by key, the candidates' exact distances below come nearly in order, which the insertion sort of
+	// sortNeighbors finishes in about one comparison each.
+	sortCands(cands)
 	var qq float64
 	for _, v := range q {
 		qq += float64(v) * float64(v)
 	}
 	tol := rankTolerance(math.Sqrt(qq)*(1+1e-12), s.maxNorm, s.dim)
-	lim := float64(cands[kk-1].key) + tol
+	lim := float64(cands[kk-1].key()) + tol
 	if kk < k {
 		lim = math.Inf(1) // fewer candidates than k: everything the scan dropped is needed
 	}
 	if math.IsInf(float64(bound), 1) || float64(bound) > lim {
-		if sc.indexOnly && kk == 1 && (len(cands) == 1 || float64(cands[1].key) > lim) {
-			return append(out, Neighbor{Index: int(cands[0].id), Dist: math.NaN()}), false
+		if sc.indexOnly && kk == 1 && (len(cands) == 1 || float64(cands[1].key()) > lim) {
+			return append(out, Neighbor{Index: int(cands[0].id()), Dist: math.NaN()}), false
 		}
 		sc.dist = sc.dist[:0]
 		for _, c := range cands {
-			if float64(c.key) > lim {
+			if float64(c.key()) > lim {
 				break
 			}
-			sc.dist = append(sc.dist, Neighbor{Index: int(c.id), Dist: s.exactDist(q, int(c.pos))})
+			sc.dist = append(sc.dist, Neighbor{Index: int(c.id()), Dist: s.exactDist(q, int(c.pos))})
 		}
 		sortNeighbors(sc.dist)
 		return append(out, sc.dist[:kk]...), false
@@ -303,6 +339,16 @@ const (
 	minRangeGroups = 64
 )
 
+// queryBlock is the number of queries per work item of searchStore: at most about maxQueryBlock, a whole number
+// of 6-row kernel calls, and a number of items that the workers share evenly (822 queries on 2 workers: 210, 210,
+// 210 and 192 rather than 256, 256, 256 and 54, which left one worker 512 queries and the other 310).
+func queryBlock(nq, workers int) int {
+	items := (nq + maxQueryBlock - 1) / maxQueryBlock
+	items = (items + workers - 1) / workers * workers
+	qb := (nq + items - 1) / items
+	return (qb + maxRows - 1) / maxRows * maxRows
+}
+
 // searchStore finds, for each of the nq rows of queries, the k nearest vectors of s (exact, see finalize),
 // parallel over runtime.GOMAXPROCS(0) goroutines, and calls emit(q, neighbours) once per query from those
 // goroutines (neighbours is reused after emit returns). fallbacks counts the queries that needed the fallback.
@@ -316,7 +362,7 @@ func searchStore(s *store, queries []float32, k int, exclude func(q, i int) bool
 		return
 	}
 	workers := runtime.GOMAXPROCS(0)
-	qb := min(maxQueryBlock, max(maxRows, (nq+workers-1)/workers))
+	qb := queryBlock(nq, workers)
 	nBlocks := (nq + qb - 1) / qb
 	ng := s.groups()
 	nRanges := 1
@@ -373,7 +419,7 @@ func searchStore(s *store, queries []float32, k int, exclude func(q, i int) bool
 					h := &hs[i]
 					bound := float32(math.Inf(1))
 					if h.full() {
-						bound = h.h[0].key
+						bound = h.h[0].key()
 					}
 					if nRanges > 1 {
 						parts[q0+i][r] = partial{cands: slices.Clone(h.h), bound: bound}
@@ -417,7 +463,7 @@ func searchStore(s *store, queries []float32, k int, exclude func(q, i int) bool
 				}
 				if len(all) > capacity {
 					slices.SortFunc(all, candCmp)
-					bound = min(bound, all[capacity].key)
+					bound = min(bound, all[capacity].key())
 					all = all[:capacity]
 				}
 				var fell bool

@@ -77,23 +77,16 @@ func (d *Decoder) decodePacket(r *bitReader, out []float32) ([]float32, error) {
 			start = offset
 		}
 		if d.hasOverlap {
-			for ch := range d.rawBuffer {
-				addInterleaved(out[ch:], d.rawBuffer[ch][start:center], d.overlap[start*d.channels+ch:], d.channels)
-			}
+			d.addChannels(out, start, center, d.overlap[start*d.channels:])
 		}
 		d.overlapShort = false
 	} else /*short window*/ {
 		if d.hasOverlap {
 			if d.overlapShort {
-				for ch := range d.rawBuffer {
-					addInterleaved(out[ch:], d.rawBuffer[ch][:center], d.overlap[offset*d.channels+ch:], d.channels)
-				}
+				d.addChannels(out, 0, center, d.overlap[offset*d.channels:])
 			} else {
 				copy(out[:offset*d.channels], d.overlap)
-				for ch := range d.rawBuffer {
-					addInterleaved(out[offset*d.channels+ch:], d.rawBuffer[ch][:center],
-						d.overlap[offset*d.channels+ch:], d.channels)
-				}
+				d.addChannels(out[offset*d.channels:], 0, center, d.overlap[offset*d.channels:])
 			}
 		}
 		d.overlapShort = true
@@ -106,13 +99,18 @@ func (d *Decoder) decodePacket(r *bitReader, out []float32) ([]float32, error) {
 	oStart := overlapCenter - center/2
 	oEnd := overlapCenter + center/2
 	clear(d.overlap[:oStart*d.channels])
-	for ch := range d.rawBuffer {
-		src := d.rawBuffer[ch][center : center+oEnd-oStart]
-		dst := d.overlap[oStart*d.channels+ch:]
-		j := 0
-		for _, v := range src {
-			dst[j] = v
-			j += d.channels
+	if len(d.rawBuffer) == 2 {
+		interleave2(d.overlap[oStart*2:], d.rawBuffer[0][center:center+oEnd-oStart],
+			d.rawBuffer[1][center:center+oEnd-oStart])
+	} else {
+		for ch := range d.rawBuffer {
+			src := d.rawBuffer[ch][center : center+oEnd-oStart]
+			dst := d.overlap[oStart*d.channels+ch:]
+			j := 0
+			for _, v := range src {
+				dst[j] = v
+				j += d.channels
+			}
 		}
 	}
 	clear(d.overlap[oEnd*d.channels:])
@@ -120,6 +118,37 @@ func (d *Decoder) decodePacket(r *bitReader, out []float32) ([]float32, error) {
 
 	return out[:n*d.channels], nil
 }
+
+// addChannels sets out[j·c+ch] = rawBuffer[ch][from+j] + ov[j·c+ch] for j < to−from and every channel ch, c
+// channels (musicrep: upstream's overlap-add loops; stereo through addInterleaved2, the same additions).
+func (d *Decoder) addChannels(out []float32, from, to int, ov []float32) {
+	if len(d.rawBuffer) == 2 && d.channels == 2 {
+		addInterleaved2(out, d.rawBuffer[0][from:to], d.rawBuffer[1][from:to], ov)
+		return
+	}
+	for ch := range d.rawBuffer {
+		addInterleaved(out[ch:], d.rawBuffer[ch][from:to], ov[ch:], d.channels)
+	}
+}
+
+// addInterleaved2 sets dst[2i] = a[i] + ov[2i] and dst[2i+1] = b[i] + ov[2i+1] (len(b) = len(a)); interleave2 sets
+// dst[2i] = a[i], dst[2i+1] = b[i] (musicrep: the stereo overlap-add and overlap save; AVX2 versions in
+// decode_simd_amd64.go).
+var (
+	addInterleaved2 = func(dst, a, b, ov []float32) {
+		if len(a) == 0 {
+			return
+		}
+		addInterleaved(dst, a, ov, 2)
+		addInterleaved(dst[1:], b, ov[1:], 2)
+	}
+	interleave2 = func(dst, a, b []float32) {
+		dst, b = dst[:2*len(a)], b[:len(a)]
+		for i, v := range a {
+			dst[2*i], dst[2*i+1] = v, b[i]
+		}
+	}
+)
 
 // addInterleaved sets dst[i·c] = src[i] + ov[i·c] for every i < len(src) (musicrep: upstream indexes
 // out[i*channels+ch] and overlap[(start+i)*channels+ch] in the loop; same additions).
@@ -165,25 +194,34 @@ func (d *Decoder) inverseCoupling(mapping *mapping, residueVectors [][]float32) 
 	for i := mapping.couplingSteps; i > 0; i-- {
 		magnitudeVector := residueVectors[mapping.magnitude[i-1]]
 		angleVector := residueVectors[mapping.angle[i-1]]
-		for j := range magnitudeVector {
-			m := magnitudeVector[j]
-			a := angleVector[j]
-			if m > 0 {
-				if a > 0 {
-					a = m - a // musicrep: upstream's "m, a = m, m-a", which go vet flags as a self-assignment
-				} else {
-					a, m = m, m+a
-				}
+		uncouple(magnitudeVector, angleVector)
+	}
+}
+
+// uncouple is the body of upstream's coupling loop (musicrep: a function of its own, so that an AVX2 version,
+// decode_simd_amd64.go, can take its place).
+var uncouple = uncoupleScalar
+
+func uncoupleScalar(magnitudeVector, angleVector []float32) {
+	angleVector = angleVector[:len(magnitudeVector)]
+	for j := range magnitudeVector {
+		m := magnitudeVector[j]
+		a := angleVector[j]
+		if m > 0 {
+			if a > 0 {
+				a = m - a // musicrep: upstream's "m, a = m, m-a", which go vet flags as a self-assignment
 			} else {
-				if a > 0 {
-					a = m + a // upstream: "m, a = m, m+a"
-				} else {
-					a, m = m, m-a
-				}
+				a, m = m, m+a
 			}
-			magnitudeVector[j] = m
-			angleVector[j] = a
+		} else {
+			if a > 0 {
+				a = m + a // upstream: "m, a = m, m+a"
+			} else {
+				a, m = m, m-a
+			}
 		}
+		magnitudeVector[j] = m
+		angleVector[j] = a
 	}
 }
 

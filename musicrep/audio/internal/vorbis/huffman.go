@@ -16,17 +16,17 @@ func (h huffmanCode) Lookup(r *bitReader) uint32 {
 const huffmanTableBits = 10
 
 // huffmanTable decodes the first huffmanTableBits bits of a code with one lookup (musicrep). Entry p, for the
-// next bits p (the first in bit 0), is leaf<<32 | entry<<8 | length when the walk ends at a leaf within those bits
-// (length ≥ 1 bits), and node<<8 with length 0 when it has not: the walk goes on bit by bit from that node. It
-// is built by walking the tree as Lookup does, so decoding gives the same entries, also on incomplete trees and
-// past the end of a packet (where Read1 gives zeros, as the zero bits beyond the data in peek do).
-type huffmanTable []uint64
-
-const huffmanLeaf = 1 << 32
+// next bits p (the first in bit 0), is entry<<4 | length when the walk ends at a leaf within those bits (length
+// 1 … huffmanTableBits, so 4 bits), and node<<4 with length 0 when it has not: the walk goes on bit by bit from
+// that node. It is built by walking the tree as Lookup does, so decoding gives the same entries, also on incomplete
+// trees and past the end of a packet (where Read1 gives zeros, as the zero bits beyond the data in peek do).
+// Entries are 32 bits (4 KiB a table, which the L1 cache holds more of than the 64-bit entries of before); a code
+// whose entry or node numbers do not fit in 28 bits keeps the bit-by-bit walk.
+type huffmanTable []uint32
 
 func newHuffmanTable(h huffmanCode) huffmanTable {
-	if len(h) < 2 {
-		return nil // a single-entry or empty code: Lookup handles it as upstream does
+	if len(h) < 2 || len(h) >= 1<<28 {
+		return nil // a single-entry or empty code (Lookup handles it as upstream does), or one too large to pack
 	}
 	t := make(huffmanTable, 1<<huffmanTableBits)
 	for p := range t {
@@ -43,9 +43,9 @@ func newHuffmanTable(h huffmanCode) huffmanTable {
 			}
 		}
 		if i&1 == 1 {
-			t[p] = huffmanLeaf | uint64(i>>1)<<8 | uint64(k+1)
+			t[p] = (i>>1)<<4 | uint32(k+1)
 		} else {
-			t[p] = uint64(i) << 8
+			t[p] = i << 4
 		}
 	}
 	return t
@@ -54,12 +54,12 @@ func newHuffmanTable(h huffmanCode) huffmanTable {
 // lookup is Lookup through the table.
 func (t huffmanTable) lookup(h huffmanCode, r *bitReader) uint32 {
 	e := t[r.peek()&(1<<huffmanTableBits-1)]
-	if e&huffmanLeaf != 0 {
-		r.skip(uint(e & 0xff))
-		return uint32(e>>8) & 0xffffff
+	if k := e & 0xf; k != 0 {
+		r.skip(uint(k))
+		return e >> 4
 	}
 	r.skip(huffmanTableBits)
-	i := uint32(e >> 8)
+	i := e >> 4
 	for i&1 == 0 {
 		i = h[i+r.Read1()]
 	}

@@ -3,11 +3,22 @@ package vorbis
 import (
 	"math"
 	"math/bits"
+	"reflect"
 	"unsafe"
 )
 
 type imdctLookup struct {
 	A, B, C []float32
+	// musicrep: the butterfly twiddles of the stages with k0 ≥ 8, laid out for 8-float vectors (imdctW):
+	// W[wOff[l]:] holds stage l's blocks of 16 floats.
+	W    []float32
+	wOff []int
+	// musicrep: for imdctAVX2's last steps: Bs is B with each pair swapped; CD holds, per 4 values of k < n/8,
+	// four 8-float vectors of C's pairs (c0, c1): (c1, c1), (c0, −c0), (−c1, c1), (c0, c0).
+	Bs, CD []float32
+	// musicrep: for imdctPreAVX2, per 4 values of j < n/8, six 8-float vectors of pairs (one pair per j):
+	// (−a0, −a1), (−a1, a0), (a2, a3), (a3, −a2), (a4, a4), (a5, −a5) with imdctPre's a0 … a5 of that j.
+	PA []float32
 }
 
 func generateIMDCTLookup(n int, l *imdctLookup) {
@@ -27,24 +38,121 @@ func generateIMDCTLookup(n int, l *imdctLookup) {
 		l.C[2*k] = float32(math.Cos(2 * (2*fk + 1) * math.Pi / fn))
 		l.C[2*k+1] = float32(-math.Sin(2 * (2*fk + 1) * math.Pi / fn))
 	}
+	l.W, l.wOff = imdctW(n, l.A)
+	l.Bs = make([]float32, n/2)
+	for k := 0; k < n/4; k++ {
+		l.Bs[2*k], l.Bs[2*k+1] = l.B[2*k+1], l.B[2*k]
+	}
+	l.PA = make([]float32, 0, 12*n/8)
+	for j0 := 0; j0+4 <= n/8; j0 += 4 {
+		var v [6][8]float32
+		for q := 0; q < 4; q++ {
+			j := j0 + q
+			a0, a1 := l.A[n/2-2*j-1], l.A[n/2-2*j-2]
+			a2, a3 := l.A[n/4-2*j-1], l.A[n/4-2*j-2]
+			a4, a5 := l.A[n/2-4-4*j], l.A[n/2-3-4*j]
+			v[0][2*q], v[0][2*q+1] = -a0, -a1
+			v[1][2*q], v[1][2*q+1] = -a1, a0
+			v[2][2*q], v[2][2*q+1] = a2, a3
+			v[3][2*q], v[3][2*q+1] = a3, -a2
+			v[4][2*q], v[4][2*q+1] = a4, a4
+			v[5][2*q], v[5][2*q+1] = a5, -a5
+		}
+		for i := range v {
+			l.PA = append(l.PA, v[i][:]...)
+		}
+	}
+	l.CD = make([]float32, 0, 4*n/4)
+	for k0 := 0; k0+4 <= n/8; k0 += 4 {
+		var v [4][8]float32
+		for q := 0; q < 4; q++ {
+			c0, c1 := l.C[2*(k0+q)], l.C[2*(k0+q)+1]
+			v[0][2*q], v[0][2*q+1] = c1, c1
+			v[1][2*q], v[1][2*q+1] = c0, -c0
+			v[2][2*q], v[2][2*q+1] = -c1, c1
+			v[3][2*q], v[3][2*q+1] = c0, c0
+		}
+		for i := range v {
+			l.CD = append(l.CD, v[i][:]...)
+		}
+	}
 }
 
-// "inverse modified discrete cosine transform"
-func imdct(t *imdctLookup, in, out []float32) {
+// imdctW lays out the twiddles of the butterfly stages l with k0 = n>>(l+3) ≥ 8 for a kernel that processes four
+// butterflies (four consecutive r) at a time (musicrep). In stage l, butterfly (r, s2) combines the pairs at
+// i1 = n/2-2-2r-k0·s2 and i3 = i1-k0 with the twiddle (a0, a1) = (A[r·k1], A[r·k1+1]), k1 = 1<<(l+3). Block b
+// covers r = 4b … 4b+3; the 8 floats at n/2-8-8b-k0·s2 hold the pairs of r = 4b+3, 4b+2, 4b+1, 4b (in memory
+// order), so block b stores 16 floats: W0 = (a0, a0) per pair in that order, then W1 = (a1, −a1).
+func imdctW(n int, a []float32) ([]float32, []int) {
+	ld := int(ilog(n) - 1)
+	var w []float32
+	var off []int
+	for l := 0; l < ld-3; l++ {
+		off = append(off, len(w))
+		k0 := n >> uint(l+3)
+		if k0 < 8 {
+			continue
+		}
+		k1 := 1 << uint(l+3)
+		for b := 0; b < k0/8; b++ {
+			var w0, w1 [8]float32
+			for q := 0; q < 4; q++ {
+				r := 4*b + 3 - q
+				a0, a1 := a[r*k1], a[r*k1+1]
+				w0[2*q], w0[2*q+1] = a0, a0
+				w1[2*q], w1[2*q+1] = a1, -a1
+			}
+			w = append(w, w0[:]...)
+			w = append(w, w1[:]...)
+		}
+	}
+	return w, off
+}
+
+// imdctKernel is the IMDCT in use: imdctAVX2 when the binary was built with GOEXPERIMENT=simd (and GOAMD64 below
+// v3) and the CPU has AVX2 (imdct_simd_amd64.go), else imdctScalar. Both give bit-identical results (TestIMDCTKernelsIdentical).
+var imdctKernel = imdctScalar
+
+func imdct(t *imdctLookup, in, out []float32) { imdctKernel(t, in, out) }
+
+// imdctKernelName says which IMDCT is in use (for tests and benchmarks).
+func imdctKernelName() string {
+	if reflect.ValueOf(imdctKernel).Pointer() == reflect.ValueOf(imdctScalar).Pointer() {
+		return "scalar"
+	}
+	return "avx2"
+}
+
+// imdctScalar is the "inverse modified discrete cosine transform" (upstream's imdct).
+func imdctScalar(t *imdctLookup, in, out []float32) {
 	n := len(in) * 2
+	imdctCheck(t, in, out)
+	imdctPre(t, in, out)
+	po := unsafe.Pointer(unsafe.SliceData(out))
+	ld := int(ilog(n) - 1)
+	for l := 0; l < ld-3; l++ {
+		imdctStage(t, po, n, l)
+	}
+	imdctPost(t, in, out, ld)
+}
 
-	n2, n4, n8 := n/2, n/4, n/8
-	n3_4 := n - n4
-
-	// musicrep: the loops index through pointers, without bounds checks (the index ranges are noted at each loop;
-	// all lie inside the lengths checked here); the arithmetic is upstream's, operation for operation
-	// (TestVorbisForkMatchesUpstream: bit-identical output).
-	if len(out) < n || len(t.A) < n2 || len(t.B) < n2 || len(t.C) < n4 {
+// imdctCheck panics unless the buffers and tables fit a transform of len(in)·2 samples.
+// musicrep: the loops index through pointers, without bounds checks (the index ranges are noted at each loop;
+// all lie inside the lengths checked here); the arithmetic is upstream's, operation for operation
+// (TestVorbisForkMatchesUpstream: bit-identical output).
+func imdctCheck(t *imdctLookup, in, out []float32) {
+	n := len(in) * 2
+	if len(out) < n || len(t.A) < n/2 || len(t.B) < n/2 || len(t.C) < n/4 {
 		panic("vorbis: imdct buffers too short")
 	}
+}
+
+// imdctPre is the first step (upstream's first loop): in → out[:n2].
+func imdctPre(t *imdctLookup, in, out []float32) {
+	n := len(in) * 2
+	n2, n4, n8 := n/2, n/4, n/8
 	pi, po := unsafe.Pointer(unsafe.SliceData(in)), unsafe.Pointer(unsafe.SliceData(out))
-	pa, pb, pc := unsafe.Pointer(unsafe.SliceData(t.A)), unsafe.Pointer(unsafe.SliceData(t.B)),
-		unsafe.Pointer(unsafe.SliceData(t.C))
+	pa := unsafe.Pointer(unsafe.SliceData(t.A))
 
 	// more of these steps could be done in place, but we need two arrays anyway
 	// j < n8: A indices in [n2-4-4(n8-1), n2-1] = [0, n2), in indices in [0, n2), out indices in [0, n2).
@@ -64,35 +172,47 @@ func imdct(t *imdctLookup, in, out []float32) {
 		stf(po, 2*j+1, (v3-v1)*a4-(v2-v0)*a5)
 		stf(po, 2*j, (v2-v0)*a4+(v3-v1)*a5)
 	}
-	ld := int(ilog(n) - 1)
-	// musicrep: the butterflies index out through a pointer, without bounds checks. Every index is in [0, n2):
-	// the largest is i0 = i1+1 = n2-1 (r = 0); since 2r ≤ k0-2 (rlim = k0/2) and s2lim·k0 = n2, the last i3 is
-	// n2-2-k0-2r-2·k0·(s2lim/2-1) = k0-2-2r ≥ 0. The arithmetic is upstream's, operation for operation
-	// (TestVorbisForkMatchesUpstream: bit-identical output).
-	for l := 0; l < ld-3; l++ {
-		k0 := n >> uint(l+3)
-		k1 := 1 << uint(l+3)
-		rlim := n >> uint(l+4)
-		s2lim := 1 << uint(l+2)
-		for r := 0; r < rlim; r++ {
-			a0 := t.A[r*k1]
-			a1 := t.A[r*k1+1]
-			i1 := n2 - 2 - 2*r
-			i3 := n2 - 2 - k0 - 2*r
-			for s2 := 0; s2 < s2lim; s2 += 2 {
-				p1 := (*[2]float32)(unsafe.Add(po, 4*i1)) // out[i1], out[i0]
-				p3 := (*[2]float32)(unsafe.Add(po, 4*i3)) // out[i3], out[i2]
-				v0, v1 := p1[1], p1[0]
-				v2, v3 := p3[1], p3[0]
-				p1[1] = v0 + v2
-				p1[0] = v1 + v3
-				p3[1] = (v0-v2)*a0 - (v1-v3)*a1
-				p3[0] = (v1-v3)*a0 + (v0-v2)*a1
-				i1 -= 2 * k0
-				i3 -= 2 * k0
-			}
+}
+
+// imdctStage is stage l of the butterflies (upstream's loop body, musicrep: a function of its own, shared with
+// imdctAVX2 for the stages it does not vectorise).
+// musicrep: the butterflies index out through a pointer, without bounds checks. Every index is in [0, n2):
+// the largest is i0 = i1+1 = n2-1 (r = 0); since 2r ≤ k0-2 (rlim = k0/2) and s2lim·k0 = n2, the last i3 is
+// n2-2-k0-2r-2·k0·(s2lim/2-1) = k0-2-2r ≥ 0. The arithmetic is upstream's, operation for operation
+// (TestVorbisForkMatchesUpstream: bit-identical output).
+func imdctStage(t *imdctLookup, po unsafe.Pointer, n, l int) {
+	n2 := n / 2
+	k0 := n >> uint(l+3)
+	k1 := 1 << uint(l+3)
+	rlim := n >> uint(l+4)
+	s2lim := 1 << uint(l+2)
+	for r := 0; r < rlim; r++ {
+		a0 := t.A[r*k1]
+		a1 := t.A[r*k1+1]
+		i1 := n2 - 2 - 2*r
+		i3 := n2 - 2 - k0 - 2*r
+		for s2 := 0; s2 < s2lim; s2 += 2 {
+			p1 := (*[2]float32)(unsafe.Add(po, 4*i1)) // out[i1], out[i0]
+			p3 := (*[2]float32)(unsafe.Add(po, 4*i3)) // out[i3], out[i2]
+			v0, v1 := p1[1], p1[0]
+			v2, v3 := p3[1], p3[0]
+			p1[1] = v0 + v2
+			p1[0] = v1 + v3
+			p3[1] = (v0-v2)*a0 - (v1-v3)*a1
+			p3[0] = (v1-v3)*a0 + (v0-v2)*a1
+			i1 -= 2 * k0
+			i3 -= 2 * k0
 		}
 	}
+}
+
+// imdctPost is what follows the butterflies: bit reversal, twiddles C and B, and the output's symmetries.
+func imdctPost(t *imdctLookup, in, out []float32, ld int) {
+	n := len(in) * 2
+	n2, n4, n8 := n/2, n/4, n/8
+	n3_4 := n - n4
+	pi, po := unsafe.Pointer(unsafe.SliceData(in)), unsafe.Pointer(unsafe.SliceData(out))
+	pb, pc := unsafe.Pointer(unsafe.SliceData(t.B)), unsafe.Pointer(unsafe.SliceData(t.C))
 	for i := 0; i < n8; i++ {
 		j := int(bits.Reverse32(uint32(i)) >> uint(32-ld+3))
 		if i < j {

@@ -23,20 +23,23 @@ func (d *Decoder) applyWindow(t *windowType, samples [][]float32) {
 			s[i] = 0
 		}
 		s = samples[ch][prevOffset : prevOffset+t.prev/2]
-		w := d.windows[prevType][:len(s)]
-		for i := range s {
-			s[i] *= w[i]
-		}
+		mulInPlace(s, d.windows[prevType][:len(s)])
 		s = samples[ch][center+nextOffset : center+nextOffset+t.next/2]
-		w = d.windows[nextType][t.next/2:]
-		w = w[:len(s)]
-		for i := range s {
-			s[i] *= w[i]
-		}
+		w := d.windows[nextType][t.next/2:]
+		mulInPlace(s, w[:len(s)])
 		s = samples[ch][t.size-nextOffset:]
 		for i := range s {
 			s[i] = 0
 		}
+	}
+}
+
+// mulInPlace sets s[i] *= w[i] (musicrep: upstream's window loops, as a function that decode_simd_amd64.go replaces
+// with an AVX version: the same float32 products).
+var mulInPlace = func(s, w []float32) {
+	w = w[:len(s)]
+	for i := range s {
+		s[i] *= w[i]
 	}
 }
 
