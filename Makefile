@@ -19,7 +19,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling bench-mel bench-mel-stages clean
+.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scan-curve bench-opsmode bench-scaling bench-mel bench-mel-stages clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -42,7 +42,7 @@ test: toolchain-check fmt-check vet data-check docker-lint unit fuzz-smoke unit-
 toolchain-check:
 	@v=$(GO_TOOLCHAIN); bad=0; \
 	grep -qx "toolchain $$v" go.mod || { echo "toolchain-check: go.mod's toolchain line is not $$v"; bad=1; }; \
-	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh bench/scaling.sh bench/mel.sh bench/mel_stages.sh \
+	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh bench/scaling.sh bench/mel.sh bench/mel_stages.sh bench/opsmode.sh \
 		scripts/gpu-check.sh tests/browser/run-notebook.mjs; do \
 		grep -q "$$v" $$f || { echo "toolchain-check: $$f does not name $$v"; bad=1; }; done; \
 	for f in docker/Dockerfile docker/Dockerfile.cuda; do \
@@ -119,6 +119,12 @@ bench:
 bench-text:
 	bash bench/text.sh
 
+## bench-opsmode: the pure-Go backend's nodes one at a time (go:ops_sequential) vs its default (parallel for a
+## lone execution), interleaved A/B on binding training, MiniLM and musicnn, 95 % intervals of the ratio
+## (bench/opsmode.sh → out/bench/opsmode/; BENCH_REPS, OPSMODE_WORKLOADS).
+bench-opsmode: models
+	bash bench/opsmode.sh
+
 ## bench-scan: `musicrep library scan` (Go backend and xla:cpu) vs librosa + musicnn on TensorFlow CPU, whole
 ## commands interleaved on the same wesnoth-1.16-music files, and musicnn inference alone on Go, xla:cpu and TF
 ## (BENCHMARKS.md; bench/scan.sh → out/bench/scan/; uses .venv-golden from scripts/golden/musicnn-golden.sh).
@@ -130,6 +136,12 @@ bench-scan: models audio-setup
 ## (bench/scaling.sh → out/bench/scaling/; BENCH_SCALING_PUBLISH=1 copies the plots to bench/plots/).
 bench-scaling: xla-setup
 	bash bench/scaling.sh
+
+## bench-scan-curve: `musicrep library scan` (Go backend, xla:cpu) and librosa + musicnn on TensorFlow CPU on the
+## first 1, 4, 16 and 41 (all) wesnoth-1.16-music recordings: audio-s/s, files/s, CPU time, peak RSS, SVG plots
+## (bench/scaling.sh with BENCH_SCALING_PARTS=scan → out/bench/scaling/; BENCH_SCAN_COUNTS, BENCH_SCAN_TF=0).
+bench-scan-curve: models audio-setup xla-setup
+	BENCH_SCALING_PARTS=scan bash bench/scaling.sh
 
 ## bench-mel: the audio front-end (decode + resample + log-mel, BenchmarkMelFile) vs librosa, interleaved, wall and
 ## CPU time with 95 % intervals of the ratio (BENCHMARKS.md §F; bench/mel.sh → out/bench/mel/; BENCH_REPS rounds,

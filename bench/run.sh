@@ -49,12 +49,18 @@ fi
 
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
-# step NAME CMD...: runs CMD, logging the 1-minute load average at its start and end to loadavg.tsv.
+# step NAME CMD...: runs CMD, logging the 1-minute load average at its start and end to loadavg.tsv, and the peak
+# RSS of the step's largest process to rss-NAME.txt (GNU time's %M, kB, from wait4 over the process tree; CMD runs
+# in a child bash, so the shell functions and variables it uses are exported below).
 step() {
   local name=$1; shift
   printf '%s\tstart\t%s\t%s\n' "$name" "$(load1)" "$(date +%s)" >>"$OUT/loadavg.tsv"
   log "$name (load $(load1))"
-  "$@"
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%M' -o "$OUT/rss-$name.txt" bash -euo pipefail -c '"$@"' step "$@"
+  else
+    "$@"
+  fi
   printf '%s\tend\t%s\t%s\n' "$name" "$(load1)" "$(date +%s)" >>"$OUT/loadavg.tsv"
 }
 
@@ -114,6 +120,10 @@ gobench() { # gobench BINARY PKGDIR OUTFILE ARGS...
   local bin=$1 dir=$2 out=$3; shift 3
   (cd "$dir" && "$bin" -test.run '^$' -test.timeout 60m "$@") | tee "$OUT/$out" >&2
 }
+xlabench() { GOMLX_BACKEND=xla:cpu gobench "$@"; }
+torchrun() { "$PY" bench/torch_binding.py --epochs "$REPS" "$@"; }
+export OUT PY REPS PUB SEARCH_REPS SMALL_REPS
+export -f gobench xlabench torchrun
 step train_go_nosimd gobench "$OUT/bin/training-nosimd.test" musicrep/training train_go_nosimd.txt \
   -test.bench '^BenchmarkTrainEpoch$' -test.benchtime "$TRAIN_BT" -test.count "$REPS"
 step train_go_simd gobench "$OUT/bin/training-simd.test" musicrep/training train_go_simd.txt \
@@ -122,12 +132,10 @@ step train_go_nosimd_steady gobench "$OUT/bin/training-nosimd.test" musicrep/tra
   -test.bench '^BenchmarkTrainEpochSteady$' -test.benchtime "$TRAIN_BT" -test.count "$REPS"
 step train_go_simd_steady gobench "$OUT/bin/training-simd.test" musicrep/training train_go_simd_steady.txt \
   -test.bench '^BenchmarkTrainEpochSteady$' -test.benchtime "$TRAIN_BT" -test.count "$REPS"
-xlabench() { GOMLX_BACKEND=xla:cpu gobench "$@"; }
 step train_xla_cpu xlabench "$OUT/bin/training-xla.test" musicrep/training train_xla_cpu.txt \
   -test.bench '^BenchmarkTrainEpoch$' -test.benchtime "$TRAIN_BT" -test.count "$REPS"
 step train_xla_cpu_steady xlabench "$OUT/bin/training-xla.test" musicrep/training train_xla_cpu_steady.txt \
   -test.bench '^BenchmarkTrainEpochSteady$' -test.benchtime "$TRAIN_BT" -test.count "$REPS"
-torchrun() { "$PY" bench/torch_binding.py --epochs "$REPS" "$@"; }
 step train_torch_seed_t2 eval 'torchrun --threads 2 --mode seed >"$OUT/train_torch_seed_t2.json"'
 step train_torch_concat_t2 eval 'torchrun --threads 2 --mode concat >"$OUT/train_torch_concat_t2.json"'
 step train_torch_seed_t1 eval 'torchrun --threads 1 --mode seed >"$OUT/train_torch_seed_t1.json"'

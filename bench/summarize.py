@@ -64,6 +64,15 @@ def load_str(loads, step):
     return f"{d.get('start', float('nan')):.2f} → {d.get('end', float('nan')):.2f}"
 
 
+def rss(step):
+    """Peak RSS in MB of a step's largest process (rss-STEP.txt: GNU time's %M in kB, last line), or "?"."""
+    path = os.path.join(OUT, f"rss-{step}.txt")
+    try:
+        return f"{int(open(path).read().split()[-1]) / 1024:,.0f}"
+    except (OSError, ValueError, IndexError):
+        return "?"
+
+
 def fmt(x, digits=0):
     return f"{x:,.{digits}f}"
 
@@ -98,14 +107,14 @@ def main():
             summary["versions"]["torch_cpu_capability"] = j["cpu_capability"]
     ref = next((s for label, s, _, _ in rows if "(reference)" in label), None)
     md.append("### Training throughput (pairs/s, higher is better)\n")
-    md.append("| implementation | min | **median** | max | reps | musicrep ÷ reference (medians; >1 = musicrep faster) | 1-min load (start → end) |")
-    md.append("|---|---:|---:|---:|---:|---:|---|")
+    md.append("| implementation | min | **median** | max | reps | musicrep ÷ reference (medians; >1 = musicrep faster) | peak RSS MB | 1-min load (start → end) |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---|")
     for label, s, step, kind in rows:
         ratio = f"{s['median'] / ref['median']:.2f}×" if ref and kind == "musicrep" else ("1 (reference)" if "(reference)" in label else "—")
         if ref and kind == "torch" and "(reference)" not in label:
             ratio = f"({s['median'] / ref['median']:.2f}× the reference)"
-        md.append(f"| {label} | {fmt(s['min'])} | **{fmt(s['median'])}** | {fmt(s['max'])} | {s['n']} | {ratio} | {load_str(loads, step)} |")
-        summary["training"][step] = {"label": label, **s, "load": loads.get(step)}
+        md.append(f"| {label} | {fmt(s['min'])} | **{fmt(s['median'])}** | {fmt(s['max'])} | {s['n']} | {ratio} | {rss(step)} | {load_str(loads, step)} |")
+        summary["training"][step] = {"label": label, **s, "load": loads.get(step), "peak_rss_mb": rss(step)}
     md.append("")
 
     # ---- Search ------------------------------------------------------------------------------------------------
@@ -118,8 +127,8 @@ def main():
 
     def search_table(title, case, go_rows, extra=None):
         md.append(f"### {title} (ms per full search of all queries, lower is better)\n")
-        md.append("| implementation | min | **median** | max | reps | musicrep time ÷ this time (medians; >1 = musicrep slower) | 1-min load (start → end) |")
-        md.append("|---|---:|---:|---:|---:|---:|---|")
+        md.append("| implementation | min | **median** | max | reps | musicrep time ÷ this time (medians; >1 = musicrep slower) | peak RSS MB | 1-min load (start → end) |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---|")
         c = sb["cases"].get(case, {})
         mus = None
         entries = []
@@ -138,8 +147,8 @@ def main():
                 entries.append((label, s, "search_python", "ref"))
         for label, s, step, kind in entries:
             ratio = "—" if kind == "musicrep" or mus is None else f"{mus['median'] / s['median']:.2f}"
-            md.append(f"| {label} | {fmt(s['min'], 2)} | **{fmt(s['median'], 2)}** | {fmt(s['max'], 2)} | {s['n']} | {ratio} | {load_str(loads, step)} |")
-            summary["search"].setdefault(case, {})[label] = {**s, "load": loads.get(step)}
+            md.append(f"| {label} | {fmt(s['min'], 2)} | **{fmt(s['median'], 2)}** | {fmt(s['max'], 2)} | {s['n']} | {ratio} | {rss(step)} | {load_str(loads, step)} |")
+            summary["search"].setdefault(case, {})[label] = {**s, "load": loads.get(step), "peak_rss_mb": rss(step)}
         if extra:
             extra()
         md.append("")
@@ -159,7 +168,7 @@ def main():
             return
         r = hf["results"][0]
         s = stats([t * 1e3 for t in r["times"]])
-        md.append(f"| whole CLI: `musicrep eval -protocol paper … -baselines=false` (process start, JSON load, search, metrics, output) | {fmt(s['min'], 2)} | **{fmt(s['median'], 2)}** | {fmt(s['max'], 2)} | {s['n']} | — | {load_str(loads, 'eval_cli')} |")
+        md.append(f"| whole CLI: `musicrep eval -protocol paper … -baselines=false` (process start, JSON load, search, metrics, output) | {fmt(s['min'], 2)} | **{fmt(s['median'], 2)}** | {fmt(s['max'], 2)} | {s['n']} | — | {rss('eval_cli')} | {load_str(loads, 'eval_cli')} |")
         summary["search"].setdefault("published822", {})["cli"] = {**s, "load": loads.get("eval_cli"), "command": r.get("command")}
 
     search_table("Paper-protocol search: 822 published joint embeddings, all 822 queries, top 50, query included",
@@ -171,6 +180,10 @@ def main():
     search_table("Exact search: 1,000 queries over 100,000 synthetic 128-d vectors, top 50", "synth100k",
                  [("musicrep TopKSquaredL2 (BenchmarkTopKSynthetic100k)", "BenchmarkTopKSynthetic100k", "eval_go_100k")])
 
+    md.append("Peak RSS: the largest process of the row's step (GNU time's %M over the step's process tree), so rows "
+              "measured by one process share it: the two musicrep rows of the 822 search (one benchmark binary), and "
+              "every NumPy/FAISS row of both search tables (one Python process that also holds the 100k catalogue); "
+              "the CLI row is the largest of its runs.\n")
     with open(os.path.join(OUT, "summary.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(OUT, "summary.json"), "w") as f:

@@ -46,13 +46,16 @@ func XLAUnderTest() string {
 // New returns the backend named by config ("go", "xla:cpu", ...). An empty config means $GOMLX_BACKEND if set,
 // else Default. It returns an error, never panics, when the backend is not compiled in or fails to start.
 //
-// The pure-Go backend runs graph nodes one at a time ("ops_sequential"; each matmul still uses every core)
-// unless the configuration names an ops_* option. Its default, running independent nodes in parallel, deadlocked
-// in compute v0.1.6 when more large matmuls ran at once than the worker pool had workers (the joint model's
-// per-modality encoders hung training on a 2-core machine, 2026-11-22); compute v0.1.14 (GoMLX v0.28.16) fixed
-// that (TestGoParallelNoDeadlock). The sequential default stays until the whole suite has run under the parallel
-// mode: on 2 cores the parallel mode measured no faster under load, but 1.37× faster for binding-model training on
-// a quiet machine (BENCHMARKS.md, the second record).
+// The pure-Go backend runs in its own default mode: independent graph nodes run in parallel when the graph is the
+// only execution on the backend, one at a time when several run at once (e.g. the workers of `library scan`).
+// "go:ops_sequential" (with -backend or GOMLX_BACKEND) runs nodes one at a time always (each matrix product still
+// uses every core), "go:ops_parallel" in parallel always. Both give bit-identical results
+// (TestModelKindsOpsModesAgree trains every model kind under each), and the suite passed with every execution
+// forced parallel (2026-12-07). On 2 cores, interleaved, neither mode was faster on binding training, MiniLM or
+// musicnn (BENCHMARKS.md, "The Go backend's parallel default"). Until then musicrep forced ops_sequential: the
+// parallel mode deadlocked in compute v0.1.6 when more large matrix products ran at once than the worker pool had
+// workers (the joint model's per-modality encoders hung training on a 2-core machine, 2026-11-22); compute v0.1.14
+// (GoMLX v0.28.16) fixed that (TestGoParallelNoDeadlock).
 func New(config string) (backend compute.Backend, err error) {
 	if config == "" {
 		config = os.Getenv(EnvVar)
@@ -71,9 +74,6 @@ func New(config string) (backend compute.Backend, err error) {
 		slices.Sort(available)
 		return nil, fmt.Errorf("backend %q (from %q) is not available in this build; available: %s "+
 			"(choose one with -backend or %s)", name, config, strings.Join(available, ", "), EnvVar)
-	}
-	if name == gobackend.BackendName && !strings.Contains(config, "ops_") {
-		config = withOption(config, "ops_sequential")
 	}
 	if isXLA(name) {
 		if config, err = resolvePlugin(config); err != nil {
@@ -178,14 +178,6 @@ func resolvePlugin(config string) (string, error) {
 	return "", fmt.Errorf("backend %q: PJRT plugin %q not found (found: [%s]; searched $PJRT_PLUGIN_LIBRARY_PATH, "+
 		"~/.local/lib/go-xla, /usr/local/lib/go-xla, the system library path and %v); %s",
 		config, plugin, strings.Join(names, " "), PluginDirs(), hint)
-}
-
-// withOption appends a backend option to a "name:opt,opt" configuration.
-func withOption(config, option string) string {
-	if _, opts, ok := strings.Cut(config, ":"); ok && opts != "" {
-		return config + "," + option
-	}
-	return strings.TrimSuffix(config, ":") + ":" + option
 }
 
 // IsGo reports whether b is the pure-Go backend. Compare backends with it, not with b.Name(): the Go backend

@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -25,14 +26,34 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestWithOption(t *testing.T) {
-	for in, want := range map[string]string{
-		"go":               "go:ops_sequential",
-		"go:":              "go:ops_sequential",
-		"go:parallelism=2": "go:parallelism=2,ops_sequential",
+// TestGoOpsMode: New leaves the pure-Go backend in its own default execution mode (parallel when one graph runs,
+// one node at a time when several do) and passes an explicit ops_* option through. The mode is read from the
+// backend's OpsExecutionType field; its values are those of github.com/gomlx/compute v0.1.14
+// (internal/gobackend/exec.go: OpsExecutionDynamic 0, OpsExecutionParallel 1, OpsExecutionSequential 2).
+func TestGoOpsMode(t *testing.T) {
+	t.Setenv(EnvVar, "")
+	for _, tc := range []struct {
+		config string
+		want   int64
+	}{
+		{"", 0}, {"go", 0}, {"go:", 0}, {"go:ops_parallel", 1}, {"go:ops_sequential", 2},
+		{"go:parallelism=2,ops_sequential", 2},
 	} {
-		if got := withOption(in, "ops_sequential"); got != want {
-			t.Errorf("withOption(%q) = %q, want %q", in, got, want)
+		b, err := New(tc.config)
+		if err != nil {
+			t.Fatalf("New(%q): %v", tc.config, err)
+		}
+		v := reflect.ValueOf(b)
+		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+			v = v.Elem()
+		}
+		f := v.FieldByName("OpsExecutionType")
+		if !f.IsValid() {
+			t.Fatalf("the Go backend (%s) has no OpsExecutionType field any more: check how compute configures "+
+				"its execution mode and update New's comment and this test", v.Type())
+		}
+		if got := f.Int(); got != tc.want {
+			t.Errorf("New(%q): OpsExecutionType %d, want %d", tc.config, got, tc.want)
 		}
 	}
 }
