@@ -19,7 +19,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling bench-mel clean
+.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scaling bench-mel bench-cnn-ab clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -136,6 +136,14 @@ bench-scaling: xla-setup
 ## BENCH_BASE=an older build's audio test binary adds it to each round; installs librosa into .venv-mel).
 bench-mel:
 	bash bench/mel.sh
+
+## bench-cnn-ab: the audio CNN's training step on xla:cpu, builds of git revisions interleaved round by round,
+## medians of songs/s and CPU-ms per step (BENCHMARKS.md, "The CNN training step on xla:cpu"; bench/cnn_ab.sh →
+## out/bench/cnn-ab/). CNN_AB_VARIANTS='label=REV[@XLA_FLAGS] ...'; the default is that section's record: 6efeb95
+## (the last commit before the max-pool and layout changes; it already reports CPU-ms) against HEAD.
+CNN_AB_VARIANTS ?= before=6efeb95 after=HEAD
+bench-cnn-ab: xla-setup
+	CNN_AB_VARIANTS='$(CNN_AB_VARIANTS)' bash bench/cnn_ab.sh
 
 clean:
 	rm -rf bin out
