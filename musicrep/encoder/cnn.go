@@ -14,6 +14,8 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
+
+	"github.com/musicrep/musicrep/musicrep/backends"
 )
 
 // Bands and CropFrames are the CNN's input size: 48 mel bands × a 256-frame crop (≈ 4.1 s at 16 kHz, hop 256).
@@ -187,9 +189,19 @@ func maxPool2D(x *Node, ph, pw int, channelsLast bool) *Node {
 	return ReduceSum(Mul(xw, mask), axes...)
 }
 
-// audioChannelsLast selects AudioCNN's layout: true (channels-last, the faster on XLA's CPU plugin) unless a
-// test compares the two.
-var audioChannelsLast = true
+// audioLayout selects AudioCNN's layout: layoutAuto is channels-last on XLA and channels-first on the pure-Go
+// backend; tests force one or the other to compare them. On the Go backend channels-last would put the biases' and
+// BatchNorm's per-channel broadcasts on the minor axis, where compute v0.1.14's SIMD kernels (Go 1.27.3's
+// archsimd LoadFloat32x8Part) read up to 32 bytes past the end of the activation when the channel count is not a
+// multiple of the vector width: a segmentation fault when the tensor ends the Go heap's mapped memory (seen with
+// the tiny preset's 4 channels in TestTrainOnMelonCLI).
+var audioLayout = layoutAuto
+
+const (
+	layoutAuto = iota
+	layoutChannelsFirst
+	layoutChannelsLast
+)
 
 // AudioCNN maps mel crops [B, 48, 256] (bands × frames, dB) to (z [B, FlatDim], z_d [B, Out]).
 func AudioCNN(scope *model.Scope, c AudioConfig, mel *Node) (z, zd *Node) {
@@ -206,11 +218,11 @@ func AudioCNN(scope *model.Scope, c AudioConfig, mel *Node) (z, zd *Node) {
 		// reinterpret the same memory as 48 × 256.
 		x = Transpose(mel, 1, 2)
 	}
-	// The blocks run channels-last ([B, bands, frames, C]), the layout XLA's CPU convolutions use: channels-first
+	// On XLA the blocks run channels-last ([B, bands, frames, C]), the layout XLA's CPU convolutions use: channels-first
 	// made XLA transpose every block's activations before and after each convolution, forward and backward
 	// (BENCHMARKS.md, "The CNN training step on xla:cpu"). The result is the same model: z is flattened in
 	// PyTorch's channels-first order and the variables keep PyTorch's shapes.
-	channelsLast := audioChannelsLast
+	channelsLast := audioLayout == layoutChannelsLast || (audioLayout == layoutAuto && !backends.IsGo(mel.Graph().Backend()))
 	cAxis := 1
 	if channelsLast {
 		cAxis = 3
