@@ -11,7 +11,7 @@
 #   CNN_AB_ROUNDS=3  rounds;  BENCH_PRESET=small;  BENCH_BATCH=32;  BENCH_STEPS=5 timed steps per run;
 #   BENCH_WARMUP=2   untimed steps after compilation;  BENCH_OUT=out/bench/cnn-ab (raw outputs, summary.md)
 # Example (the record of BENCHMARKS.md's section "The CNN training step on xla:cpu"):
-#   CNN_AB_VARIANTS='before=2ed2a64 after=HEAD' CNN_AB_ROUNDS=3 bash bench/cnn_ab.sh
+#   CNN_AB_VARIANTS='before=6efeb95 after=HEAD' CNN_AB_ROUNDS=3 bash bench/cnn_ab.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
