@@ -19,7 +19,7 @@ export GOMLX_BACKEND ?= go
 BIN := bin/musicrep
 PRESET ?= quick
 
-.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scan-curve bench-opsmode bench-scaling bench-mel bench-mel-stages clean
+.PHONY: all build test toolchain-check vet fmt-check unit audio-setup data-check reproduce reproduce-full joint bench bench-text bench-scan bench-scan-curve bench-opsmode bench-scaling bench-mel bench-mel-stages bench-cnn-ab clean
 
 include mk/lab.mk
 include mk/models.mk
@@ -42,7 +42,7 @@ test: toolchain-check fmt-check vet data-check docker-lint unit fuzz-smoke unit-
 toolchain-check:
 	@v=$(GO_TOOLCHAIN); bad=0; \
 	grep -qx "toolchain $$v" go.mod || { echo "toolchain-check: go.mod's toolchain line is not $$v"; bad=1; }; \
-	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh bench/scaling.sh bench/mel.sh bench/mel_stages.sh bench/opsmode.sh \
+	for f in scripts/lab-env.sh bench/cnn.sh bench/index.sh bench/melcf.sh bench/run.sh bench/scan.sh bench/text.sh bench/scaling.sh bench/mel.sh bench/mel_stages.sh bench/opsmode.sh bench/cnn_ab.sh \
 		scripts/gpu-check.sh tests/browser/run-notebook.mjs; do \
 		grep -q "$$v" $$f || { echo "toolchain-check: $$f does not name $$v"; bad=1; }; done; \
 	for f in docker/Dockerfile docker/Dockerfile.cuda; do \
@@ -155,6 +155,14 @@ bench-mel:
 ## → out/bench/mel-stages/).
 bench-mel-stages:
 	bash bench/mel_stages.sh
+
+## bench-cnn-ab: the audio CNN's training step on xla:cpu, builds of git revisions interleaved round by round,
+## medians of songs/s and CPU-ms per step (BENCHMARKS.md, "The CNN training step on xla:cpu"; bench/cnn_ab.sh →
+## out/bench/cnn-ab/). CNN_AB_VARIANTS='label=REV[@XLA_FLAGS] ...'; the default is that section's record: 6efeb95
+## (the last commit before the max-pool and layout changes; it already reports CPU-ms) against HEAD.
+CNN_AB_VARIANTS ?= before=6efeb95 after=HEAD
+bench-cnn-ab: xla-setup
+	CNN_AB_VARIANTS='$(CNN_AB_VARIANTS)' bash bench/cnn_ab.sh
 
 clean:
 	rm -rf bin out

@@ -10,7 +10,8 @@
 #   infer — the audio encoder in inference mode on batch 256-frame crops of one spectrogram, z and z_d averaged
 #           (BenchmarkAudioInference, i.e. Embedder.Embed; torch_cmir.py --mode infer).
 # Compilation and the warm-up steps (BENCH_WARMUP) are never timed. Each of BENCH_REPS repetitions times STEPS steps; the summary
-# gives min/median/max songs/s (one song = one 256-frame crop) over repetitions, and the ratios of the medians.
+# gives min/median/max songs/s (one song = one 256-frame crop) over repetitions, the ratios of the medians, and
+# the median CPU time per step (user + system, all threads: on a loaded machine it is the fairer comparison).
 # Raw outputs go to out/bench/cnn/ (git-ignored); out/bench/cnn/summary.md has the table, loadavg.tsv the
 # 1-minute load average at the start and end of every step.
 #
@@ -145,7 +146,7 @@ if os.path.exists(os.path.join(out, "loadavg.tsv")):
         loads.setdefault(p[0], {})[p[1]] = float(p[2])
 
 def go_values(path):
-    vals, params, steps, warm = [], None, set(), []
+    vals, cpu, params, steps, warm = [], [], None, set(), []
     for line in open(path):
         m = LINE.match(line.strip())
         if m:
@@ -154,13 +155,15 @@ def go_values(path):
             for v, unit in zip(f[0::2], f[1::2]):
                 if unit == "songs/s":
                     vals.append(float(v))
+                if unit == "cpu-ms/op":
+                    cpu.append(float(v))
         m = re.search(r"(\d+) audio parameters", line)
         if m:
             params = int(m.group(1))
         m = re.search(r"warm-up \w+ \d+ \(not timed\): (\S+)", line)
         if m:
             warm.append(m.group(1))
-    return vals, params, ",".join(map(str, sorted(steps))), warm
+    return vals, cpu, params, ",".join(map(str, sorted(steps))), warm
 
 summary, md = {}, []
 md.append(f"# Audio CNN: training step and inference (batch {batch})\n")
@@ -171,35 +174,41 @@ for preset in presets:
         rows, med = [], {}
         for impl, label in (("go", "musicrep, Go backend"), ("xla", "musicrep, xla:cpu"), ("torch", "PyTorch (CPU, 2 threads)")):
             name = f"{mode}_{impl}_{preset}_b{batch}"
-            vals, params, steps, warm = [], None, "?", []
+            vals, cpu, params, steps, warm = [], [], None, "?", []
             if os.path.exists(os.path.join(out, name + ".txt")):
-                vals, params, steps, warm = go_values(os.path.join(out, name + ".txt"))
+                vals, cpu, params, steps, warm = go_values(os.path.join(out, name + ".txt"))
             elif os.path.exists(os.path.join(out, name + ".json")):
                 j = json.load(open(os.path.join(out, name + ".json")))
                 vals, params, steps = j["songs_per_s"], j["audio_params"], str(j["steps_per_rep"])
+                cpu = j.get("cpu_ms_per_step", [])
                 warm = [f"{j['warmup_steps']} steps"]
             if not vals:
                 continue
             s = {"n": len(vals), "min": min(vals), "median": statistics.median(vals), "max": max(vals),
-                 "values": vals, "audio_params": params, "steps_per_rep": steps, "warmup": warm,
+                 "values": vals, "cpu_ms_per_step": cpu,
+                 "cpu_ms_median": statistics.median(cpu) if cpu else None, "audio_params": params, "steps_per_rep": steps, "warmup": warm,
                  "load": loads.get(name, {})}
             summary[name] = s
             med[impl] = s["median"]
             ld = loads.get(name, {})
-            rows.append(f"| {label} | {s['median']:.3g} | {s['min']:.3g} – {s['max']:.3g} | {s['n']} × {steps} | "
+            cpu_cell = f"{s['cpu_ms_median']:.0f}" if cpu else "–"
+            rows.append(f"| {label} | {s['median']:.3g} | {s['min']:.3g} – {s['max']:.3g} | {cpu_cell} | {s['n']} × {steps} | "
                         f"{', '.join(warm) or '?'} | {params if params is not None else '?'} | "
                         f"{ld.get('start', float('nan')):.2f} → {ld.get('end', float('nan')):.2f} |")
         if not rows:
             continue
         md.append(f"\n## {mode}, preset {preset}\n")
-        md.append("| implementation | median songs/s | min – max | reps × steps | warm-up (untimed) | audio params | load |")
-        md.append("|---|---:|---:|---:|---|---:|---|")
+        md.append("| implementation | median songs/s | min – max | median CPU-ms/step | reps × steps | warm-up (untimed) | audio params | load |")
+        md.append("|---|---:|---:|---:|---:|---|---:|---|")
         md.extend(rows)
         if "go" in med:
             ratios = [f"{k}/go = {med[k] / med['go']:.2f}×" for k in ("xla", "torch") if k in med]
             if ratios:
                 md.append("\nRatio of medians (throughput): " + ", ".join(ratios))
                 summary[f"{mode}_{preset}_ratios"] = {k: med[k] / med["go"] for k in ("xla", "torch") if k in med}
+        if "xla" in med and "torch" in med:
+            md.append(f"\nxla:cpu ÷ PyTorch (medians of songs/s): {med['xla'] / med['torch']:.2f}×")
+            summary[f"{mode}_{preset}_xla_over_torch"] = med["xla"] / med["torch"]
 if os.path.exists(os.path.join(out, "torch_skipped.txt")):
     md.append("\nPyTorch: not run (" + open(os.path.join(out, "torch_skipped.txt")).read().strip() + ").")
 md.append("\n```\n" + open(os.path.join(out, "env.txt")).read().strip() + "\n```")

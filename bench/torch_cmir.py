@@ -262,12 +262,14 @@ def main():
     load_start = loadavg()
     for _ in range(args.warmup):
         step()
-    seconds = []
+    seconds, cpu_ms = [], []
     for _ in range(args.reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(args.steps):
             step()
         seconds.append(time.perf_counter() - t0)
+        # the process's CPU time (all threads, OpenMP's spinning included) per step, as musicrep's cpu-ms/op
+        cpu_ms.append(1e3 * (time.process_time() - c0) / args.steps)
     sps = [args.steps * args.batch / s for s in seconds]
     out = {
         "implementation": "pytorch", "mode": args.mode, "preset": args.preset, "batch": args.batch,
@@ -275,7 +277,7 @@ def main():
         "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
         "threads": torch.get_num_threads(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "warmup_steps": args.warmup, "steps_per_rep": args.steps, "reps": args.reps,
-        "rep_seconds": seconds, "songs_per_s": sps,
+        "rep_seconds": seconds, "songs_per_s": sps, "cpu_ms_per_step": cpu_ms,
         "songs_per_s_min": min(sps), "songs_per_s_median": statistics.median(sps), "songs_per_s_max": max(sps),
         "loadavg_start": load_start, "loadavg_end": loadavg(),
     }

@@ -30,7 +30,7 @@ import (
 // One song is one 256-frame crop (48 bands × 256 frames), as in a training batch. Each benchmark builds its
 // graph once per test process (cached across -test.count repetitions), runs MUSICREP_CNN_BENCH_WARMUP untimed
 // steps (compilation and first-run costs), and times b.Loop iterations of one batch each; -test.benchtime=Nx runs N
-// of them per repetition. Both report songs/s.
+// of them per repetition. Both report songs/s and cpu-ms/op (the process's CPU time per step, all threads).
 
 const (
 	// benchVocab is contrastive-mir's genre vocabulary: 249 genre codes (the seed's 250×128 table, row 0 padding).
@@ -171,12 +171,13 @@ func BenchmarkAudioTrainStep(b *testing.B) {
 	}
 	b.Logf("%s; preset %s: CNN widths %v, %d audio parameters; batch %d; %d warm-up steps",
 		backends.Describe(backend), key.preset, t.audio.Widths, t.audio.NumParams(), key.batch, key.warmup)
+	cpu0 := processCPU()
 	for b.Loop() {
 		if err := t.step(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.N*key.batch)/b.Elapsed().Seconds(), "songs/s")
+	reportCNNBench(b, key.batch, processCPU()-cpu0)
 }
 
 // BenchmarkAudioInference times Embedder.Embed on a spectrogram of batch × 256 frames: the audio encoder in
@@ -222,6 +223,7 @@ func BenchmarkAudioInference(b *testing.B) {
 	}
 	b.Logf("%s; preset %s: CNN widths %v, %d audio parameters; batch %d; %d warm-up steps",
 		backends.Describe(backend), key.preset, cfg.Widths, cfg.NumParams(), key.batch, key.warmup)
+	cpu0 := processCPU()
 	for b.Loop() {
 		z, zd, err := e.Embed(mel, frames)
 		if err != nil {
@@ -231,5 +233,13 @@ func BenchmarkAudioInference(b *testing.B) {
 			b.Fatalf("embedding sizes %d, %d", len(z), len(zd))
 		}
 	}
-	b.ReportMetric(float64(b.N*key.batch)/b.Elapsed().Seconds(), "songs/s")
+	reportCNNBench(b, key.batch, processCPU()-cpu0)
+}
+
+// reportCNNBench reports the benchmarks' metrics: songs/s (wall time) and cpu-ms/op, the process's user + system
+// CPU time per step (all threads; on a shared machine it moves less with the other processes' load than wall
+// time does, so bench/cnn.sh's A/B comparisons report both).
+func reportCNNBench(b *testing.B, batch int, cpu time.Duration) {
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "songs/s")
+	b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 }

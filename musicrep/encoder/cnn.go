@@ -14,6 +14,8 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
+
+	"github.com/musicrep/musicrep/musicrep/backends"
 )
 
 // Bands and CropFrames are the CNN's input size: 48 mel bands × a 256-frame crop (≈ 4.1 s at 16 kHz, hop 256).
@@ -101,17 +103,105 @@ func cnnLayerNorm(scope *model.Scope, x *Node) *Node {
 	return norm.LayerNorm(scope, x, -1).Epsilon(LayerNormEpsilon).LearnedGain(true).LearnedOffset(true).Done()
 }
 
-// conv3x3 is Conv2d(3×3, padding 1, stride 1, bias) on channels-first input, initialised like PyTorch
-// (uniform ±1/√(in·9) for weights and bias).
-func conv3x3(scope *model.Scope, x *Node, out int) *Node {
-	in := x.Shape().Dimensions[1]
+// conv3x3 is Conv2d(3×3, padding 1, stride 1, bias), initialised like PyTorch (uniform ±1/√(in·9) for weights
+// and bias), on channels-first x [B, C, H, W] or, with channelsLast, on x [B, H, W, C]. Either way the kernel
+// variable is [out, in, 3, 3] (PyTorch's layout, and what layers.Convolution creates channels-first) under
+// scope/conv/weights, so checkpoints do not depend on the layout.
+func conv3x3(scope *model.Scope, x *Node, out int, channelsLast bool) *Node {
+	cAxis := 1
+	if channelsLast {
+		cAxis = 3
+	}
+	in := x.Shape().Dimensions[cAxis]
 	bound := 1 / math.Sqrt(float64(in*9))
 	scope = scope.WithInitializer(initializer.RandomUniformFn(scope, -bound, bound))
-	y := layers.Convolution(scope, x).ChannelsAxis(images.ChannelsFirst).Channels(out).KernelSize(3).PadSame().
-		UseBias(false).Done()
+	kernel := scope.In("conv").VariableWithShape("weights", shapes.Make(x.DType(), out, in, 3, 3)).NodeValue(x.Graph())
+	conv := Convolve(x, kernel).PadSame()
+	if channelsLast {
+		conv = conv.AxesConfig(ConvolveAxesConfig{
+			InputBatch: 0, InputSpatial: []int{1, 2}, InputChannels: 3,
+			KernelOutputChannels: 0, KernelInputChannels: 1, KernelSpatial: []int{2, 3},
+			OutputBatch: 0, OutputSpatial: []int{1, 2}, OutputChannels: 3,
+		})
+	} else {
+		conv = conv.ChannelsAxis(images.ChannelsFirst)
+	}
+	y := conv.Done()
 	b := scope.In("conv_bias").VariableWithShape("biases", shapes.Make(x.DType(), out)).NodeValue(x.Graph())
+	if channelsLast {
+		return Add(y, Reshape(b, 1, 1, 1, out))
+	}
 	return Add(y, Reshape(b, 1, out, 1, 1))
 }
+
+// maxPool2D is PyTorch's MaxPool2d(kernel = stride = (ph, pw), no padding) on channels-first x [B, C, H, W], or
+// on x [B, H, W, C] with channelsLast (rows and columns that do not fill a window are dropped, as MaxPool2d
+// does): each output is its window's maximum, and the gradient goes to one element per window, the first
+// maximum in row-major window order (PyTorch's and XLA's select-and-scatter choice when a window holds equal
+// values).
+//
+// It computes what GoMLX's MaxPool computes, but as reshapes, reductions and element-wise ops: the window
+// becomes two extra axes, a one-hot mask (held constant for differentiation) marks the first maximum, and the
+// output is the window's sum of x × mask — bit-identical to the maximum, since the other terms are exact zeros.
+// MaxPool's gradient is a select-and-scatter, which XLA's CPU compiler rewrites into a variadic reduce-window
+// over the input and four int32 index arrays of its size followed by a scatter (BENCHMARKS.md, "The CNN training
+// step on xla:cpu"); here the gradient is the mask times the broadcast output gradient, which XLA fuses into
+// element-wise loops. A window holding a NaN yields 0 instead of NaN.
+func maxPool2D(x *Node, ph, pw int, channelsLast bool) *Node {
+	if x.Rank() != 4 {
+		panic(fmt.Sprintf("encoder.maxPool2D: input %s, want rank 4", x.Shape()))
+	}
+	hAxis := 2
+	if channelsLast {
+		hAxis = 1
+	}
+	d := x.Shape().Dimensions
+	ho, wo := d[hAxis]/ph, d[hAxis+1]/pw
+	if ho < 1 || wo < 1 {
+		panic(fmt.Sprintf("encoder.maxPool2D: input %s is smaller than the %d×%d window", x.Shape(), ph, pw))
+	}
+	if ho*ph != d[hAxis] || wo*pw != d[hAxis+1] {
+		// MaxPool2d drops the rows and columns that do not fill a window (they get no gradient).
+		ranges := []SliceAxisSpec{AxisRange(), AxisRange(), AxisRange(), AxisRange()}
+		ranges[hAxis], ranges[hAxis+1] = AxisRange(0, ho*ph), AxisRange(0, wo*pw)
+		x = Slice(x, ranges...)
+	}
+	g := x.Graph()
+	// The window's two axes follow the output's: [B, C, ho, ph, wo, pw] or [B, ho, ph, wo, pw, C].
+	windowed := []int{d[0], d[1], ho, ph, wo, pw}
+	posDims := []int{1, 1, 1, ph, 1, pw}
+	axes := []int{3, 5}
+	if channelsLast {
+		windowed = []int{d[0], ho, ph, wo, pw, d[3]}
+		posDims = []int{1, 1, ph, 1, pw, 1}
+		axes = []int{2, 4}
+	}
+	xw := Reshape(x, windowed...)
+	positions := make([]float32, ph*pw) // the row-major position of each window element
+	for i := range positions {
+		positions[i] = float32(i)
+	}
+	pos := BroadcastToDims(ConvertDType(Reshape(Const(g, positions), posDims...), x.DType()), windowed...)
+	m := StopGradient(ReduceAndKeep(xw, ReduceMax, axes...))
+	candidates := Where(Equal(xw, m), pos, Scalar(g, x.DType(), ph*pw))
+	first := ReduceAndKeep(candidates, ReduceMin, axes...)
+	mask := StopGradient(ConvertDType(Equal(pos, first), x.DType()))
+	return ReduceSum(Mul(xw, mask), axes...)
+}
+
+// audioLayout selects AudioCNN's layout: layoutAuto is channels-last on XLA and channels-first on the pure-Go
+// backend; tests force one or the other to compare them. On the Go backend channels-last would put the biases' and
+// BatchNorm's per-channel broadcasts on the minor axis, where compute v0.1.14's SIMD kernels (Go 1.27.3's
+// archsimd LoadFloat32x8Part) read up to 32 bytes past the end of the activation when the channel count is not a
+// multiple of the vector width: a segmentation fault when the tensor ends the Go heap's mapped memory (seen with
+// the tiny preset's 4 channels in TestTrainOnMelonCLI).
+var audioLayout = layoutAuto
+
+const (
+	layoutAuto = iota
+	layoutChannelsFirst
+	layoutChannelsLast
+)
 
 // AudioCNN maps mel crops [B, 48, 256] (bands × frames, dB) to (z [B, FlatDim], z_d [B, Out]).
 func AudioCNN(scope *model.Scope, c AudioConfig, mel *Node) (z, zd *Node) {
@@ -122,21 +212,34 @@ func AudioCNN(scope *model.Scope, c AudioConfig, mel *Node) (z, zd *Node) {
 		panic(fmt.Sprintf("encoder.AudioCNN: input %s, want [batch, %d bands, %d frames]", mel.Shape(), Bands, CropFrames))
 	}
 	b := mel.Shape().Dimensions[0]
-	var x *Node
+	x := mel
 	if c.Scrambled {
 		// The seed's view(-1,1,48,256) of a (256 frames × 48 bands) crop: transpose to frames-major, then
 		// reinterpret the same memory as 48 × 256.
-		x = Reshape(Transpose(mel, 1, 2), b, 1, Bands, CropFrames)
+		x = Transpose(mel, 1, 2)
+	}
+	// On XLA the blocks run channels-last ([B, bands, frames, C]), the layout XLA's CPU convolutions use: channels-first
+	// made XLA transpose every block's activations before and after each convolution, forward and backward
+	// (BENCHMARKS.md, "The CNN training step on xla:cpu"). The result is the same model: z is flattened in
+	// PyTorch's channels-first order and the variables keep PyTorch's shapes.
+	channelsLast := audioLayout == layoutChannelsLast || (audioLayout == layoutAuto && !backends.IsGo(mel.Graph().Backend()))
+	cAxis := 1
+	if channelsLast {
+		cAxis = 3
+		x = Reshape(x, b, Bands, CropFrames, 1)
 	} else {
-		x = Reshape(mel, b, 1, Bands, CropFrames)
+		x = Reshape(x, b, 1, Bands, CropFrames)
 	}
 	s := scope.In("audio")
-	x = batchNorm(s.In("input_bn"), x, 1)
+	x = batchNorm(s.In("input_bn"), x, cAxis)
 	for i, w := range c.Widths {
 		bs := s.In("block%d", i+1)
-		x = conv3x3(bs.In("conv"), x, w)
-		x = activation.Relu(batchNorm(bs.In("bn"), x, 1))
-		x = MaxPool(x).ChannelsAxis(images.ChannelsFirst).WindowPerAxis(pools[i][0], pools[i][1]).Done()
+		x = conv3x3(bs.In("conv"), x, w, channelsLast)
+		x = activation.Relu(batchNorm(bs.In("bn"), x, cAxis))
+		x = maxPool2D(x, pools[i][0], pools[i][1], channelsLast)
+	}
+	if channelsLast {
+		x = TransposeAllAxes(x, 0, 3, 1, 2) // flatten as PyTorch does: channel-major
 	}
 	z = Reshape(x, b, -1)
 	if z.Shape().Dimensions[1] != c.FlatDim() {
