@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # bench/opsmode.sh — the pure-Go backend's two ways of running a graph, A/B on the same test binaries
 # (`make bench-opsmode`; recorded in BENCHMARKS.md, "The Go backend's parallel default"):
-#   A  go:ops_sequential  nodes one at a time (musicrep's default until 2026-12-07; each op still uses every core)
-#   B  go                 musicrep's default since then: the backend's own mode, independent nodes in parallel
-#                         when one graph runs at a time (all three benchmarks below), one at a time when several do
+#   A  go:ops_sequential  nodes one at a time (musicrep's default, what GOMLX_BACKEND=go gives; each op still uses
+#                         every core)
+#   B  go:ops_parallel    independent nodes in parallel
 # on three workloads, each a `go test -bench` of a binary built once (GOEXPERIMENT=simd):
 #   train   musicrep/training BenchmarkTrainEpoch (binding model, published configuration, batch 32; 2 epochs,
 #           compilation included; pairs/s)
@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 OUT=${BENCH_OUT:-out/bench/opsmode}
 REPS=${BENCH_REPS:-5}
 A=${OPSMODE_A:-go:ops_sequential}
-B=${OPSMODE_B:-go}
+B=${OPSMODE_B:-go:ops_parallel}
 IFS=, read -r -a WORK <<<"${OPSMODE_WORKLOADS:-train,minilm,musicnn}"
 mkdir -p "$OUT/bin"
 OUT=$(cd "$OUT" && pwd)

@@ -5,8 +5,8 @@
 #      sentence-transformers on PyTorch (CPU, 2 threads), the same 32 template texts (BenchmarkEncode,
 #      scripts/golden/minilm_bench.py); median of BENCH_REPS repetitions each;
 #   4. the Go backend's execution mode: binding-model training (BenchmarkTrainEpoch, SIMD build) with the ops run
-#      one at a time (GOMLX_BACKEND=go:ops_sequential, musicrep's default until 2026-12-07) vs musicrep's default
-#      since then (GOMLX_BACKEND=go: the backend's own mode, in parallel for a lone execution). bench/opsmode.sh
+#      one at a time (GOMLX_BACKEND=go, musicrep's default: ops_sequential) vs in parallel
+#      (GOMLX_BACKEND=go:ops_parallel). bench/opsmode.sh
 #      (`make bench-opsmode`) is the interleaved A/B of the same two modes on training, MiniLM and musicnn.
 # Raw outputs: out/bench-text/. The Python side lives in .venv-golden (scripts/golden/requirements-minilm.txt).
 set -euo pipefail
@@ -38,7 +38,7 @@ log "3. MiniLM: musicrep/textenc BenchmarkEncode on xla:cpu × $REPS"
   -test.bench '^BenchmarkEncode$' -test.benchtime 3x -test.count "$REPS") | tee "$OUT/minilm_xla.txt" >&2
 log "3. MiniLM: sentence-transformers × $REPS"
 "$VENV/bin/python" scripts/golden/minilm_bench.py --threads 2 --reps "$REPS" | tee "$OUT/minilm_torch.json" >&2
-for mode in go:ops_sequential go; do
+for mode in go go:ops_parallel; do
   log "4. training, GOMLX_BACKEND=$mode × $REPS"
   (cd musicrep/training && GOMLX_BACKEND=$mode "../../$OUT/bin/training.test" -test.run '^$' \
     -test.bench '^BenchmarkTrainEpoch$' -test.benchtime 2x -test.count "$REPS") | tee "$OUT/train_${mode//[:]/_}.txt" >&2
@@ -55,7 +55,7 @@ for name in ["go", "xla"]:
     print("MiniLM, 32 template texts per call (seconds): %s median %.3f (min %.3f, max %.3f, n=%d)" % (
         name, statistics.median(ns) / 1e9, min(ns) / 1e9, max(ns) / 1e9, len(ns)))
 print("  sentence-transformers:", torch)
-for mode in ["go_ops_sequential", "go"]:
+for mode in ["go", "go_ops_parallel"]:
     v = go_metric(f"{out}/train_{mode}.txt", "pairs/s")
     print("training %-16s pairs/s median %.0f (min %.0f, max %.0f, n=%d)" % (mode, statistics.median(v), min(v), max(v), len(v)))
 PY

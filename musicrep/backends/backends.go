@@ -46,16 +46,15 @@ func XLAUnderTest() string {
 // New returns the backend named by config ("go", "xla:cpu", ...). An empty config means $GOMLX_BACKEND if set,
 // else Default. It returns an error, never panics, when the backend is not compiled in or fails to start.
 //
-// The pure-Go backend runs in its own default mode: independent graph nodes run in parallel when the graph is the
-// only execution on the backend, one at a time when several run at once (e.g. the workers of `library scan`).
-// "go:ops_sequential" (with -backend or GOMLX_BACKEND) runs nodes one at a time always (each matrix product still
-// uses every core), "go:ops_parallel" in parallel always. Both give bit-identical results
+// The pure-Go backend runs graph nodes one at a time by default ("ops_sequential"; each matrix product still uses
+// every core): on this project's quiet 2-core machine (2026-12-07, interleaved) the backend's own default mode,
+// which runs a lone graph's independent nodes in parallel, made MiniLM 1.6x slower (2.19 vs 1.33-1.47 s per
+// call of 32 texts) for at most ~12 % on binding training (BENCHMARKS.md, "The third record"). "go:ops_parallel"
+// (with -backend or GOMLX_BACKEND) runs nodes in parallel always; the modes give bit-identical results
 // (TestModelKindsOpsModesAgree trains every model kind under each), and the suite passed with every execution
-// forced parallel (2026-12-07). On 2 cores, interleaved, neither mode was faster on binding training, MiniLM or
-// musicnn (BENCHMARKS.md, "The Go backend's parallel default"). Until then musicrep forced ops_sequential: the
-// parallel mode deadlocked in compute v0.1.6 when more large matrix products ran at once than the worker pool had
-// workers (the joint model's per-modality encoders hung training on a 2-core machine, 2026-11-22); compute v0.1.14
-// (GoMLX v0.28.16) fixed that (TestGoParallelNoDeadlock).
+// forced parallel (2026-12-07). The parallel mode deadlocked in compute v0.1.6 when more large matrix products
+// ran at once than the worker pool had workers (the joint model's per-modality encoders hung training on a
+// 2-core machine, 2026-11-22); compute v0.1.14 (GoMLX v0.28.16) fixed that (TestGoParallelNoDeadlock).
 func New(config string) (backend compute.Backend, err error) {
 	if config == "" {
 		config = os.Getenv(EnvVar)
@@ -75,6 +74,9 @@ func New(config string) (backend compute.Backend, err error) {
 		return nil, fmt.Errorf("backend %q (from %q) is not available in this build; available: %s "+
 			"(choose one with -backend or %s)", name, config, strings.Join(available, ", "), EnvVar)
 	}
+	if name == "go" && !strings.Contains(config, "ops_") {
+		config = withOption(config, "ops_sequential")
+	}
 	if isXLA(name) {
 		if config, err = resolvePlugin(config); err != nil {
 			return nil, err
@@ -90,6 +92,14 @@ func New(config string) (backend compute.Backend, err error) {
 		return nil, fmt.Errorf("backend %q failed to start: %w", config, err)
 	}
 	return backend, nil
+}
+
+// withOption appends a backend option to a config string ("go" → "go:opt", "go:a=1" → "go:a=1,opt").
+func withOption(config, option string) string {
+	if _, opts, ok := strings.Cut(config, ":"); ok && opts != "" {
+		return config + "," + option
+	}
+	return strings.TrimSuffix(config, ":") + ":" + option
 }
 
 // isXLA reports whether a backend name is go-xla's (it registers "xla" and the aliases below).

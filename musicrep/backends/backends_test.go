@@ -26,8 +26,8 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// TestGoOpsMode: New leaves the pure-Go backend in its own default execution mode (parallel when one graph runs,
-// one node at a time when several do) and passes an explicit ops_* option through. The mode is read from the
+// TestGoOpsMode: New runs the pure-Go backend's nodes one at a time unless the config names an ops_* mode, which
+// it passes through. The mode is read from the
 // backend's OpsExecutionType field; its values are those of github.com/gomlx/compute v0.1.14
 // (internal/gobackend/exec.go: OpsExecutionDynamic 0, OpsExecutionParallel 1, OpsExecutionSequential 2).
 func TestGoOpsMode(t *testing.T) {
@@ -36,7 +36,7 @@ func TestGoOpsMode(t *testing.T) {
 		config string
 		want   int64
 	}{
-		{"", 0}, {"go", 0}, {"go:", 0}, {"go:ops_parallel", 1}, {"go:ops_sequential", 2},
+		{"", 2}, {"go", 2}, {"go:", 2}, {"go:parallelism=2", 2}, {"go:ops_parallel", 1}, {"go:ops_sequential", 2},
 		{"go:parallelism=2,ops_sequential", 2},
 	} {
 		b, err := New(tc.config)

@@ -26,16 +26,10 @@ func TestGoParallelNoDeadlock(t *testing.T) {
 	runIndependentProducts(t, "go:ops_parallel", 500)
 }
 
-// TestGoDefaultNoDeadlock runs the same graph with the configuration [New] gives the Go backend by default (the
-// backend's own mode, which runs a lone execution in parallel).
+// TestGoDefaultNoDeadlock runs the same graph with the configuration [New] gives the Go backend by default (nodes
+// one at a time, "go:ops_sequential").
 func TestGoDefaultNoDeadlock(t *testing.T) {
-	runIndependentProducts(t, "go", 500)
-}
-
-// TestGoSequentialNoDeadlock runs the same graph with nodes one at a time ("go:ops_sequential", musicrep's default
-// until 2026-12-07, still available with -backend or GOMLX_BACKEND).
-func TestGoSequentialNoDeadlock(t *testing.T) {
-	runIndependentProducts(t, "go:ops_sequential", 50)
+	runIndependentProducts(t, "go", 50)
 }
 
 // runIndependentProducts executes a graph of independent batched matrix products runs times with the backend
