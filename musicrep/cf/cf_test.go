@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/musicrep/musicrep/musicrep/internal/cputime"
 )
 
 type golden struct {
@@ -105,14 +107,14 @@ func BenchmarkBPRSynthetic(b *testing.B) {
 	g := loadGolden(b)
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
-			cpu := processCPU()
+			cpu := cputime.Process()
 			for b.Loop() {
 				if _, err := Train(g.Visible, g.NumItems, Options{Factors: 64, Epochs: 60, LearningRate: 0.05, Reg: 0.01,
 					Seed: 1, Threads: threads}); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

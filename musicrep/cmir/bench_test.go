@@ -2,13 +2,15 @@ package cmir
 
 import (
 	"fmt"
-	"github.com/musicrep/musicrep/musicrep/encoder"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/musicrep/musicrep/musicrep/encoder"
+	"github.com/musicrep/musicrep/musicrep/internal/cputime"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
@@ -171,13 +173,13 @@ func BenchmarkAudioTrainStep(b *testing.B) {
 	}
 	b.Logf("%s; preset %s: CNN widths %v, %d audio parameters; batch %d; %d warm-up steps",
 		backends.Describe(backend), key.preset, t.audio.Widths, t.audio.NumParams(), key.batch, key.warmup)
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		if err := t.step(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCNNBench(b, key.batch, processCPU()-cpu0)
+	reportCNNBench(b, key.batch, cputime.Process()-cpu0)
 }
 
 // BenchmarkAudioInference times Embedder.Embed on a spectrogram of batch × 256 frames: the audio encoder in
@@ -223,7 +225,7 @@ func BenchmarkAudioInference(b *testing.B) {
 	}
 	b.Logf("%s; preset %s: CNN widths %v, %d audio parameters; batch %d; %d warm-up steps",
 		backends.Describe(backend), key.preset, cfg.Widths, cfg.NumParams(), key.batch, key.warmup)
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		z, zd, err := e.Embed(mel, frames)
 		if err != nil {
@@ -233,7 +235,7 @@ func BenchmarkAudioInference(b *testing.B) {
 			b.Fatalf("embedding sizes %d, %d", len(z), len(zd))
 		}
 	}
-	reportCNNBench(b, key.batch, processCPU()-cpu0)
+	reportCNNBench(b, key.batch, cputime.Process()-cpu0)
 }
 
 // reportCNNBench reports the benchmarks' metrics: songs/s (wall time) and cpu-ms/op, the process's user + system
