@@ -93,11 +93,6 @@ func (c AudioConfig) Validate() error {
 	return nil
 }
 
-func batchNorm(scope *model.Scope, x *Node, axis int) *Node {
-	return norm.BatchNorm(scope, x, axis).Epsilon(BatchNormEpsilon).Momentum(BatchNormMomentum).
-		UseBackendInference(false).Done()
-}
-
 // cnnLayerNorm is the CNN's and the CF encoder's final LayerNorm (eps 1e-6, learned gain and offset).
 func cnnLayerNorm(scope *model.Scope, x *Node) *Node {
 	return norm.LayerNorm(scope, x, -1).Epsilon(LayerNormEpsilon).LearnedGain(true).LearnedOffset(true).Done()
@@ -106,8 +101,9 @@ func cnnLayerNorm(scope *model.Scope, x *Node) *Node {
 // conv3x3 is Conv2d(3×3, padding 1, stride 1, bias), initialised like PyTorch (uniform ±1/√(in·9) for weights
 // and bias), on channels-first x [B, C, H, W] or, with channelsLast, on x [B, H, W, C]. Either way the kernel
 // variable is [out, in, 3, 3] (PyTorch's layout, and what layers.Convolution creates channels-first) under
-// scope/conv/weights, so checkpoints do not depend on the layout.
-func conv3x3(scope *model.Scope, x *Node, out int, channelsLast bool) *Node {
+// scope/conv/weights, so checkpoints do not depend on the layout. It returns the convolution without its bias, and
+// the bias [out] (scope/conv_bias/biases), which the BatchNorm that follows takes (batchNorm's bias argument).
+func conv3x3(scope *model.Scope, x *Node, out int, channelsLast bool) (conv, bias *Node) {
 	cAxis := 1
 	if channelsLast {
 		cAxis = 3
@@ -116,22 +112,17 @@ func conv3x3(scope *model.Scope, x *Node, out int, channelsLast bool) *Node {
 	bound := 1 / math.Sqrt(float64(in*9))
 	scope = scope.WithInitializer(initializer.RandomUniformFn(scope, -bound, bound))
 	kernel := scope.In("conv").VariableWithShape("weights", shapes.Make(x.DType(), out, in, 3, 3)).NodeValue(x.Graph())
-	conv := Convolve(x, kernel).PadSame()
+	cb := Convolve(x, kernel).PadSame()
 	if channelsLast {
-		conv = conv.AxesConfig(ConvolveAxesConfig{
+		cb = cb.AxesConfig(ConvolveAxesConfig{
 			InputBatch: 0, InputSpatial: []int{1, 2}, InputChannels: 3,
 			KernelOutputChannels: 0, KernelInputChannels: 1, KernelSpatial: []int{2, 3},
 			OutputBatch: 0, OutputSpatial: []int{1, 2}, OutputChannels: 3,
 		})
 	} else {
-		conv = conv.ChannelsAxis(images.ChannelsFirst)
+		cb = cb.ChannelsAxis(images.ChannelsFirst)
 	}
-	y := conv.Done()
-	b := scope.In("conv_bias").VariableWithShape("biases", shapes.Make(x.DType(), out)).NodeValue(x.Graph())
-	if channelsLast {
-		return Add(y, Reshape(b, 1, 1, 1, out))
-	}
-	return Add(y, Reshape(b, 1, out, 1, 1))
+	return cb.Done(), scope.In("conv_bias").VariableWithShape("biases", shapes.Make(x.DType(), out)).NodeValue(x.Graph())
 }
 
 // maxPool2D is PyTorch's MaxPool2d(kernel = stride = (ph, pw), no padding) on channels-first x [B, C, H, W], or
@@ -140,13 +131,14 @@ func conv3x3(scope *model.Scope, x *Node, out int, channelsLast bool) *Node {
 // maximum in row-major window order (PyTorch's and XLA's select-and-scatter choice when a window holds equal
 // values).
 //
-// It computes what GoMLX's MaxPool computes, but as reshapes, reductions and element-wise ops: the window
-// becomes two extra axes, a one-hot mask (held constant for differentiation) marks the first maximum, and the
-// output is the window's sum of x × mask — bit-identical to the maximum, since the other terms are exact zeros.
-// MaxPool's gradient is a select-and-scatter, which XLA's CPU compiler rewrites into a variadic reduce-window
-// over the input and four int32 index arrays of its size followed by a scatter (BENCHMARKS.md, "The CNN training
-// step on xla:cpu"); here the gradient is the mask times the broadcast output gradient, which XLA fuses into
-// element-wise loops. A window holding a NaN yields 0 instead of NaN.
+// It computes what GoMLX's MaxPool computes, but as a reshape and a reduction, with a custom gradient: the
+// window becomes two extra axes, the output is their ReduceMax (one pass over x), and the gradient is the output
+// gradient times a one-hot mask of each window's first maximum, built in the backward pass. MaxPool's gradient is
+// a select-and-scatter, which XLA's CPU compiler rewrites into a variadic reduce-window over the input and four
+// int32 index arrays of its size followed by a scatter (BENCHMARKS.md, "The CNN training step on xla:cpu"); the
+// mask and the product are element-wise loops and one reduction that XLA fuses. Autodiff of ReduceMax alone would
+// send the gradient to every maximum of a window, which after a ReLU or on a spectrogram's clipped floor is often
+// more than one.
 func maxPool2D(x *Node, ph, pw int, channelsLast bool) *Node {
 	if x.Rank() != 4 {
 		panic(fmt.Sprintf("encoder.maxPool2D: input %s, want rank 4", x.Shape()))
@@ -182,11 +174,27 @@ func maxPool2D(x *Node, ph, pw int, channelsLast bool) *Node {
 		positions[i] = float32(i)
 	}
 	pos := BroadcastToDims(ConvertDType(Reshape(Const(g, positions), posDims...), x.DType()), windowed...)
-	m := StopGradient(ReduceAndKeep(xw, ReduceMax, axes...))
-	candidates := Where(Equal(xw, m), pos, Scalar(g, x.DType(), ph*pw))
-	first := ReduceAndKeep(candidates, ReduceMin, axes...)
-	mask := StopGradient(ConvertDType(Equal(pos, first), x.DType()))
-	return ReduceSum(Mul(xw, mask), axes...)
+	// The output is the window's maximum (one pass); the gradient, which autodiff would send to every maximum of
+	// a window, goes to the first only.
+	xs := StopGradient(xw)
+	var out *Node
+	xi := IdentityWithCustomGradient(xw, func(_, v *Node) *Node {
+		m := BroadcastToDims(Reshape(StopGradient(out), keepDims(windowed, axes)...), windowed...)
+		candidates := Where(Equal(xs, m), pos, Scalar(g, x.DType(), ph*pw))
+		first := ReduceAndKeep(candidates, ReduceMin, axes...)
+		return Mul(v, ConvertDType(Equal(pos, first), x.DType()))
+	})
+	out = ReduceMax(xi, axes...)
+	return out
+}
+
+// keepDims is dims with the given axes set to 1.
+func keepDims(dims, axes []int) []int {
+	k := append([]int(nil), dims...)
+	for _, a := range axes {
+		k[a] = 1
+	}
+	return k
 }
 
 // audioLayout selects AudioCNN's layout: layoutAuto is channels-last on XLA and channels-first on the pure-Go
@@ -231,11 +239,11 @@ func AudioCNN(scope *model.Scope, c AudioConfig, mel *Node) (z, zd *Node) {
 		x = Reshape(x, b, 1, Bands, CropFrames)
 	}
 	s := scope.In("audio")
-	x = batchNorm(s.In("input_bn"), x, cAxis)
+	x = batchNorm(s.In("input_bn"), x, nil, cAxis)
 	for i, w := range c.Widths {
 		bs := s.In("block%d", i+1)
-		x = conv3x3(bs.In("conv"), x, w, channelsLast)
-		x = activation.Relu(batchNorm(bs.In("bn"), x, cAxis))
+		conv, bias := conv3x3(bs.In("conv"), x, w, channelsLast)
+		x = activation.Relu(batchNorm(bs.In("bn"), conv, bias, cAxis))
 		x = maxPool2D(x, pools[i][0], pools[i][1], channelsLast)
 	}
 	if channelsLast {
@@ -246,7 +254,7 @@ func AudioCNN(scope *model.Scope, c AudioConfig, mel *Node) (z, zd *Node) {
 		panic(fmt.Sprintf("encoder.AudioCNN: flattened to %d features, expected %d", z.Shape().Dimensions[1], c.FlatDim()))
 	}
 	h := Linear(s.In("fc1"), z, c.Hidden)
-	h = activation.Relu(batchNorm(s.In("fc1_bn"), h, 1))
+	h = activation.Relu(batchNorm(s.In("fc1_bn"), h, nil, 1))
 	h = layers.DropoutStatic(s, h, c.Dropout)
 	zd = cnnLayerNorm(s.In("fc2_ln"), Linear(s.In("fc2"), h, c.out()))
 	return z, zd

@@ -22,6 +22,13 @@
 // parameters. A narrower Widths gives the small CI preset (the pure-Go backend's convolutions are slow;
 // TOOLCHAIN.md).
 //
+// BatchNorm trains as PyTorch's does: its gradient runs through the batch mean and variance (GoMLX's
+// norm.BatchNorm, which musicrep used until 2026-12-07, holds them constant, a different training rule; see
+// batchNorm, tested against PyTorch's autograd in testdata/batchnorm_golden.json). The running averages and the
+// variable names are norm.BatchNorm's, so checkpoints load either way. The graph is shaped for XLA's CPU compiler:
+// the convolution's bias goes into the normalisation instead of being added to the activation, per-channel sums
+// take a two-stage form, and the max-pool is one reduction with its gradient written out (maxPool2D).
+//
 // Time-frequency layout: the original trainer reshapes (256 frames × 48 bands) crops with view(-1,1,48,256) — a
 // reshape, not a transpose — while its inference code feeds properly oriented (48 × 256) chunks (SEEDS_SPEC
 // B7.1). musicrep uses the proper orientation, [batch, 1, 48 bands, 256 frames], for both training and
