@@ -167,15 +167,8 @@ func TestAudioCNNLayoutsAgree(t *testing.T) {
 		t.Fatalf("%d outputs channels-first, %d channels-last", len(first), len(last))
 	}
 	labels := append([]string{"z", "z_d"}, names...)
-	largest := func(v []float64) float64 {
-		m := 0.0
-		for _, x := range v {
-			m = max(m, math.Abs(x))
-		}
-		return m
-	}
 	for i := range first {
-		scale := largest(first[i])
+		scale := maxAbs(first[i])
 		worst := 0.0
 		for j := range first[i] {
 			worst = max(worst, math.Abs(first[i][j]-last[i][j]))
@@ -183,11 +176,11 @@ func TestAudioCNNLayoutsAgree(t *testing.T) {
 		if strings.HasSuffix(labels[i], "/conv_bias/biases") || labels[i] == "/audio/fc1/biases" {
 			// A bias before BatchNorm (the convolutions', fc1's) cancels in the normalisation: its gradient is
 			// zero up to rounding, in both layouts, relative to the next output (a weight or γ gradient).
-			if ref := largest(first[i+1]); scale > 1e-9*ref || largest(last[i]) > 1e-9*ref {
+			if ref := maxAbs(first[i+1]); scale > 1e-9*ref || maxAbs(last[i]) > 1e-9*ref {
 				t.Errorf("%s: gradient %.3g / %.3g (channels-first / -last), want ≈ 0 (the BatchNorm's γ gradient reaches %.3g)",
-					labels[i], scale, largest(last[i]), ref)
+					labels[i], scale, maxAbs(last[i]), ref)
 			}
-			t.Logf("%-40s largest |value| %.3g (≈ 0, as it must be)", labels[i], max(scale, largest(last[i])))
+			t.Logf("%-40s largest |value| %.3g (≈ 0, as it must be)", labels[i], max(scale, maxAbs(last[i])))
 			continue
 		}
 		// float64 sums in another order: agreement to 1e-8 of the output's largest magnitude (the input
