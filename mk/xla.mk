@@ -1,5 +1,6 @@
 # XLA/PJRT backend (musicrep/backends). Included from the Makefile.
-#   make xla-setup   the XLA CPU PJRT plugin (PyPI wheel xla-cpu-pjrt, hash-pinned) into .pjrt/, and gcc for cgo
+#   make xla-setup   the XLA CPU PJRT plugin (PyPI wheel xla-cpu-pjrt, hash-pinned) into .pjrt/, gcc for cgo, and
+#                    tcmalloc (Debian libtcmalloc-minimal4), the C allocator XLA builds restart themselves with
 #   make build-xla   bin/musicrep-xla: the CLI with the XLA backend compiled in (go build -tags xla, cgo);
 #                    run it with -backend xla:cpu (or xla:cuda after `scripts/setup-xla.sh cuda`)
 #   make unit-xla    the XLA tests: xla:cpu against the pure-Go backend (part of `make test`)

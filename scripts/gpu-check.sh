@@ -260,7 +260,7 @@ run() {
 	# 1. Backend sanity and parity with the pure-Go backend (shared checkpoints; see the tests' doc comments).
 	export GOMLX_BACKEND=go
 	step parity_backends 60 "${INDIR[@]}" "$ROOT/musicrep/backends" MUSICREP_XLA_TEST_BACKEND=$backend "$WORK/bin/backends.test" \
-		-test.run '^TestXLA' -test.v -test.count 1
+		-test.run '^TestXLA' -test.skip '^TestXLAMalloc$' -test.v -test.count 1
 	step parity_binding 90 "${INDIR[@]}" "$ROOT/musicrep/training" MUSICREP_XLA_TEST_BACKEND=$backend "$WORK/bin/training.test" \
 		-test.run '^TestXLAMatchesGo$' -test.v -test.count 1
 	step parity_cmir 150 "${INDIR[@]}" "$ROOT/musicrep/cmir" MUSICREP_XLA_TEST_BACKEND=$backend "$WORK/bin/cmir.test" \
