@@ -10,7 +10,10 @@
 #      over 100,000 synthetic 128-d vectors (1,000 queries), musicrep vs FAISS IndexFlatL2 vs NumPy, with a
 #      check that the neighbour sets agree, and the whole `musicrep eval -protocol paper` command.
 # Raw outputs go to out/bench/ (git-ignored); out/bench/summary.md has the tables. Then, unless BENCH_ONLY_CORE=1:
-#   3. the audio CNN's training step and inference, go vs xla:cpu vs PyTorch (bench/cnn.sh → out/bench/cnn/);
+#   3. the audio CNN's training step and inference, go vs xla:cpu vs PyTorch (bench/cnn.sh → out/bench/cnn/), and
+#      xla:cpu vs PyTorch interleaved, paired by round (bench/cnn_ab.sh → out/bench/cnn-paired/*/summary.md: the
+#      ratios to quote on a machine whose speed drifts; BENCH_PAIRED_ROUNDS=12 rounds at the small preset, half
+#      that at the paper preset);
 #   4. exact and IVF top-k search over 1M x 128 vectors vs FAISS (bench/index.sh → out/bench/index/);
 #   5. log-mel vs librosa and BPR vs implicit (bench/melcf.sh → out/bench/melcf/).
 #
@@ -163,6 +166,13 @@ fi
 log "done: $OUT/summary.md"
 if [ "${BENCH_ONLY_CORE:-0}" != 1 ]; then
   BENCH_OUT="$OUT/cnn" bash bench/cnn.sh
+  rounds=${BENCH_PAIRED_ROUNDS:-12} steps=10
+  [ "$QUICK" = 1 ] && rounds=1 steps=1
+  for spec in small:train:$rounds small:infer:$rounds paper:train:$(( (rounds + 1) / 2 )); do
+    IFS=: read -r preset mode n <<<"$spec"
+    BENCH_PRESET=$preset CNN_AB_MODE=$mode CNN_AB_ROUNDS=$n BENCH_STEPS=$steps BENCH_VENV="$VENV" \
+      CNN_AB_VARIANTS='torch=TORCH musicrep=WORKTREE' BENCH_OUT="$OUT/cnn-paired/$preset-b${BENCH_BATCH:-32}-$mode" bash bench/cnn_ab.sh
+  done
   BENCH_OUT="$OUT/index" bash bench/index.sh
   BENCH_OUT="$OUT/melcf" BENCH_REPS="$REPS" bash bench/melcf.sh
 fi
