@@ -24,6 +24,7 @@ static int musicrep_heap_keeps(size_t n) {
 import "C"
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
@@ -70,7 +71,7 @@ var Malloc = "default"
 // pages went back to the kernel, so every step first-touched them again (990k page faults over 30 steps, a
 // quarter of the CPU time in the kernel); glibc with mallocTunables keeps them (150k faults) but spends ~5 % of
 // the step in its free-list search (_int_malloc) under one arena's lock; tcmalloc keeps freed memory in
-// per-thread caches and size classes, and ran the same step ~15 % faster again (BENCHMARKS.md, "The fifth
+// per-thread caches and size classes, and ran the same step ~13 % faster again (BENCHMARKS.md, "The fifth
 // record"). The price either way: the process keeps most of its peak heap until it exits, which training and
 // scanning processes reach anyway.
 //
@@ -98,6 +99,9 @@ func init() {
 	mode := os.Getenv(MallocEnvVar)
 	if mode == "default" || (mode == "" && os.Getenv(legacyMallocEnvVar) == "default") {
 		return
+	}
+	if mode != "" && mode != "auto" && mode != "glibc" {
+		fmt.Fprintf(os.Stderr, "musicrep: %s=%q is not auto, glibc or default; using auto\n", MallocEnvVar, mode)
 	}
 	if os.Getenv("LD_PRELOAD") != "" || os.Getenv("GLIBC_TUNABLES") != "" {
 		Malloc = "user"

@@ -14,7 +14,8 @@ import (
 // MUSICREP_MALLOC) must run with tcmalloc, mapped in, and with LD_PRELOAD gone from the environment its
 // commands inherit; scripts/setup-xla.sh installs the library. Child processes of the same binary then check the
 // other choices: with MUSICREP_MALLOC=glibc, glibc with the tunables (a freed 64 MiB block stays in its free
-// lists), and with MUSICREP_MALLOC=default glibc's defaults (the block goes back to the kernel, no tcmalloc).
+// lists), with MUSICREP_MALLOC=default glibc's defaults (the block goes back to the kernel, no tcmalloc), and an
+// unknown value is named in a warning.
 func TestXLAMalloc(t *testing.T) {
 	if os.Getenv("MUSICREP_MALLOC_CHILD") == "1" {
 		kept, _ := heapKeeps(64 << 20)
@@ -39,6 +40,7 @@ func TestXLAMalloc(t *testing.T) {
 	for mode, want := range map[string]string{
 		"glibc":   "child: malloc=glibc-tuned kept=true tcmalloc=false",
 		"default": "child: malloc=default kept=false tcmalloc=false",
+		"tcmallc": `MUSICREP_MALLOC="tcmallc" is not auto, glibc or default; using auto`, // a typo: warned, then auto
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run", "^TestXLAMalloc$", "-test.v")
 		cmd.Env = append(os.Environ(), "MUSICREP_MALLOC_CHILD=1", MallocEnvVar+"="+mode)
