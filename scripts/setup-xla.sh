@@ -34,24 +34,34 @@ pip_python() { # a Python with pip, for `pip install --target` (the project venv
 	echo "$LAB_VENV/bin/python"
 }
 
-# cgo (go build -tags xla) needs a C compiler.
-if ! command -v gcc >/dev/null 2>&1; then
-	command -v apt-get >/dev/null 2>&1 || lab_die "gcc not found: install a C compiler (cgo builds go-xla)"
-	apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q)
+# apt_install PKG...: installs Debian packages with apt-get (as root, or with passwordless sudo), running
+# apt-get update and retrying once if the first try fails. Returns 2 when there is no apt-get or no way to root,
+# 1 when apt-get failed.
+apt_install() {
+	command -v apt-get >/dev/null 2>&1 || return 2
+	local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q)
 	if [[ $EUID -ne 0 ]]; then
-		sudo -n true 2>/dev/null || lab_die "gcc not found and no passwordless sudo: sudo apt-get install -y gcc libc6-dev"
+		sudo -n true 2>/dev/null || return 2
 		apt=(sudo -n "${apt[@]}")
 	fi
+	"${apt[@]}" install --no-install-recommends "$@" >/dev/null 2>&1 ||
+		{ "${apt[@]}" update >/dev/null 2>&1 || true; "${apt[@]}" install --no-install-recommends "$@" >/dev/null 2>&1; } ||
+		return 1
+}
+
+# cgo (go build -tags xla) needs a C compiler.
+if ! command -v gcc >/dev/null 2>&1; then
 	lab_log "installing gcc libc6-dev with apt-get (cgo)"
-	"${apt[@]}" install --no-install-recommends gcc libc6-dev >/dev/null 2>&1 ||
-		{ "${apt[@]}" update >/dev/null 2>&1 || true; "${apt[@]}" install --no-install-recommends gcc libc6-dev >/dev/null; }
+	apt_install gcc libc6-dev ||
+		lab_die "gcc not found and could not be installed: sudo apt-get install -y gcc libc6-dev (cgo builds go-xla)"
 	command -v gcc >/dev/null 2>&1 || lab_die "gcc still missing after apt-get install"
 fi
 
 # tcmalloc: an XLA build of musicrep restarts itself with it preloaded when it finds the library (musicrep/backends,
-# malloc_linux.go: XLA's CPU runtime allocates every execution's buffers anew, and glibc's allocator cost 10–20 %
-# of a CNN training step). Without it musicrep falls back to glibc with tuned settings, so a failure here is a
-# warning. Debian and Ubuntu ≤ 23.10 call the package libtcmalloc-minimal4, Ubuntu 24.04 libtcmalloc-minimal4t64.
+# malloc_linux.go: XLA's CPU runtime allocates every execution's buffers anew; glibc's allocator cost about a
+# quarter of a CNN training step with its defaults, about a tenth with the tuned settings). Without it musicrep
+# falls back to glibc with tuned settings, so a failure here is a warning. Debian and Ubuntu ≤ 23.10 call the
+# package libtcmalloc-minimal4, Ubuntu 24.04 libtcmalloc-minimal4t64.
 tcmalloc_found() {
 	local p
 	for p in /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib64 /usr/lib; do
@@ -60,22 +70,12 @@ tcmalloc_found() {
 	return 1
 }
 if ! tcmalloc_found; then
-	if ! command -v apt-get >/dev/null 2>&1; then
-		lab_log "WARNING: no tcmalloc and no apt-get: install gperftools' tcmalloc-minimal (libtcmalloc_minimal.so.4) for faster XLA steps"
-	elif [[ $EUID -ne 0 ]] && ! sudo -n true 2>/dev/null; then
-		lab_log "WARNING: no tcmalloc and no passwordless sudo: sudo apt-get install -y libtcmalloc-minimal4 (faster XLA steps)"
-	else
-		apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q)
-		[[ $EUID -ne 0 ]] && apt=(sudo -n "${apt[@]}")
-		lab_log "installing libtcmalloc-minimal4 with apt-get (the C allocator of XLA builds)"
-		for pkg in libtcmalloc-minimal4 libtcmalloc-minimal4t64; do
-			"${apt[@]}" install --no-install-recommends "$pkg" >/dev/null 2>&1 ||
-				{ "${apt[@]}" update >/dev/null 2>&1 || true; "${apt[@]}" install --no-install-recommends "$pkg" >/dev/null 2>&1; } ||
-				true
-			tcmalloc_found && break
-		done
-		tcmalloc_found || lab_log "WARNING: could not install libtcmalloc-minimal4; XLA builds will use glibc's allocator"
-	fi
+	lab_log "installing libtcmalloc-minimal4 with apt-get (the C allocator of XLA builds)"
+	for pkg in libtcmalloc-minimal4 libtcmalloc-minimal4t64; do
+		apt_install "$pkg" && tcmalloc_found && break
+	done
+	tcmalloc_found || lab_log "WARNING: could not install libtcmalloc-minimal4 (sudo apt-get install -y" \
+		"libtcmalloc-minimal4); XLA builds will use glibc's allocator, a tenth slower"
 fi
 
 if [[ "$what" == cpu ]]; then
